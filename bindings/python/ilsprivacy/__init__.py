@@ -1,0 +1,43 @@
+"""ilsprivacy: differential privacy, privacy budgets and patron-ID tokenization
+for library software, through the library's C ABI (ctypes).
+
+Set ``ILSPRIVACY_LIB`` to the path of ``libilsprivacy.so`` if it is not in the
+repository's ``target/release`` folder or on the system's library path.
+
+>>> import ilsprivacy
+>>> ilsprivacy.clamp(12.5, 0.0, 10.0)
+10.0
+"""
+
+from .core import clamp, version
+from .errors import (
+    BudgetExhaustedError,
+    BufferTooSmallError,
+    EncodingError,
+    EntropyError,
+    IlsPrivacyError,
+    InternalError,
+    InvalidArgumentError,
+    KeyMaterialError,
+    LedgerIntegrityError,
+    LedgerIOError,
+    NullPointerError,
+)
+
+__version__ = version()
+
+__all__ = [
+    "BudgetExhaustedError",
+    "BufferTooSmallError",
+    "EncodingError",
+    "EntropyError",
+    "IlsPrivacyError",
+    "InternalError",
+    "InvalidArgumentError",
+    "KeyMaterialError",
+    "LedgerIOError",
+    "LedgerIntegrityError",
+    "NullPointerError",
+    "clamp",
+    "version",
+]

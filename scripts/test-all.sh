@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The whole test suite: Rust (fmt, clippy, unit, integration, doc tests), the
+# committed C headers, the exported symbol list, the C examples (shared library
+# under valgrind, static library natively), the Python tests and the PHP tests.
+# Fails if any part fails or cannot run (a missing tool is a failure, not a skip).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+step() { printf '\n==> %s\n' "$*"; }
+need() {
+  command -v "$1" >/dev/null || { echo "missing tool: $1 ($2)" >&2; exit 1; }
+}
+need cargo "the Rust toolchain"
+need cc "a C compiler"
+need valgrind "apt-get install -y valgrind"
+need python3 "CPython 3.9+"
+need php "apt-get install -y php-cli"
+need cbindgen "cargo install cbindgen --version 0.29.4 --locked"
+php -r 'exit(extension_loaded("FFI") ? 0 : 1);' || { echo "PHP lacks the FFI extension" >&2; exit 1; }
+python3 -c 'import cffi' 2>/dev/null || { echo "missing Python module cffi (pip install cffi)" >&2; exit 1; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --all-targets --quiet -- -D warnings
+
+step "cargo build --release (rlib, cdylib, staticlib)"
+cargo build --release --quiet
+lib_dir=$root/target/release
+so=$lib_dir/libilsprivacy.so
+test -f "$so" && test -f "$lib_dir/libilsprivacy.a"
+
+step "cargo test --release (unit, integration and doc tests)"
+cargo test --release --quiet
+
+step "headers match cbindgen output"
+scripts/gen-headers.sh --check
+
+step "the shared library exports only ilsp_ symbols"
+stray=$(nm -D --defined-only "$so" | awk '{print $3}' | grep -v '^ilsp_' || true)
+if [ -n "$stray" ]; then echo "stray exports:" >&2; echo "$stray" >&2; exit 1; fi
+exported=$(nm -D --defined-only "$so" | awk '{print $3}' | sort)
+echo "$(echo "$exported" | wc -l) functions exported"
+
+step "C examples: every exported function is called by one"
+for fn in $exported; do
+  grep -qw "$fn" examples/c/*.c || { echo "$fn is not exercised by any examples/c program" >&2; exit 1; }
+done
+
+build=$(mktemp -d)
+trap 'rm -rf "$build"' EXIT
+cflags=(-Wall -Wextra -Werror -std=c99 -pedantic -I"$root/include")
+for src in examples/c/*.c; do
+  name=$(basename "$src" .c)
+  step "C example $name: shared library under valgrind"
+  cc "${cflags[@]}" "$src" -L"$lib_dir" -lilsprivacy -lm -Wl,-rpath,"$lib_dir" -o "$build/$name"
+  (cd "$build" && valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect "./$name")
+  step "C example $name: static library"
+  cc "${cflags[@]}" "$src" "$lib_dir/libilsprivacy.a" -lgcc_s -lutil -lrt -lpthread -lm -ldl -lc -o "$build/$name-static"
+  (cd "$build" && "./$name-static")
+done
+
+step "the header compiles as C++"
+printf '#include "ilsprivacy.h"\nint main() { return ilsp_version() ? 0 : 1; }\n' > "$build/cxx.cpp"
+c++ -Wall -Wextra -Werror -I"$root/include" -fsyntax-only "$build/cxx.cpp"
+
+step "Python tests"
+(cd bindings/python && ILSPRIVACY_LIB=$so python3 -m unittest discover -s tests)
+
+step "PHP tests"
+ILSPRIVACY_LIB=$so php bindings/php/tests/run.php
+
+printf '\nall tests passed\n'

@@ -1,0 +1,340 @@
+//! The C ABI: thin wrappers over the Rust API, one file per area.
+//!
+//! # Conventions (every `ilsp_` function follows them)
+//!
+//! - Returns an [`ilsp_status`] (`int32_t`) unless it cannot fail; results go
+//!   through out-pointers, written **only on success**.
+//! - Every pointer is checked; a NULL required pointer gives `ILSP_ERR_NULL`.
+//! - Every call runs under [`guard`]: a panic is caught and reported as
+//!   `ILSP_ERR_INTERNAL` instead of aborting the host process.
+//! - Every call sets this thread's last-error message (read with
+//!   `ilsp_last_error()`): the failure's description, or `""` on success.
+//! - Handles are opaque; `ilsp_<thing>_free(NULL)` is a no-op.
+//!
+//! The helpers below are the only place these rules are implemented.
+
+#![allow(non_camel_case_types)]
+
+use std::cell::RefCell;
+use std::ffi::{CStr, CString, c_char};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::error::{Error, Result};
+
+pub mod bound;
+pub mod core;
+pub(crate) mod os;
+
+/// The status code returned by every fallible `ilsp_` function.
+pub type ilsp_status = i32;
+
+/// Success.
+pub const ILSP_OK: ilsp_status = 0;
+/// A required pointer was NULL.
+pub const ILSP_ERR_NULL: ilsp_status = 1;
+/// NaN/∞, ε ≤ 0, δ ∉ (0,1), lo > hi, a bad option ...
+pub const ILSP_ERR_INVALID_ARGUMENT: ilsp_status = 2;
+/// The spend would exceed the limit; nothing was released or recorded.
+pub const ILSP_ERR_BUDGET_EXHAUSTED: ilsp_status = 3;
+/// The output buffer is too small; the needed length is reported.
+pub const ILSP_ERR_BUFFER_TOO_SMALL: ilsp_status = 4;
+/// Text is not valid UTF-8.
+pub const ILSP_ERR_ENCODING: ilsp_status = 5;
+/// Key too short, unknown key id, bad key material.
+pub const ILSP_ERR_KEY: ilsp_status = 6;
+/// A ledger file could not be opened, locked, read or written.
+pub const ILSP_ERR_IO: ilsp_status = 7;
+/// A ledger's format, version or hash chain is broken.
+pub const ILSP_ERR_LEDGER_INTEGRITY: ilsp_status = 8;
+/// The operating system could not provide randomness.
+pub const ILSP_ERR_ENTROPY: ilsp_status = 9;
+/// A bug in this library (a caught panic).
+pub const ILSP_ERR_INTERNAL: ilsp_status = 10;
+
+thread_local! {
+    static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Test-only hook: when set, the next guarded call panics inside its body.
+    pub(crate) static FORCE_PANIC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn set_last_error(message: &str) {
+    // Messages are built by this crate and never contain NUL; replace defensively.
+    let c = CString::new(message.replace('\0', "\u{FFFD}")).unwrap_or_default();
+    LAST_ERROR.with(|slot| *slot.borrow_mut() = c);
+}
+
+fn clear_last_error() {
+    LAST_ERROR.with(|slot| {
+        let mut s = slot.borrow_mut();
+        if !s.as_bytes().is_empty() {
+            *s = CString::default();
+        }
+    });
+}
+
+/// Pointer to this thread's last-error message (static storage per thread).
+pub(crate) fn last_error_ptr() -> *const c_char {
+    LAST_ERROR.with(|slot| slot.borrow().as_ptr())
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic payload".to_owned()
+    }
+}
+
+/// Runs one entry point's body: catches panics, maps errors to status codes
+/// and records the thread's last-error message.
+pub(crate) fn guard(body: impl FnOnce() -> Result<()>) -> ilsp_status {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        #[cfg(test)]
+        if FORCE_PANIC.with(|f| f.replace(false)) {
+            panic!("forced panic (test hook)");
+        }
+        body()
+    }));
+    match outcome {
+        Ok(Ok(())) => {
+            clear_last_error();
+            ILSP_OK
+        }
+        Ok(Err(e)) => {
+            set_last_error(&e.to_string());
+            e.status().code()
+        }
+        Err(payload) => {
+            let e = Error::Internal(format!(
+                "panic caught at the C boundary: {}",
+                panic_message(payload.as_ref())
+            ));
+            set_last_error(&e.to_string());
+            ILSP_ERR_INTERNAL
+        }
+    }
+}
+
+/// Writes `value` through an out-pointer already checked by [`check_out`].
+pub(crate) fn write_out<T>(out: *mut T, value: T) {
+    debug_assert!(!out.is_null());
+    // SAFETY: `out` was checked non-NULL by `check_out`; the C contract is that
+    // it points to writable storage for one `T` (alignment is the caller's duty,
+    // as for any C pointer of that type).
+    unsafe { out.write(value) }
+}
+
+/// Fails with [`Error::Null`] if an out-pointer is NULL.
+pub(crate) fn check_out<T>(out: *mut T, param: &'static str) -> Result<()> {
+    if out.is_null() {
+        Err(Error::Null { param })
+    } else {
+        Ok(())
+    }
+}
+
+/// Borrows a NUL-terminated UTF-8 string argument.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or point to a NUL-terminated string that stays valid and
+/// unchanged for `'a`.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "first used by the tokenizer and budget entry points"
+    )
+)]
+pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, param: &'static str) -> Result<&'a str> {
+    if ptr.is_null() {
+        return Err(Error::Null { param });
+    }
+    // SAFETY: non-NULL and NUL-terminated per this function's contract.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+    std::str::from_utf8(bytes).map_err(|e| Error::Encoding {
+        param,
+        offset: e.valid_up_to(),
+    })
+}
+
+/// Borrows a `(pointer, length)` byte argument; NULL is accepted when `len == 0`.
+///
+/// # Safety
+///
+/// When `len > 0`, `ptr` must point to `len` readable bytes valid for `'a`.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "first used by the tokenizer and budget entry points"
+    )
+)]
+pub(crate) unsafe fn bytes_arg<'a>(
+    ptr: *const u8,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a [u8]> {
+    if len == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Error::Null { param });
+    }
+    if len > isize::MAX as usize {
+        return Err(Error::invalid(
+            param,
+            format!("length {len} exceeds isize::MAX"),
+        ));
+    }
+    // SAFETY: non-NULL, `len` readable bytes per this function's contract, and
+    // `len <= isize::MAX` as `from_raw_parts` requires.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, len) })
+}
+
+/// Borrows a `(pointer, count)` slice argument of `T`; NULL is accepted when `n == 0`.
+///
+/// # Safety
+///
+/// When `n > 0`, `ptr` must point to `n` initialized, aligned values valid for `'a`.
+#[expect(dead_code, reason = "first used by the batch mechanism entry points")]
+pub(crate) unsafe fn slice_arg<'a, T>(
+    ptr: *const T,
+    n: usize,
+    param: &'static str,
+) -> Result<&'a [T]> {
+    if n == 0 {
+        return Ok(&[]);
+    }
+    if ptr.is_null() {
+        return Err(Error::Null { param });
+    }
+    if n.checked_mul(size_of::<T>())
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
+        return Err(Error::invalid(param, format!("length {n} is too large")));
+    }
+    // SAFETY: non-NULL, `n` valid values per this function's contract, total
+    // size checked against isize::MAX above.
+    Ok(unsafe { std::slice::from_raw_parts(ptr, n) })
+}
+
+/// Borrows a `(pointer, count)` output slice of `T`; NULL is accepted when `n == 0`.
+///
+/// # Safety
+///
+/// When `n > 0`, `ptr` must point to `n` writable, aligned values valid for
+/// `'a` and not aliased by any other argument.
+#[expect(dead_code, reason = "first used by the batch mechanism entry points")]
+pub(crate) unsafe fn slice_out<'a, T>(
+    ptr: *mut T,
+    n: usize,
+    param: &'static str,
+) -> Result<&'a mut [T]> {
+    if n == 0 {
+        return Ok(&mut []);
+    }
+    if ptr.is_null() {
+        return Err(Error::Null { param });
+    }
+    if n.checked_mul(size_of::<T>())
+        .is_none_or(|b| b > isize::MAX as usize)
+    {
+        return Err(Error::invalid(param, format!("length {n} is too large")));
+    }
+    // SAFETY: non-NULL, `n` writable unaliased values per this function's
+    // contract, total size checked against isize::MAX above.
+    Ok(unsafe { std::slice::from_raw_parts_mut(ptr, n) })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+    use std::ffi::CStr;
+
+    fn last_error() -> String {
+        // SAFETY: the pointer comes from this thread's LAST_ERROR and is read
+        // before any other call on this thread.
+        unsafe { CStr::from_ptr(last_error_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn constants_match_status_codes() {
+        let pairs = [
+            (ILSP_OK, Status::Ok),
+            (ILSP_ERR_NULL, Status::Null),
+            (ILSP_ERR_INVALID_ARGUMENT, Status::InvalidArgument),
+            (ILSP_ERR_BUDGET_EXHAUSTED, Status::BudgetExhausted),
+            (ILSP_ERR_BUFFER_TOO_SMALL, Status::BufferTooSmall),
+            (ILSP_ERR_ENCODING, Status::Encoding),
+            (ILSP_ERR_KEY, Status::Key),
+            (ILSP_ERR_IO, Status::Io),
+            (ILSP_ERR_LEDGER_INTEGRITY, Status::LedgerIntegrity),
+            (ILSP_ERR_ENTROPY, Status::Entropy),
+            (ILSP_ERR_INTERNAL, Status::Internal),
+        ];
+        for (i, (c, s)) in pairs.iter().enumerate() {
+            assert_eq!(*c, i as i32);
+            assert_eq!(*c, s.code());
+        }
+    }
+
+    #[test]
+    fn guard_maps_ok_error_and_panic() {
+        assert_eq!(guard(|| Err(Error::invalid("epsilon", "is bad"))), 2);
+        assert_eq!(last_error(), "epsilon is bad");
+        assert_eq!(guard(|| Ok(())), ILSP_OK);
+        assert_eq!(last_error(), "");
+        let code = guard(|| panic!("boom"));
+        assert_eq!(code, ILSP_ERR_INTERNAL);
+        assert_eq!(
+            last_error(),
+            "internal error: panic caught at the C boundary: boom"
+        );
+    }
+
+    #[test]
+    fn forced_panic_inside_an_entry_point_returns_internal() {
+        FORCE_PANIC.with(|f| f.set(true));
+        let mut out = 0.0;
+        let code = crate::ffi::bound::ilsp_clamp(1.0, 0.0, 2.0, &mut out);
+        assert_eq!(code, ILSP_ERR_INTERNAL);
+        assert!(last_error().contains("forced panic"), "{}", last_error());
+        assert_eq!(out, 0.0, "no output on failure");
+        // The boundary is usable again afterwards.
+        assert_eq!(
+            crate::ffi::bound::ilsp_clamp(5.0, 0.0, 2.0, &mut out),
+            ILSP_OK
+        );
+        assert_eq!(out, 2.0);
+    }
+
+    #[test]
+    fn pointer_helpers_reject_null_and_bad_utf8() {
+        // SAFETY: NULL with len 0 is allowed by the helper's contract.
+        assert!(
+            unsafe { bytes_arg(std::ptr::null(), 0, "id") }
+                .unwrap()
+                .is_empty()
+        );
+        // SAFETY: NULL is checked by the helper before any read.
+        let e = unsafe { bytes_arg(std::ptr::null(), 3, "id") }.unwrap_err();
+        assert_eq!(e.to_string(), "id must not be NULL");
+        let bad = b"ab\xffc\0";
+        // SAFETY: `bad` is NUL-terminated and lives for the call.
+        let e = unsafe { str_arg(bad.as_ptr().cast(), "account") }.unwrap_err();
+        assert_eq!(e.status(), Status::Encoding);
+        assert!(e.to_string().contains("offset 2"));
+        let e = check_out(std::ptr::null_mut::<f64>(), "out").unwrap_err();
+        assert_eq!(e.status(), Status::Null);
+    }
+}

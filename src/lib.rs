@@ -1,0 +1,30 @@
+//! # ilsprivacy
+//!
+//! Differential privacy, a persistent privacy budget and patron-ID
+//! tokenization for integrated library system (ILS) software, in-process, as
+//! a Rust crate and through a stable C ABI (`include/ilsprivacy.h`).
+//!
+//! Modules:
+//!
+//! - [`error`]: the one error type and its C status codes.
+//! - [`rng`]: the one source of randomness (ChaCha12 seeded from the OS,
+//!   reseeded after `fork`).
+//! - [`bound`]: clamping and clipping of inputs.
+//!
+//! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
+//!   documented there and in the generated header.
+
+#![deny(missing_docs)]
+#![deny(unsafe_op_in_unsafe_fn)]
+
+pub mod bound;
+pub mod error;
+pub mod ffi;
+pub mod rng;
+
+pub use error::{Error, Result, Status};
+
+/// The README's Rust examples, compiled and run as doc tests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
