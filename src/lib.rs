@@ -10,6 +10,7 @@
 //! - [`rng`]: the one source of randomness (ChaCha12 seeded from the OS,
 //!   reseeded after `fork`).
 //! - [`bound`]: clamping and clipping of inputs.
+//! - [`accountant`]: privacy events and their accounting.
 //!
 //! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
 //!   documented there and in the generated header.
@@ -17,6 +18,7 @@
 #![deny(missing_docs)]
 #![deny(unsafe_op_in_unsafe_fn)]
 
+pub mod accountant;
 pub mod bound;
 pub mod error;
 pub mod ffi;
