@@ -23,6 +23,7 @@ pub mod bound;
 pub mod error;
 pub mod ffi;
 pub mod rng;
+pub mod token;
 
 pub use error::{Error, Result, Status};
 

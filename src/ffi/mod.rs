@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 
 pub mod bound;
 pub mod core;
+pub(crate) mod cpu;
 pub(crate) mod os;
 
 /// The status code returned by every fallible `ilsp_` function.
