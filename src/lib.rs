@@ -23,6 +23,10 @@ pub mod bound;
 pub mod error;
 pub mod ffi;
 pub mod rng;
+/// Its C ABI lives in `ffi::token` and `ffi::mask`; the header generator
+/// skips the module itself:
+///
+/// cbindgen:ignore
 pub mod token;
 
 pub use error::{Error, Result, Status};
