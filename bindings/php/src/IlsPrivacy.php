@@ -24,9 +24,16 @@ declare(strict_types=1);
 namespace IlsPrivacy;
 
 require_once __DIR__ . '/Exceptions.php';
+require_once __DIR__ . '/Buffers.php';
+require_once __DIR__ . '/Masking.php';
+require_once __DIR__ . '/Key.php';
+require_once __DIR__ . '/Tokenizer.php';
 
 final class Library
 {
+    use Buffers;
+    use Masking;
+
     /** Status codes of the C ABI (fixed numbers; FFI::cdef cannot read #defines). */
     public const OK = 0;
     public const ERR_NULL = 1;

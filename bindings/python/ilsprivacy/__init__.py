@@ -10,6 +10,17 @@ repository's ``target/release`` folder or on the system's library path.
 """
 
 from .core import clamp, version
+from .masking import (
+    ExportSchema,
+    RecordOutcome,
+    SuppressedTable,
+    age_band,
+    coarsen_date,
+    mask_email,
+    suppress_small_cells,
+    truncate_postcode,
+)
+from .token import Key, Tokenizer
 from .errors import (
     BudgetExhaustedError,
     BufferTooSmallError,
@@ -31,13 +42,23 @@ __all__ = [
     "BufferTooSmallError",
     "EncodingError",
     "EntropyError",
+    "ExportSchema",
     "IlsPrivacyError",
     "InternalError",
     "InvalidArgumentError",
+    "Key",
     "KeyMaterialError",
     "LedgerIOError",
     "LedgerIntegrityError",
     "NullPointerError",
+    "RecordOutcome",
+    "SuppressedTable",
+    "Tokenizer",
+    "age_band",
     "clamp",
+    "coarsen_date",
+    "mask_email",
+    "suppress_small_cells",
+    "truncate_postcode",
     "version",
 ]
