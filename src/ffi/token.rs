@@ -29,7 +29,6 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::token::format::{BodyEncoding, TokenFormat, TokenKind};
-use crate::token::hmac::TAG_LEN;
 use crate::token::key::{KeyEncoding, SecretKey};
 use crate::token::normalize::Normalization;
 use crate::token::tokenizer::{COMPAT_TOKEN_LEN, TokenSpec, Tokenizer};
@@ -509,9 +508,10 @@ pub extern "C" fn ilsp_tokenize(
         // SAFETY: `id_len` readable bytes at `id` per the header.
         let id = unsafe { text_arg(id, id_len, "id") }?;
         // SAFETY: `out_cap` writable bytes at `out` per the header.
-        let buf = unsafe { text_out(out, out_cap, out_len, 2 * TAG_LEN, "out") }?;
-        let token = t.read()?.tokenize(id);
-        buf[..COMPAT_TOKEN_LEN].copy_from_slice(token.as_bytes());
+        let buf = unsafe { text_out(out, out_cap, out_len, COMPAT_TOKEN_LEN, "out") }?;
+        let mut token = [0u8; COMPAT_TOKEN_LEN];
+        t.read()?.tokenize_to(id, &mut token);
+        buf[..COMPAT_TOKEN_LEN].copy_from_slice(&token);
         finish_text(buf, COMPAT_TOKEN_LEN, out_len);
         Ok(())
     })

@@ -398,10 +398,14 @@ impl Tokenizer {
     /// `hmac.new(key, id.encode(), hashlib.sha256).hexdigest()`. Any string,
     /// the empty one included, has a token.
     pub fn tokenize(&self, id: &str) -> String {
-        let key = &self.keys[self.active];
-        let mut out = vec![0u8; COMPAT_TOKEN_LEN];
-        hex_into(&key.compat.mac(id.as_bytes()), &mut out);
-        ascii_string(out)
+        let mut out = [0u8; COMPAT_TOKEN_LEN];
+        self.tokenize_to(id, &mut out);
+        ascii_string(out.to_vec())
+    }
+
+    /// [`Tokenizer::tokenize`] into a caller's buffer, without allocating.
+    pub fn tokenize_to(&self, id: &str, out: &mut [u8; COMPAT_TOKEN_LEN]) {
+        hex_into(&self.keys[self.active].compat.mac(id.as_bytes()), out);
     }
 
     /// The versioned token `v1.<active key id>.<body>` of `id`.
@@ -506,19 +510,25 @@ impl Tokenizer {
             });
         }
         let id_bytes = |i: usize| &ids[offsets[i]..offsets[i + 1]];
+        let utf8 = |pair: &[usize]| {
+            std::str::from_utf8(&ids[pair[0]..pair[1]]).map_err(|e| Error::Encoding {
+                param: "ids",
+                offset: pair[0] + e.valid_up_to(),
+            })
+        };
+        // ASCII text is UTF-8 however it is cut: one check covers every ID.
+        let ascii = ids.is_ascii();
         let mut texts = Vec::with_capacity(if p.normalization.is_none() { 0 } else { n });
         for (i, pair) in offsets.windows(2).enumerate() {
-            let text =
-                std::str::from_utf8(&ids[pair[0]..pair[1]]).map_err(|e| Error::Encoding {
-                    param: "ids",
-                    offset: pair[0] + e.valid_up_to(),
-                })?;
             if p.normalization.is_none() {
-                if p.kind == TokenKind::V1 && text.is_empty() {
-                    p.normalize(text, || ("ids", format!("entry {i} ")))?;
+                if !ascii {
+                    utf8(pair)?;
+                }
+                if p.kind == TokenKind::V1 && pair[0] == pair[1] {
+                    p.normalize("", || ("ids", format!("entry {i} ")))?;
                 }
             } else {
-                texts.push(p.normalize(text, || ("ids", format!("entry {i} ")))?);
+                texts.push(p.normalize(utf8(pair)?, || ("ids", format!("entry {i} ")))?);
             }
         }
         let out = &mut out[..needed];

@@ -26,6 +26,7 @@ from __future__ import annotations
 import ctypes
 import itertools
 import os
+import threading
 from array import array
 from typing import Callable, Iterable, Optional, Sequence, Union
 
@@ -142,6 +143,8 @@ _lookup = declare(
 _address = declare("ilsp_tokenize_address", status_t, [ctypes.c_void_p, _char_p, _out_p, ctypes.c_size_t, _size_p])
 
 _KINDS = {"compat": TOKEN_COMPAT, "v1": TOKEN_V1}
+# Per-thread output buffers for Tokenizer.tokenize (the call is made often).
+_scratch = threading.local()
 _BODIES = {"hex": BODY_HEX, "base32": BODY_BASE32}
 _KEY_ENCODINGS = {"raw": KEY_RAW, "hex": KEY_HEX}
 
@@ -319,11 +322,17 @@ class Tokenizer:
         """The compatibility token of ``id`` under the active key:
         ``hmac.new(key, id.encode(), hashlib.sha256).hexdigest()``. The empty
         string has a token, as in Python."""
-        raw = encode_text(id, "id")
-        out = ctypes.create_string_buffer(65)
-        n = ctypes.c_size_t()
-        call(_tokenize, self._ptr(), raw, len(raw), out, 65, ctypes.byref(n))
-        return out.raw[:64].decode("ascii")
+        raw = id.encode("utf-8", errors="surrogatepass") if type(id) is str else encode_text(id, "id")
+        try:
+            out, n_ref = _scratch.compat
+        except AttributeError:
+            out = ctypes.create_string_buffer(65)
+            n_ref = ctypes.byref(ctypes.c_size_t())
+            _scratch.compat = (out, n_ref)
+        status = _tokenize(self._handle or self._ptr(), raw, len(raw), out, 65, n_ref)
+        if status:
+            check(status)
+        return out.value.decode("ascii")
 
     def tokenize_versioned(self, id: str, *, key_id: Optional[str] = None, normalize: int = NORM_NONE) -> str:
         """The versioned token ``v1.<key id>.<body>`` of ``id``.
