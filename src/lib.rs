@@ -11,6 +11,8 @@
 //!   reseeded after `fork`).
 //! - [`bound`]: clamping and clipping of inputs.
 //! - [`accountant`]: privacy events and their accounting.
+//! - [`token`]: patron-ID tokenization (keys, key ring, compatibility and
+//!   versioned tokens), export masking, small-cell suppression, export schemas.
 //!
 //! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
 //!   documented there and in the generated header.
