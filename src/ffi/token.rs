@@ -1180,4 +1180,52 @@ mod tests {
         }
         ilsp_tokenizer_free(t);
     }
+
+    /// Token calls on one handle from several threads while another thread
+    /// adds and retires keys: every token is the one the unchanged active key
+    /// gives (the ring lock keeps readers consistent).
+    #[test]
+    fn concurrent_tokens_during_ring_changes() {
+        let t = new_tokenizer() as usize;
+        let expected = b"8e958a5f766f725d28789aa9dc0b0f5af3d4aa0abcbfd6941ff4be74ba67ef24";
+        let workers: Vec<_> = (0..3)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    let id = "21234000123456";
+                    for _ in 0..2000 {
+                        let mut out = [0u8; 65];
+                        let mut len = 0;
+                        let t = t as *const ilsp_tokenizer;
+                        let rc = ilsp_tokenize(
+                            t,
+                            id.as_ptr().cast(),
+                            id.len(),
+                            out.as_mut_ptr().cast(),
+                            65,
+                            &mut len,
+                        );
+                        assert_eq!(rc, ILSP_OK);
+                        assert_eq!(&out[..64], expected);
+                    }
+                })
+            })
+            .collect();
+        let mut key = null_mut();
+        assert_eq!(ilsp_key_generate(32, &mut key), ILSP_OK);
+        for _ in 0..200 {
+            assert_eq!(
+                ilsp_tokenizer_add_key(t as *mut ilsp_tokenizer, c"next".as_ptr(), key),
+                ILSP_OK
+            );
+            assert_eq!(
+                ilsp_tokenizer_retire(t as *mut ilsp_tokenizer, c"next".as_ptr()),
+                ILSP_OK
+            );
+        }
+        for w in workers {
+            w.join().unwrap();
+        }
+        ilsp_key_free(key);
+        ilsp_tokenizer_free(t as *mut ilsp_tokenizer);
+    }
 }
