@@ -14,6 +14,8 @@
 //! - [`mechanism`]: Laplace, Gaussian and their discrete forms, float-safe.
 //! - [`bound`]: clamping and clipping of inputs.
 //! - [`accountant`]: privacy events and their accounting.
+//! - [`token`]: patron-ID tokenization (keys, key ring, compatibility and
+//!   versioned tokens), export masking, small-cell suppression, export schemas.
 //!
 //! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
 //!   documented there and in the generated header.
@@ -28,6 +30,11 @@ pub mod ffi;
 pub mod mechanism;
 pub mod rng;
 pub mod sample;
+/// Its C ABI lives in `ffi::token` and `ffi::mask`; the header generator
+/// skips the module itself:
+///
+/// cbindgen:ignore
+pub mod token;
 
 pub use error::{Error, Result, Status};
 
