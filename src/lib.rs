@@ -11,6 +11,8 @@
 //!   reseeded after `fork`).
 //! - [`bound`]: clamping and clipping of inputs.
 //! - [`accountant`]: privacy events and their accounting.
+//! - [`budget`]: named accounts with exact limits, enforced as a privacy
+//!   filter and persisted in a crash-safe, hash-chained ledger.
 //!
 //! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
 //!   documented there and in the generated header.
@@ -20,6 +22,7 @@
 
 pub mod accountant;
 pub mod bound;
+pub mod budget;
 pub mod error;
 pub mod ffi;
 pub mod rng;

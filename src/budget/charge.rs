@@ -1,0 +1,392 @@
+//! What one release costs, in the terms each composition rule needs.
+
+use super::decimal::{Decimal, Rounding};
+use crate::accountant::PrivacyEvent;
+use crate::error::{Error, Result, describe_f64};
+
+/// Relative margin applied to float-computed costs before rounding them up;
+/// far above the rounding error of the formulas below (a few ulps, ~10⁻¹⁶).
+const COST_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 48) as f64;
+
+/// The cost of one release, as charged to an account.
+///
+/// - `(ε, δ)`: charged by accounts with basic composition. Present for pure
+///   and approximate DP releases.
+/// - `ρ`: charged by accounts with zCDP composition. Present for Gaussian
+///   releases (ρ = Δ₂²/(2σ²)), pure ε-DP releases (ρ = ε²/2, Bun–Steinke 2016
+///   Prop. 1.4) and explicit zCDP releases.
+///
+/// Values given by the caller are read exactly as the decimals they print as
+/// (see [`Decimal`]); values computed in floating point are rounded up. An
+/// account refuses a charge that lacks the part its rule needs
+/// (`Error::InvalidArgument`): a zCDP account cannot charge an (ε, δ)-only
+/// release, a basic account cannot charge a ρ-only one.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Charge {
+    approx: Option<(Decimal, Decimal)>,
+    rho: Option<Decimal>,
+    event: Option<PrivacyEvent>,
+}
+
+fn spend_value(param: &'static str, x: f64) -> Result<Decimal> {
+    if !(x.is_finite() && x > 0.0) {
+        return Err(Error::invalid(
+            param,
+            format!("must be finite and > 0, got {}", describe_f64(x)),
+        ));
+    }
+    Decimal::from_printed(x, Rounding::Up).ok_or_else(|| {
+        Error::invalid(
+            param,
+            format!(
+                "must be at most 1000000 for budget accounting, got {}",
+                describe_f64(x)
+            ),
+        )
+    })
+}
+
+fn delta_value(x: f64) -> Result<Decimal> {
+    if !(x.is_finite() && (0.0..1.0).contains(&x)) {
+        return Err(Error::invalid(
+            "delta",
+            format!("must be in [0, 1), got {}", describe_f64(x)),
+        ));
+    }
+    Decimal::from_printed(x, Rounding::Up)
+        .ok_or_else(|| Error::invalid("delta", format!("must be in [0, 1), got {x}")))
+}
+
+/// ρ = ε²/(2k) exactly, rounded up (k = 1 for pure DP, 4 for the exponential mechanism).
+fn rho_of_pure(epsilon: Decimal, divisor: u64) -> Option<Decimal> {
+    epsilon.square_div_up(divisor)
+}
+
+/// A cost computed in floating point, rounded up with a margin.
+fn computed_cost(param: &'static str, x: f64) -> Result<Decimal> {
+    Decimal::from_computed_up(x * COST_MARGIN).ok_or_else(|| {
+        Error::invalid(
+            param,
+            format!(
+                "is too large for budget accounting, got {}",
+                describe_f64(x)
+            ),
+        )
+    })
+}
+
+fn positive_param(param: &'static str, x: f64) -> Result<f64> {
+    crate::error::check_positive(param, x)
+}
+
+impl Charge {
+    /// An ε-DP release (δ = 0; ρ = ε²/2). ε must be finite, > 0 and ≤ 10⁶.
+    pub fn pure_dp(epsilon: f64) -> Result<Charge> {
+        let eps = spend_value("epsilon", epsilon)?;
+        Ok(Charge {
+            approx: Some((eps, Decimal::ZERO)),
+            rho: rho_of_pure(eps, 2),
+            event: None,
+        })
+    }
+
+    /// An (ε, δ)-DP release. ε must be finite, > 0 and ≤ 10⁶; δ ∈ [0, 1).
+    /// With δ = 0 this is [`Charge::pure_dp`]; otherwise it has no ρ (an
+    /// (ε, δ) guarantee does not imply a zCDP one) unless an event supplies it
+    /// ([`Charge::with_event`]).
+    pub fn approximate_dp(epsilon: f64, delta: f64) -> Result<Charge> {
+        let eps = spend_value("epsilon", epsilon)?;
+        let delta = delta_value(delta)?;
+        Ok(Charge {
+            approx: Some((eps, delta)),
+            rho: if delta.is_zero() {
+                rho_of_pure(eps, 2)
+            } else {
+                None
+            },
+            event: None,
+        })
+    }
+
+    /// A ρ-zCDP release. ρ must be finite, > 0 and ≤ 10⁶.
+    pub fn zcdp(rho: f64) -> Result<Charge> {
+        Ok(Charge {
+            approx: None,
+            rho: Some(spend_value("rho", rho)?),
+            event: None,
+        })
+    }
+
+    /// The cost a mechanism's event implies on its own:
+    ///
+    /// | event | (ε, δ) | ρ |
+    /// |---|---|---|
+    /// | Laplace, discrete Laplace (Δ₁, b) | (Δ₁/b ↑, 0) | ε²/2 |
+    /// | Gaussian, discrete Gaussian (Δ₂, σ) | none | Δ₂²/(2σ²) ↑ |
+    /// | randomized response, pure DP (ε) | (ε, 0) | ε²/2 |
+    /// | exponential (ε) | (ε, 0) | ε²/8 (Cesar–Rogers 2021) |
+    /// | approximate DP (ε, δ) | (ε, δ) | none |
+    /// | zCDP (ρ) | none | ρ |
+    ///
+    /// ↑: computed in floating point and rounded up. A Gaussian's (ε, δ)
+    /// depends on the ε at which it is read; charge it with
+    /// `Charge::approximate_dp(ε, δ)?.with_event(event)` to a basic account.
+    pub fn from_event(event: &PrivacyEvent) -> Result<Charge> {
+        let charge = match *event {
+            PrivacyEvent::Laplace {
+                l1_sensitivity,
+                scale,
+            }
+            | PrivacyEvent::DiscreteLaplace {
+                l1_sensitivity,
+                scale,
+            } => {
+                let d = positive_param("l1_sensitivity", l1_sensitivity)?;
+                let b = positive_param("scale", scale)?;
+                let eps = computed_cost("epsilon", d / b)?;
+                Charge {
+                    approx: Some((eps, Decimal::ZERO)),
+                    rho: rho_of_pure(eps, 2),
+                    event: None,
+                }
+            }
+            PrivacyEvent::Gaussian {
+                l2_sensitivity,
+                sigma,
+            }
+            | PrivacyEvent::DiscreteGaussian {
+                l2_sensitivity,
+                sigma,
+            } => Charge {
+                approx: None,
+                rho: Some(gaussian_rho(l2_sensitivity, sigma)?),
+                event: None,
+            },
+            PrivacyEvent::RandomizedResponse {
+                epsilon,
+                categories,
+            } => {
+                if categories < 2 {
+                    return Err(Error::invalid(
+                        "categories",
+                        format!("must be at least 2, got {categories}"),
+                    ));
+                }
+                Charge::pure_dp(epsilon)?
+            }
+            PrivacyEvent::PureDp { epsilon } => Charge::pure_dp(epsilon)?,
+            PrivacyEvent::Exponential { epsilon } => {
+                let eps = spend_value("epsilon", epsilon)?;
+                Charge {
+                    approx: Some((eps, Decimal::ZERO)),
+                    rho: rho_of_pure(eps, 8),
+                    event: None,
+                }
+            }
+            PrivacyEvent::ApproximateDp { epsilon, delta } => {
+                Charge::approximate_dp(epsilon, delta)?
+            }
+            PrivacyEvent::Zcdp { rho } => Charge::zcdp(rho)?,
+        };
+        Ok(Charge {
+            event: Some(*event),
+            ..charge
+        })
+    }
+
+    /// Attaches the mechanism's event (written to the ledger with the spend)
+    /// after checking that the event's own cost ([`Charge::from_event`]) is
+    /// covered by this charge: its (ε, δ) may not exceed the charged (ε, δ)
+    /// by more than float rounding (relative 10⁻⁹), and if this charge has no
+    /// ρ the event's ρ is taken; if both have one, the smaller is kept (each
+    /// is a valid zCDP bound of the same release).
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidArgument` when the event costs more than the charge, or
+    /// when the charge is pure DP and the event is not (a Gaussian).
+    pub fn with_event(self, event: PrivacyEvent) -> Result<Charge> {
+        let own = Charge::from_event(&event)?;
+        match (own.approx, self.approx) {
+            (Some((e_ev, d_ev)), Some((e, d))) => {
+                let tol = |x: Decimal| {
+                    Decimal::from_computed_up(x.to_f64_up() * (1.0 + 1e-9)).unwrap_or(x)
+                };
+                if e_ev > tol(e) || d_ev > d {
+                    return Err(Error::invalid(
+                        "event",
+                        format!(
+                            "costs (epsilon {e_ev}, delta {d_ev}), more than the charge (epsilon {e}, delta {d})"
+                        ),
+                    ));
+                }
+            }
+            (None, Some((_, d))) if d.is_zero() => {
+                return Err(Error::invalid(
+                    "event",
+                    "is not pure DP, but the charge is (delta = 0)",
+                ));
+            }
+            _ => {}
+        }
+        let rho = match (self.rho, own.rho) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let approx = match (self.approx, own.approx) {
+            (None, Some(_)) => own.approx,
+            (a, _) => a,
+        };
+        Ok(Charge {
+            approx,
+            rho,
+            event: Some(event),
+        })
+    }
+
+    /// ε charged to basic accounts, if this release has an (ε, δ) guarantee.
+    pub fn epsilon(&self) -> Option<Decimal> {
+        self.approx.map(|(e, _)| e)
+    }
+
+    /// δ charged to basic accounts, if this release has an (ε, δ) guarantee.
+    pub fn delta(&self) -> Option<Decimal> {
+        self.approx.map(|(_, d)| d)
+    }
+
+    /// ρ charged to zCDP accounts, if this release has a zCDP guarantee.
+    pub fn rho(&self) -> Option<Decimal> {
+        self.rho
+    }
+
+    /// The mechanism's event, if one was attached.
+    pub fn event(&self) -> Option<&PrivacyEvent> {
+        self.event.as_ref()
+    }
+}
+
+impl TryFrom<PrivacyEvent> for Charge {
+    type Error = Error;
+
+    fn try_from(event: PrivacyEvent) -> Result<Charge> {
+        Charge::from_event(&event)
+    }
+}
+
+/// ρ = Δ₂²/(2σ²) of a Gaussian, rounded up (never zero for Δ₂ > 0).
+pub(crate) fn gaussian_rho(l2_sensitivity: f64, sigma: f64) -> Result<Decimal> {
+    let d = positive_param("l2_sensitivity", l2_sensitivity)?;
+    let s = positive_param("sigma", sigma)?;
+    let ratio = d / s;
+    // A ratio that underflows still costs at least one unit (see from_computed_up).
+    computed_cost("rho", (ratio * ratio / 2.0).max(f64::MIN_POSITIVE))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn exact_constructors() {
+        let c = Charge::pure_dp(0.1).unwrap();
+        assert_eq!(c.epsilon(), Some(d("0.1")));
+        assert_eq!(c.delta(), Some(Decimal::ZERO));
+        assert_eq!(c.rho(), Some(d("0.005")));
+        let c = Charge::approximate_dp(0.5, 1e-6).unwrap();
+        assert_eq!(
+            (c.epsilon(), c.delta(), c.rho()),
+            (Some(d("0.5")), Some(d("0.000001")), None)
+        );
+        let c = Charge::approximate_dp(0.5, 0.0).unwrap();
+        assert_eq!(c.rho(), Some(d("0.125")));
+        let c = Charge::zcdp(0.02).unwrap();
+        assert_eq!((c.epsilon(), c.rho()), (None, Some(d("0.02"))));
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        let e = Charge::pure_dp(f64::NAN).unwrap_err();
+        assert_eq!(e.to_string(), "epsilon must be finite and > 0, got NaN");
+        let e = Charge::pure_dp(0.0).unwrap_err();
+        assert_eq!(e.to_string(), "epsilon must be finite and > 0, got 0");
+        let e = Charge::pure_dp(2e6).unwrap_err();
+        assert!(e.to_string().contains("at most 1000000"), "{e}");
+        let e = Charge::approximate_dp(1.0, 1.0).unwrap_err();
+        assert_eq!(e.to_string(), "delta must be in [0, 1), got 1");
+        let e = Charge::zcdp(-1.0).unwrap_err();
+        assert_eq!(e.to_string(), "rho must be finite and > 0, got -1");
+    }
+
+    #[test]
+    fn events_imply_costs_rounded_up() {
+        let c = Charge::from_event(&PrivacyEvent::Laplace {
+            l1_sensitivity: 1.0,
+            scale: 10.0,
+        })
+        .unwrap();
+        let eps = c.epsilon().unwrap();
+        assert!(eps >= d("0.1") && eps < d("0.1000000000001"), "{eps:?}");
+        let c = Charge::from_event(&PrivacyEvent::Gaussian {
+            l2_sensitivity: 1.0,
+            sigma: 10.0,
+        })
+        .unwrap();
+        let rho = c.rho().unwrap();
+        assert!(rho >= d("0.005") && rho < d("0.0050000000001"), "{rho:?}");
+        assert_eq!(c.epsilon(), None);
+        let c = Charge::from_event(&PrivacyEvent::Exponential { epsilon: 1.0 }).unwrap();
+        assert_eq!(c.rho(), Some(d("0.125")));
+        let c = Charge::from_event(&PrivacyEvent::Gaussian {
+            l2_sensitivity: 1e-200,
+            sigma: 1e200,
+        })
+        .unwrap();
+        assert_eq!(
+            c.rho(),
+            Some(Decimal::UNIT),
+            "an underflowing cost is never free"
+        );
+        assert!(
+            Charge::from_event(&PrivacyEvent::Gaussian {
+                l2_sensitivity: 1.0,
+                sigma: f64::NAN
+            })
+            .is_err()
+        );
+        assert!(
+            Charge::from_event(&PrivacyEvent::RandomizedResponse {
+                epsilon: 1.0,
+                categories: 1
+            })
+            .is_err()
+        );
+    }
+
+    #[test]
+    fn attached_events_must_be_covered() {
+        let lap = PrivacyEvent::Laplace {
+            l1_sensitivity: 1.0,
+            scale: 10.0,
+        };
+        let c = Charge::pure_dp(0.1).unwrap().with_event(lap).unwrap();
+        assert_eq!(c.epsilon(), Some(d("0.1")), "the caller's exact ε is kept");
+        assert_eq!(c.event(), Some(&lap));
+        let e = Charge::pure_dp(0.05).unwrap().with_event(lap).unwrap_err();
+        assert!(e.to_string().contains("more than the charge"), "{e}");
+        let gauss = PrivacyEvent::Gaussian {
+            l2_sensitivity: 1.0,
+            sigma: 4.0,
+        };
+        let c = Charge::approximate_dp(1.0, 1e-6)
+            .unwrap()
+            .with_event(gauss)
+            .unwrap();
+        let rho = c.rho().unwrap();
+        assert!(rho >= d("0.03125") && rho < d("0.0312500000001"), "{rho:?}");
+        assert!(Charge::pure_dp(1.0).unwrap().with_event(gauss).is_err());
+    }
+}
