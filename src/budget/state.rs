@@ -101,7 +101,9 @@ impl State {
                     }
                     (None, None) => None,
                     _ => {
-                        return Err("a limit needs both epsilon (<= 1000000) and delta (< 1)".into());
+                        return Err(
+                            "a limit needs both epsilon (<= 1000000) and delta (< 1)".into()
+                        );
                     }
                 };
                 match (a.composition, pair, rho) {
@@ -118,7 +120,9 @@ impl State {
                         a.rho_limit = Some(*r);
                     }
                     _ => {
-                        return Err("the limit does not match the account's composition rule".into());
+                        return Err(
+                            "the limit does not match the account's composition rule".into()
+                        );
                     }
                 }
                 let name = a.name.clone();

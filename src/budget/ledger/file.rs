@@ -508,14 +508,15 @@ mod tests {
             std::fs::write(&path, &bytes).unwrap();
             let b = Budget::open(&path).unwrap_or_else(|e| panic!("prefix {k}: {e}"));
             let spent = b.status("a").unwrap().spent.epsilon;
-            let expected = if k == line.len() - 1 {
-                d("0.375") // complete entry without '\n': kept
-            } else if k > cost_done {
-                d("0.375") // recovered cost
+            // A complete entry without '\n' is kept; a tear after the cost
+            // members charges the recovered cost; a tear after the account
+            // charges the account's whole remaining budget; shorter: nothing.
+            let expected = if k == line.len() - 1 || k > cost_done {
+                d("0.375")
             } else if k > account_done {
-                d("1") // the account's whole remaining budget
+                d("1")
             } else {
-                d("0.25") // not recognisable: nothing
+                d("0.25")
             };
             assert_eq!(spent, expected, "prefix of {k} bytes");
             drop(b);
