@@ -88,9 +88,13 @@
 //! [`AUDIT_RING_CAPACITY`]-event ring of recent events serves telemetry
 //! ([`Budget::recent_events`]).
 
+// The Rust constants of these modules are not part of the C header.
+/// cbindgen:ignore
 mod account;
+/// cbindgen:ignore
 mod audit;
 mod charge;
+/// cbindgen:ignore
 mod decimal;
 mod handle;
 pub mod ledger;

@@ -22,6 +22,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::error::{Error, Result};
 
 pub mod bound;
+pub mod budget;
 pub mod core;
 pub(crate) mod os;
 
@@ -145,13 +146,6 @@ pub(crate) fn check_out<T>(out: *mut T, param: &'static str) -> Result<()> {
 ///
 /// `ptr` must be NULL or point to a NUL-terminated string that stays valid and
 /// unchanged for `'a`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "first used by the tokenizer and budget entry points"
-    )
-)]
 pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, param: &'static str) -> Result<&'a str> {
     if ptr.is_null() {
         return Err(Error::Null { param });
