@@ -9,6 +9,14 @@ repository's ``target/release`` folder or on the system's library path.
 10.0
 """
 
+from .budget import (
+    COMPOSITION_BASIC,
+    COMPOSITION_ZCDP,
+    PERIOD_CALENDAR_MONTH,
+    PERIOD_CALENDAR_YEAR,
+    PERIOD_LIFETIME,
+    Budget,
+)
 from .core import clamp, version
 from .errors import (
     BudgetExhaustedError,
@@ -27,6 +35,12 @@ from .errors import (
 __version__ = version()
 
 __all__ = [
+    "Budget",
+    "COMPOSITION_BASIC",
+    "COMPOSITION_ZCDP",
+    "PERIOD_CALENDAR_MONTH",
+    "PERIOD_CALENDAR_YEAR",
+    "PERIOD_LIFETIME",
     "BudgetExhaustedError",
     "BufferTooSmallError",
     "EncodingError",
