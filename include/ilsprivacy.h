@@ -296,6 +296,46 @@ ilsp_status ilsp_budget_spend_rho(ilsp_budget *budget,
                                   double rho,
                                   uint64_t *seq);
 
+// Spends ε on `account`, then releases `value` plus Laplace noise into
+// `*out`: the mechanism of `ilsp_laplace` (ε-DP for L1 sensitivity
+// `sensitivity`, float-safe). Order: the mechanism and `value` are checked
+// (bad input costs nothing), the spend is recorded (with a ledger: written
+// and fsynced), and only then is the noise drawn. ε is read as the decimal
+// it prints as: a limit of 0.3 admits 0.1 then 0.2 exactly.
+//
+// Errors: `ILSP_ERR_NULL` (`budget`, `account`, `out`), `ILSP_ERR_ENCODING`,
+// `ILSP_ERR_INVALID_ARGUMENT` (bad name, NaN/±inf or too large `value`,
+// non-finite or non-positive `sensitivity` or `epsilon`; nothing spent),
+// `ILSP_ERR_BUDGET_EXHAUSTED` (nothing recorded or released), `ILSP_ERR_IO`,
+// `ILSP_ERR_LEDGER_INTEGRITY` (nothing released), `ILSP_ERR_ENTROPY` (after
+// the spend: budget spent, nothing released). `*out` is written only on
+// success.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_laplace(ilsp_budget *budget,
+                                const char *account,
+                                double value,
+                                double sensitivity,
+                                double epsilon,
+                                double *out);
+
+// Spends on `account`, then releases `value` plus Gaussian noise into
+// `*out`: the mechanism of `ilsp_gaussian` ((ε, δ)-DP for L2 sensitivity
+// `l2_sensitivity`, analytic calibration, float-safe). A basic account is
+// charged (ε, δ); a zCDP account the mechanism's ρ = Δ'²/(2σ²), rounded
+// up. Same order and guarantees as `ilsp_budget_laplace`; δ must be in (0, 1).
+//
+// Errors: as `ilsp_budget_laplace`, with `l2_sensitivity` and `delta`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_gaussian(ilsp_budget *budget,
+                                 const char *account,
+                                 double value,
+                                 double l2_sensitivity,
+                                 double epsilon,
+                                 double delta,
+                                 double *out);
+
 // Reads and checks the ledger file at `ledger_path` without changing it
 // (under a shared lock, waiting up to 10 s). `*entries` receives the
 // number of entries; the SHA-256 of the last entry (64 lowercase hex
@@ -362,6 +402,97 @@ const char *ilsp_version(void);
 //
 // Thread safety: each thread has its own message.
 const char *ilsp_last_error(void);
+
+// Adds Laplace noise to `value` and writes the result to `*out`: ε-DP for a
+// query of L1 sensitivity `sensitivity`.
+//
+// Float-safe: the value is rounded to a power-of-two grid `γ ≈ (Δ/ε)·2^-40`,
+// exact integer noise is added, and the output is a multiple of `γ` (the
+// rounding is charged: the mechanism is calibrated to `Δ + γ`). Outputs
+// beyond the double range saturate at `±DBL_MAX`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if `value`
+// is NaN/±inf or `|value| ≥ 2^126·γ` (the message never contains the value),
+// or `sensitivity`/`epsilon` is not finite and `> 0`; `ILSP_ERR_ENTROPY`.
+// `*out` is written only on success.
+//
+// The first call with a given (sensitivity, epsilon) on a thread calibrates
+// the mechanism; later calls reuse it (a per-thread cache of 8 entries).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_laplace(double value, double sensitivity, double epsilon, double *out);
+
+// Adds Gaussian noise to `value` and writes the result to `*out`:
+// (ε, δ)-DP for a query of L2 sensitivity `l2_sensitivity`.
+//
+// σ is the analytic (Balle–Wang) calibration, proved for the discrete
+// Gaussian actually sampled on the grid `γ ≈ σ·2^-40` with the charged
+// sensitivity `Δ + γ`, rounded up. Float-safe as `ilsp_laplace`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` for a
+// NaN/±inf or too large `value`, a non-finite or non-positive
+// `l2_sensitivity` or `epsilon`, or `delta` outside (0, 1);
+// `ILSP_ERR_ENTROPY`. `*out` is written only on success.
+//
+// Thread safety: safe to call from any thread (per-thread calibration cache).
+ilsp_status ilsp_gaussian(double value,
+                          double l2_sensitivity,
+                          double epsilon,
+                          double delta,
+                          double *out);
+
+// Adds discrete Laplace noise (P(x) ∝ exp(-|x|·ε/Δ)) to an integer `value`
+// and writes the result to `*out`: ε-DP for integer sensitivity
+// `sensitivity`.
+//
+// The sum is exact and then clamped to `[INT64_MIN, INT64_MAX]`
+// (post-processing): the noise never causes an error.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+// `sensitivity <= 0`, `epsilon` is not finite and `> 0`, or
+// `sensitivity/epsilon > 2^64`; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_laplace_i64(int64_t value, int64_t sensitivity, double epsilon, int64_t *out);
+
+// Adds discrete Gaussian noise to an integer `value` and writes the result
+// to `*out`: (ε, δ)-DP for integer L2 sensitivity `l2_sensitivity`, with σ
+// the smallest value whose rigorous discrete-Gaussian δ bound is `<= delta`.
+//
+// The sum is exact and then clamped to `[INT64_MIN, INT64_MAX]`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+// `l2_sensitivity <= 0`, `epsilon` is not finite and `> 0`, or `delta` is
+// outside (0, 1); `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_gaussian_i64(int64_t value,
+                              int64_t l2_sensitivity,
+                              double epsilon,
+                              double delta,
+                              int64_t *out);
+
+// Adds independent Laplace noise to each of `values[0..n]` and writes the
+// results to `out[0..n]`, as `n` calls of `ilsp_laplace` would (each output
+// is one ε-DP release; the privacy cost is per value), amortising the
+// per-call work.
+//
+// `out` may be the same pointer as `values` (in place); otherwise the two
+// arrays must not overlap (`ILSP_ERR_INVALID_ARGUMENT`). With `n == 0`
+// both pointers may be NULL.
+//
+// Errors: `ILSP_ERR_NULL` (`values` or `out` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for bad parameters or any bad value (every
+// value is checked before any noise is drawn; nothing is written then);
+// `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; the arrays must not be
+// modified by another thread during the call.
+ilsp_status ilsp_laplace_batch(const double *values,
+                               size_t n,
+                               double sensitivity,
+                               double epsilon,
+                               double *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -107,6 +107,21 @@ ilsp_status ilsp_budget_spend_rho(ilsp_budget *budget,
                                   double rho,
                                   uint64_t *seq);
 
+ilsp_status ilsp_budget_laplace(ilsp_budget *budget,
+                                const char *account,
+                                double value,
+                                double sensitivity,
+                                double epsilon,
+                                double *out);
+
+ilsp_status ilsp_budget_gaussian(ilsp_budget *budget,
+                                 const char *account,
+                                 double value,
+                                 double l2_sensitivity,
+                                 double epsilon,
+                                 double delta,
+                                 double *out);
+
 ilsp_status ilsp_budget_ledger_verify(const char *ledger_path,
                                       uint64_t *entries,
                                       char *head,
@@ -126,3 +141,25 @@ ilsp_status ilsp_budget_recent_events(ilsp_budget *budget,
 const char *ilsp_version(void);
 
 const char *ilsp_last_error(void);
+
+ilsp_status ilsp_laplace(double value, double sensitivity, double epsilon, double *out);
+
+ilsp_status ilsp_gaussian(double value,
+                          double l2_sensitivity,
+                          double epsilon,
+                          double delta,
+                          double *out);
+
+ilsp_status ilsp_laplace_i64(int64_t value, int64_t sensitivity, double epsilon, int64_t *out);
+
+ilsp_status ilsp_gaussian_i64(int64_t value,
+                              int64_t l2_sensitivity,
+                              double epsilon,
+                              double delta,
+                              int64_t *out);
+
+ilsp_status ilsp_laplace_batch(const double *values,
+                               size_t n,
+                               double sensitivity,
+                               double epsilon,
+                               double *out);

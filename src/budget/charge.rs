@@ -227,6 +227,7 @@ impl Charge {
                     "is not pure DP, but the charge is (delta = 0)",
                 ));
             }
+            (None, Some((e, d))) => check_gaussian_delta(&event, e, d)?,
             _ => {}
         }
         let rho = match (self.rho, own.rho) {
@@ -271,6 +272,35 @@ impl TryFrom<PrivacyEvent> for Charge {
     fn try_from(event: PrivacyEvent) -> Result<Charge> {
         Charge::from_event(&event)
     }
+}
+
+/// For a Gaussian event charged as (ε, δ): checks that the mechanism's own
+/// δ at the charged ε — the rigorous bound of
+/// [`crate::mechanism::discrete_gaussian_delta`] for a discrete Gaussian,
+/// Balle–Wang's exact δ for a continuous one — is at most the charged δ
+/// (relative tolerance 10⁻⁹ for float reproducibility).
+fn check_gaussian_delta(event: &PrivacyEvent, epsilon: Decimal, delta: Decimal) -> Result<()> {
+    let eps = epsilon.to_f64_nearest();
+    let own = match *event {
+        PrivacyEvent::DiscreteGaussian {
+            l2_sensitivity,
+            sigma,
+        } => crate::mechanism::discrete_gaussian_delta(eps, l2_sensitivity, sigma),
+        PrivacyEvent::Gaussian {
+            l2_sensitivity,
+            sigma,
+        } => crate::mechanism::analytic_gaussian_delta(eps, l2_sensitivity, sigma),
+        _ => return Ok(()),
+    };
+    if own.is_nan() || own > delta.to_f64_up() * (1.0 + 1e-9) {
+        return Err(Error::invalid(
+            "event",
+            format!(
+                "has delta {own:e} at the charged epsilon {epsilon}, more than the charged delta {delta}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// ρ = Δ₂²/(2σ²) of a Gaussian, rounded up (never zero for Δ₂ > 0).
@@ -377,16 +407,33 @@ mod tests {
         assert_eq!(c.event(), Some(&lap));
         let e = Charge::pure_dp(0.05).unwrap().with_event(lap).unwrap_err();
         assert!(e.to_string().contains("more than the charge"), "{e}");
+        // σ = 5: Balle–Wang δ(ε = 1) = 1.75e-8 ≤ 1e-6, ρ = 1/50.
         let gauss = PrivacyEvent::Gaussian {
             l2_sensitivity: 1.0,
-            sigma: 4.0,
+            sigma: 5.0,
         };
         let c = Charge::approximate_dp(1.0, 1e-6)
             .unwrap()
             .with_event(gauss)
             .unwrap();
         let rho = c.rho().unwrap();
-        assert!(rho >= d("0.03125") && rho < d("0.0312500000001"), "{rho:?}");
+        assert!(rho >= d("0.02") && rho < d("0.0200000000001"), "{rho:?}");
         assert!(Charge::pure_dp(1.0).unwrap().with_event(gauss).is_err());
+        // σ = 4 has δ(1) = 2.9e-6: charging it as (1, 1e-6) would under-count.
+        let loose = PrivacyEvent::Gaussian {
+            l2_sensitivity: 1.0,
+            sigma: 4.0,
+        };
+        let e = Charge::approximate_dp(1.0, 1e-6)
+            .unwrap()
+            .with_event(loose)
+            .unwrap_err();
+        assert!(e.to_string().contains("more than the charged delta"), "{e}");
+        assert!(
+            Charge::approximate_dp(1.0, 3e-6)
+                .unwrap()
+                .with_event(loose)
+                .is_ok()
+        );
     }
 }

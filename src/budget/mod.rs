@@ -98,6 +98,7 @@ mod charge;
 mod decimal;
 mod handle;
 pub mod ledger;
+mod release;
 mod state;
 mod time;
 mod zcdp;

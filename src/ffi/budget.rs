@@ -21,6 +21,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
 
+use super::mechanism::{cached_gaussian, cached_laplace};
 use super::{check_out, guard, ilsp_status, str_arg, write_out};
 use crate::budget::{
     Budget, BudgetOptions, Charge, Composition, Limit, Period, verify_ledger_file,
@@ -523,6 +524,75 @@ pub extern "C" fn ilsp_budget_spend_rho(
     spend(budget, account, || Charge::zcdp(rho), seq)
 }
 
+/// Spends ε on `account`, then releases `value` plus Laplace noise into
+/// `*out`: the mechanism of `ilsp_laplace` (ε-DP for L1 sensitivity
+/// `sensitivity`, float-safe). Order: the mechanism and `value` are checked
+/// (bad input costs nothing), the spend is recorded (with a ledger: written
+/// and fsynced), and only then is the noise drawn. ε is read as the decimal
+/// it prints as: a limit of 0.3 admits 0.1 then 0.2 exactly.
+///
+/// Errors: `ILSP_ERR_NULL` (`budget`, `account`, `out`), `ILSP_ERR_ENCODING`,
+/// `ILSP_ERR_INVALID_ARGUMENT` (bad name, NaN/±inf or too large `value`,
+/// non-finite or non-positive `sensitivity` or `epsilon`; nothing spent),
+/// `ILSP_ERR_BUDGET_EXHAUSTED` (nothing recorded or released), `ILSP_ERR_IO`,
+/// `ILSP_ERR_LEDGER_INTEGRITY` (nothing released), `ILSP_ERR_ENTROPY` (after
+/// the spend: budget spent, nothing released). `*out` is written only on
+/// success.
+///
+/// Thread safety: safe to call concurrently on one handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_budget_laplace(
+    budget: *mut ilsp_budget,
+    account: *const c_char,
+    value: f64,
+    sensitivity: f64,
+    epsilon: f64,
+    out: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        // SAFETY: live handle and NUL-terminated string per the C contract.
+        let b = unsafe { budget_arg(budget) }?;
+        let account = unsafe { str_arg(account, "account") }?;
+        check_out(out, "out")?;
+        let mechanism = cached_laplace(sensitivity, epsilon)?;
+        write_out(out, b.release_laplace(account, &mechanism, value)?);
+        Ok(())
+    })
+}
+
+/// Spends on `account`, then releases `value` plus Gaussian noise into
+/// `*out`: the mechanism of `ilsp_gaussian` ((ε, δ)-DP for L2 sensitivity
+/// `l2_sensitivity`, analytic calibration, float-safe). A basic account is
+/// charged (ε, δ); a zCDP account the mechanism's ρ = Δ'²/(2σ²), rounded
+/// up. Same order and guarantees as `ilsp_budget_laplace`; δ must be in (0, 1).
+///
+/// Errors: as `ilsp_budget_laplace`, with `l2_sensitivity` and `delta`.
+///
+/// Thread safety: safe to call concurrently on one handle.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_budget_gaussian(
+    budget: *mut ilsp_budget,
+    account: *const c_char,
+    value: f64,
+    l2_sensitivity: f64,
+    epsilon: f64,
+    delta: f64,
+    out: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        // SAFETY: live handle and NUL-terminated string per the C contract.
+        let b = unsafe { budget_arg(budget) }?;
+        let account = unsafe { str_arg(account, "account") }?;
+        check_out(out, "out")?;
+        let mechanism = cached_gaussian(l2_sensitivity, epsilon, delta)?;
+        write_out(
+            out,
+            b.release_gaussian(account, &mechanism, Some((epsilon, delta)), value)?,
+        );
+        Ok(())
+    })
+}
+
 /// Reads and checks the ledger file at `ledger_path` without changing it
 /// (under a shared lock, waiting up to 10 s). `*entries` receives the
 /// number of entries; the SHA-256 of the last entry (64 lowercase hex
@@ -877,6 +947,52 @@ mod tests {
         );
         assert!(b2.is_null());
         std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    fn laplace_and_gaussian_spend_then_release() {
+        let b = open_memory();
+        let acct = c("a");
+        assert_eq!(ilsp_budget_set_limit(b, acct.as_ptr(), 0.3, 1e-6), ILSP_OK);
+        let mut out = f64::NAN;
+        assert_eq!(
+            ilsp_budget_laplace(b, acct.as_ptr(), 10.0, 1.0, 0.1, &mut out),
+            ILSP_OK
+        );
+        assert!(out.is_finite());
+        assert_eq!(
+            ilsp_budget_gaussian(b, acct.as_ptr(), 10.0, 1.0, 0.2, 1e-6, &mut out),
+            ILSP_OK
+        );
+        out = 7.0;
+        assert_eq!(
+            ilsp_budget_laplace(b, acct.as_ptr(), 10.0, 1.0, 1e-12, &mut out),
+            ILSP_ERR_BUDGET_EXHAUSTED
+        );
+        assert_eq!(out, 7.0, "nothing released on refusal");
+        // Bad input costs nothing.
+        let other = c("b");
+        assert_eq!(ilsp_budget_set_limit(b, other.as_ptr(), 1.0, 1e-6), ILSP_OK);
+        assert_eq!(
+            ilsp_budget_laplace(b, other.as_ptr(), f64::NAN, 1.0, 0.5, &mut out),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(last_error(), "value must be finite (got NaN or ±inf)");
+        assert_eq!(
+            ilsp_budget_gaussian(b, other.as_ptr(), 1.0, 1.0, 0.5, 0.0, &mut out),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            ilsp_budget_laplace(b, other.as_ptr(), 1.0, 1.0, 0.5, null_mut()),
+            ILSP_ERR_NULL
+        );
+        let (mut e, mut d) = (1.0, 1.0);
+        assert_eq!(
+            ilsp_budget_spent(b, other.as_ptr(), &mut e, &mut d),
+            ILSP_OK
+        );
+        assert_eq!((e, d), (0.0, 0.0));
+        ilsp_budget_free(b);
     }
 
     #[test]

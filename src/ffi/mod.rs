@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 pub mod bound;
 pub mod budget;
 pub mod core;
+pub mod mechanism;
 pub(crate) mod os;
 
 /// The status code returned by every fallible `ilsp_` function.
@@ -197,7 +198,6 @@ pub(crate) unsafe fn bytes_arg<'a>(
 /// # Safety
 ///
 /// When `n > 0`, `ptr` must point to `n` initialized, aligned values valid for `'a`.
-#[expect(dead_code, reason = "first used by the batch mechanism entry points")]
 pub(crate) unsafe fn slice_arg<'a, T>(
     ptr: *const T,
     n: usize,
@@ -225,7 +225,6 @@ pub(crate) unsafe fn slice_arg<'a, T>(
 ///
 /// When `n > 0`, `ptr` must point to `n` writable, aligned values valid for
 /// `'a` and not aliased by any other argument.
-#[expect(dead_code, reason = "first used by the batch mechanism entry points")]
 pub(crate) unsafe fn slice_out<'a, T>(
     ptr: *mut T,
     n: usize,

@@ -158,6 +158,34 @@ final class Budget
         return $seq->cdata;
     }
 
+    /**
+     * Spends epsilon on $account, then returns $value plus Laplace noise. The
+     * value and parameters are checked first (bad input costs nothing), the
+     * spend is recorded (durably with a ledger), and only then is noise drawn.
+     *
+     * @throws BudgetExhaustedException if the spend does not fit (nothing released).
+     * @throws InvalidArgumentException for a bad parameter or value (nothing spent).
+     */
+    public function laplace(string $account, float $value, float $sensitivity, float $epsilon): float
+    {
+        $out = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_laplace(
+            $this->h(), self::noNul($account, 'account'), $value, $sensitivity, $epsilon, \FFI::addr($out)));
+        return $out->cdata;
+    }
+
+    /**
+     * Spends (epsilon, delta) — or the mechanism's rho on a zCDP account — then
+     * returns $value plus Gaussian noise (analytic calibration).
+     */
+    public function gaussian(string $account, float $value, float $l2Sensitivity, float $epsilon, float $delta): float
+    {
+        $out = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_gaussian(
+            $this->h(), self::noNul($account, 'account'), $value, $l2Sensitivity, $epsilon, $delta, \FFI::addr($out)));
+        return $out->cdata;
+    }
+
     /** @return array{0: float, 1: float} (epsilon, delta) spent; for zCDP accounts epsilon at the limit's delta. */
     public function spent(string $account): array
     {

@@ -24,10 +24,13 @@ declare(strict_types=1);
 namespace IlsPrivacy;
 
 require_once __DIR__ . '/Exceptions.php';
+require_once __DIR__ . '/Mechanisms.php';
 require_once __DIR__ . '/Budget.php';
 
 final class Library
 {
+    use Mechanisms;
+
     /** Status codes of the C ABI (fixed numbers; FFI::cdef cannot read #defines). */
     public const OK = 0;
     public const ERR_NULL = 1;

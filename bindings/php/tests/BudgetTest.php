@@ -56,6 +56,23 @@ final class BudgetTest extends TestCase
         $this->assertThrows(\LogicException::class, 0, 'closed', fn () => $b->spend('a', 0.1));
     }
 
+    public function testSpendThenRelease(): void
+    {
+        $b = new Budget();
+        $b->setLimit('visits', 0.3, 1e-6);
+        $this->assertTrue(is_finite($b->laplace('visits', 1234.0, 1.0, 0.1)), 'laplace');
+        $this->assertTrue(is_finite($b->gaussian('visits', 1234.0, 1.0, 0.2, 1e-6)), 'gaussian');
+        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+            'visits', fn () => $b->laplace('visits', 1234.0, 1.0, 1e-12));
+        $this->assertSame([0.3, 1e-6], $b->spent('visits'));
+        $b->setLimit('other', 1.0, 1e-6);
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'value must be finite', fn () => $b->laplace('other', NAN, 1.0, 0.5));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'delta', fn () => $b->gaussian('other', 1.0, 1.0, 0.5, 0.0));
+        $this->assertSame([0.0, 0.0], $b->spent('other'));
+    }
+
     public function testZcdpAccount(): void
     {
         $b = new Budget();

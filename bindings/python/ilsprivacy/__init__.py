@@ -18,6 +18,7 @@ from .budget import (
     Budget,
 )
 from .core import clamp, version
+from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
 from .errors import (
     BudgetExhaustedError,
     BufferTooSmallError,
@@ -53,5 +54,10 @@ __all__ = [
     "LedgerIntegrityError",
     "NullPointerError",
     "clamp",
+    "gaussian",
+    "gaussian_i64",
+    "laplace",
+    "laplace_batch",
+    "laplace_i64",
     "version",
 ]

@@ -90,6 +90,24 @@ _spend = declare(
 _spend_rho = declare(
     "ilsp_budget_spend_rho", status_t, [_handle, ctypes.c_char_p, ctypes.c_double, _c_u64_p]
 )
+_laplace = declare(
+    "ilsp_budget_laplace",
+    status_t,
+    [_handle, ctypes.c_char_p, ctypes.c_double, ctypes.c_double, ctypes.c_double, _c_double_p],
+)
+_gaussian = declare(
+    "ilsp_budget_gaussian",
+    status_t,
+    [
+        _handle,
+        ctypes.c_char_p,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+        _c_double_p,
+    ],
+)
 _ledger_verify = declare(
     "ilsp_budget_ledger_verify",
     status_t,
@@ -253,6 +271,46 @@ class Budget:
         seq = ctypes.c_uint64()
         call(_spend_rho, self._h(), _text(account, "account"), float(rho), ctypes.byref(seq))
         return seq.value
+
+    def laplace(self, account: Text, value: float, sensitivity: float, epsilon: float) -> float:
+        """Spends epsilon on ``account``, then returns ``value`` plus Laplace noise.
+
+        The value and parameters are checked first (bad input costs nothing), the
+        spend is recorded (durably with a ledger), and only then is noise drawn.
+
+        Raises:
+            BudgetExhaustedError: the spend does not fit; nothing was released.
+            InvalidArgumentError: a bad parameter or value; nothing was spent.
+        """
+        out = ctypes.c_double()
+        call(
+            _laplace,
+            self._h(),
+            _text(account, "account"),
+            float(value),
+            float(sensitivity),
+            float(epsilon),
+            ctypes.byref(out),
+        )
+        return out.value
+
+    def gaussian(
+        self, account: Text, value: float, l2_sensitivity: float, epsilon: float, delta: float
+    ) -> float:
+        """Spends (epsilon, delta) — or the mechanism's rho on a zCDP account — then
+        returns ``value`` plus Gaussian noise (analytic calibration)."""
+        out = ctypes.c_double()
+        call(
+            _gaussian,
+            self._h(),
+            _text(account, "account"),
+            float(value),
+            float(l2_sensitivity),
+            float(epsilon),
+            float(delta),
+            ctypes.byref(out),
+        )
+        return out.value
 
     # Reading ----------------------------------------------------------------
 

@@ -83,6 +83,35 @@ class ExactLimitTest(unittest.TestCase):
             self.assertEqual(b.spent("shared"), (1.0, 0.0))
 
 
+class ReleaseTest(unittest.TestCase):
+    def test_spend_then_release(self) -> None:
+        with Budget() as b:
+            b.set_limit("visits", 0.3, 1e-6)
+            self.assertTrue(math.isfinite(b.laplace("visits", 1234.0, 1.0, 0.1)))
+            self.assertTrue(math.isfinite(b.gaussian("visits", 1234.0, 1.0, 0.2, 1e-6)))
+            with self.assertRaises(ilsprivacy.BudgetExhaustedError):
+                b.laplace("visits", 1234.0, 1.0, 1e-12)
+            self.assertEqual(b.spent("visits"), (0.3, 1e-6))
+
+    def test_bad_input_costs_nothing(self) -> None:
+        with Budget() as b:
+            b.set_limit("visits", 1.0, 1e-6)
+            with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "value must be finite"):
+                b.laplace("visits", math.nan, 1.0, 0.5)
+            with self.assertRaises(ilsprivacy.InvalidArgumentError):
+                b.gaussian("visits", 1.0, 1.0, 0.5, 0.0)
+            with self.assertRaises(ilsprivacy.InvalidArgumentError):
+                b.laplace("visits", 1.0, -1.0, 0.5)
+            self.assertEqual(b.spent("visits"), (0.0, 0.0))
+
+    def test_gaussian_on_a_zcdp_account_charges_rho(self) -> None:
+        with Budget() as b:
+            b.set_composition("g", ilsprivacy.COMPOSITION_ZCDP)
+            b.set_limit("g", 1.0, 1e-6)
+            b.gaussian("g", 10.0, 1.0, 0.5, 1e-6)
+            self.assertGreater(b.spent_rho("g"), 0.0)
+
+
 class ZcdpTest(unittest.TestCase):
     def test_epsilon_delta_limit_is_enforced_through_rho(self) -> None:
         with Budget() as b:
