@@ -48,8 +48,7 @@ fn spend_until_refused(budget: &Arc<Budget>, account: &str, epsilon: f64) -> Vec
             });
         }
     });
-    let seqs = released.lock().unwrap().clone();
-    seqs
+    Arc::try_unwrap(released).unwrap().into_inner().unwrap()
 }
 
 #[test]
