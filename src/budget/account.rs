@@ -377,7 +377,7 @@ impl Account {
             } else if l.is_zero() {
                 1.0
             } else {
-                s.to_f64_nearest() / l.to_f64_nearest()
+                s.to_f64_approx() / l.to_f64_approx()
             }
         };
         match (self.composition, self.limit) {

@@ -82,6 +82,11 @@ impl Decimal {
         if x == 0.0 {
             return Some(Decimal::ZERO);
         }
+        if let Some((digits, k)) = short_decimal(x) {
+            // digits × 10^−k with k ≤ 22 < SCALE: exact in units.
+            let d = Decimal(digits.checked_mul(10u128.pow(SCALE - k))?);
+            return (d <= Decimal::MAX_INPUT).then_some(d);
+        }
         let mut buf = StackText::<40>::new();
         // `{:e}` is the shortest round-trip digits with an exponent: "1.5e-7".
         write!(buf, "{x:e}").ok()?;
@@ -186,6 +191,12 @@ impl Decimal {
         q.checked_add(u128::from(inexact)).map(Decimal)
     }
 
+    /// `units / 10^30` in floating point (two roundings): for ratios in
+    /// telemetry and alerts only, never for amounts reported as spent.
+    pub fn to_f64_approx(self) -> f64 {
+        self.0 as f64 / 1e30
+    }
+
     /// The nearest `f64` (ties to even); may be slightly below or above.
     pub fn to_f64_nearest(self) -> f64 {
         let mut buf = StackText::<48>::new();
@@ -213,6 +224,32 @@ impl Decimal {
             _ => y.next_down().max(0.0),
         }
     }
+}
+
+/// The shortest decimal `digits × 10^−k` that reads back as `x`, found
+/// without formatting when `k ≤ 22` and `digits < 2^50` (else `None`, and the
+/// caller formats). For each `k` upward, the only candidate is the integer
+/// nearest `x·10^k`: with `digits < 2^50` the float product is within 1/4 of
+/// it, and no other integer reads back as `x` (the rounding interval of `x`
+/// is narrower than 10^−k). The check `digits / 10^k == x` is exact: both
+/// operands are exact doubles and IEEE division rounds correctly, exactly as
+/// parsing the decimal would. The first `k` that passes gives the fewest
+/// digits, which is the shortest round-trip form `{:e}` would print.
+fn short_decimal(x: f64) -> Option<(u128, u32)> {
+    const LIMIT: f64 = (1u64 << 50) as f64;
+    let mut p = 1.0f64;
+    for k in 0..=22u32 {
+        let y = x * p;
+        if y >= LIMIT {
+            return None;
+        }
+        let m = y.round();
+        if m / p == x {
+            return Some((m as u128, k));
+        }
+        p *= 10.0;
+    }
+    None
 }
 
 /// 128 × 128 → 256-bit product as four little-endian 64-bit limbs.
@@ -405,6 +442,64 @@ mod tests {
         assert_eq!(
             Decimal::from_printed(f64::MIN_POSITIVE / 4.0, Rounding::Up),
             Some(Decimal::UNIT)
+        );
+    }
+
+    /// The formatting path alone, as the reference for the fast path.
+    fn printed_by_formatting(x: f64) -> Decimal {
+        let text = format!("{x:e}");
+        let (mantissa, exponent) = text.split_once('e').unwrap();
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        let shift = exponent.parse::<i32>().unwrap() - digits.len() as i32 + 1 + SCALE as i32;
+        assert!(shift >= 0, "{x} needs more than 30 digits");
+        Decimal(digits.parse::<u128>().unwrap() * 10u128.pow(shift as u32))
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_formatting() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut fast = 0;
+        for i in 0..200_000 {
+            // Short decimals (as callers type them) and arbitrary doubles.
+            let x = if i % 2 == 0 {
+                let digits = next() % 10u64.pow(1 + (next() % 16) as u32);
+                digits as f64 / 10f64.powi((next() % 13) as i32)
+            } else {
+                f64::from_bits(next() >> 2) % 1000.0
+            };
+            if !(x > 1e-13 && x < 1e6) {
+                continue;
+            }
+            let got = Decimal::from_printed(x, Rounding::Up).unwrap();
+            if short_decimal(x).is_some() {
+                fast += 1;
+                assert_eq!(got, printed_by_formatting(x), "{x:e}");
+            }
+            assert_eq!(
+                got,
+                Decimal::from_printed(x, Rounding::Down).unwrap(),
+                "{x:e}"
+            );
+        }
+        assert!(
+            fast > 50_000,
+            "the fast path is used for typical values ({fast})"
+        );
+        for x in [0.1, 0.2, 0.3, 1e-12, 123.456, 1e6, 5e-7, 0.001] {
+            let (m, k) = short_decimal(x).unwrap();
+            assert_eq!(Decimal(m * 10u128.pow(SCALE - k)), printed_by_formatting(x));
+        }
+        // 17 significant digits: beyond the fast path, formatted instead.
+        assert_eq!(short_decimal(0.30000000000000004), None);
+        assert_eq!(
+            Decimal::from_printed(0.30000000000000004, Rounding::Up),
+            Some(printed_by_formatting(0.30000000000000004))
         );
     }
 
