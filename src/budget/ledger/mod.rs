@@ -41,8 +41,8 @@
 //!
 //! 1. A complete, valid entry missing only its `\n` is kept and counted;
 //!    the `\n` is added.
-//! 2. Otherwise, if the bytes are the beginning of an entry (JSON that ends
-//!    early and starts like every line), it is an unfinished write. It is cut
+//! 2. Otherwise, if the bytes are the beginning of an entry (UTF-8 JSON that
+//!    ends early and starts like every line), it is an unfinished write. It is cut
 //!    off and a `torn_tail` entry is appended that records its length,
 //!    SHA-256 and the bytes themselves (hex), and what was charged for it:
 //!    - a spend on an existing account whose cost members (ε and δ for
