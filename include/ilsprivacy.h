@@ -121,6 +121,9 @@ ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 // panic inside the library ever poisons the handle's internal lock, every
 // later call on it returns `ILSP_ERR_INTERNAL` and nothing more is spent.
 // Several handles and processes may share one ledger file on one machine.
+// After `fork()`, a child may keep using an inherited handle: it reopens the
+// file and takes its own lock. An in-memory budget is per process (a forked
+// child works on a separate copy).
 ilsp_status ilsp_budget_open(const char *ledger_path, ilsp_budget **out);
 
 // `ilsp_budget_open` waiting at most `lock_timeout_ms` milliseconds (0: try

@@ -574,7 +574,7 @@ impl Budget {
     pub fn export_ledger(&self) -> Result<Vec<u8>> {
         let mut core = self.core()?;
         core.sync()?;
-        match &core.store {
+        match &mut core.store {
             Store::File(ledger) => {
                 let _lock = ledger.lock()?;
                 let bytes = ledger.contents()?;

@@ -123,6 +123,9 @@ fn open(path: *const c_char, options: &BudgetOptions, out: *mut *mut ilsp_budget
 /// panic inside the library ever poisons the handle's internal lock, every
 /// later call on it returns `ILSP_ERR_INTERNAL` and nothing more is spent.
 /// Several handles and processes may share one ledger file on one machine.
+/// After `fork()`, a child may keep using an inherited handle: it reopens the
+/// file and takes its own lock. An in-memory budget is per process (a forked
+/// child works on a separate copy).
 #[unsafe(no_mangle)]
 pub extern "C" fn ilsp_budget_open(
     ledger_path: *const c_char,

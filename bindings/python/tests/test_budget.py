@@ -194,6 +194,35 @@ class LedgerTest(TempDirTest):
         with Budget(self.path) as again:
             self.assertEqual(again.spent("t/d"), (1.0, 0.0))
 
+    def test_forked_children_share_the_limit(self) -> None:
+        # A handle opened before fork(): each child must take its own lock
+        # (the library reopens the file in a child), or they would overspend.
+        b = Budget(self.path)
+        b.set_limit("forked", 1.0)
+        b.spend("forked", 0.25)
+        children = []
+        for _ in range(4):
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                code = 0
+                try:
+                    while True:
+                        b.spend("forked", 0.01)
+                except ilsprivacy.BudgetExhaustedError:
+                    pass
+                except BaseException:
+                    code = 1
+                os._exit(code)
+            children.append(pid)
+        for pid in children:
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.waitstatus_to_exitcode(status), 0)
+        self.assertEqual(b.spent("forked"), (1.0, 0.0))
+        with open(self.path, encoding="utf-8") as f:
+            spends = sum('"kind":"spend"' in line for line in f)
+        self.assertEqual(spends, 1 + 75)
+        b.close()
+
     def test_tampering_is_detected_on_open(self) -> None:
         with Budget(self.path) as b:
             b.set_limit("t/d", 1.0)

@@ -181,6 +181,16 @@ pub(crate) fn torn_tail_body(fragment: &[u8], state: &State, time_ms: i64) -> Bo
     }
 }
 
+/// Opens (creating) a ledger for reading and appending.
+fn open_for_append(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .append(true)
+        .create(true)
+        .open(path)
+        .map_err(|e| io_error(path, "cannot open the ledger", &e))
+}
+
 /// Holds the ledger's exclusive lock until dropped.
 pub(crate) struct LockGuard(Arc<File>);
 
@@ -229,6 +239,9 @@ pub(crate) struct LedgerFile {
     file: Arc<File>,
     chain: Chain,
     lock_timeout: Duration,
+    /// The process that opened `file`: a forked child shares the parent's
+    /// open file description, and with it the `flock`, so it reopens the file.
+    pid: u32,
 }
 
 impl LedgerFile {
@@ -236,17 +249,12 @@ impl LedgerFile {
     /// entry into `state`, repairs a torn last line, and writes the header of
     /// a new file.
     pub fn open(path: &Path, lock_timeout: Duration, state: &mut State) -> Result<LedgerFile> {
-        let file = OpenOptions::new()
-            .read(true)
-            .append(true)
-            .create(true)
-            .open(path)
-            .map_err(|e| io_error(path, "cannot open the ledger", &e))?;
         let mut ledger = LedgerFile {
             path: path.to_owned(),
-            file: Arc::new(file),
+            file: Arc::new(open_for_append(path)?),
             chain: Chain::new(),
             lock_timeout,
+            pid: std::process::id(),
         };
         let _guard = ledger.lock()?;
         ledger.refresh(state)?;
@@ -257,8 +265,17 @@ impl LedgerFile {
         &self.path
     }
 
-    /// Takes the exclusive lock (all reads and writes happen under it).
-    pub fn lock(&self) -> Result<LockGuard> {
+    /// Takes the exclusive lock (all reads and writes happen under it). In a
+    /// child process forked after the ledger was opened, first reopens the
+    /// file: parent and child would otherwise share one lock and overspend
+    /// together. The child keeps the chain it inherited, so the reopened
+    /// file must continue it (else `Error::LedgerIntegrity` on refresh).
+    pub fn lock(&mut self) -> Result<LockGuard> {
+        let pid = std::process::id();
+        if pid != self.pid {
+            self.file = Arc::new(open_for_append(&self.path)?);
+            self.pid = pid;
+        }
         lock_with_timeout(&self.file, &self.path, self.lock_timeout, false)?;
         Ok(LockGuard(self.file.clone()))
     }

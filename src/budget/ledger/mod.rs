@@ -66,7 +66,9 @@
 //! unlocks. Spends from any number of threads, handles and processes on one
 //! machine are therefore serialized against one up-to-date state, and their
 //! total never exceeds a limit. A handle waits for the lock up to its lock
-//! timeout (10 s by default) and then fails with `Error::Io`. `flock` is
+//! timeout (10 s by default) and then fails with `Error::Io`. A handle used
+//! in a child after `fork()` reopens the file first (a forked child shares its
+//! parent's open file description, hence its lock). `flock` is
 //! not reliable on network file systems: keep ledgers on a local disk.
 
 pub(crate) mod entry;
