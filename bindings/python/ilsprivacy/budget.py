@@ -202,7 +202,10 @@ class Budget:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down the module
+            pass
 
     def _h(self) -> int:
         if self._ptr is None:
