@@ -3,15 +3,25 @@
 //!
 //! # File format (version 1)
 //!
-//! One JSON object per line (see [`entry`] for every field). The first line
-//! is the header (`"kind":"ledger"`); then, in order of recording:
-//! `limit` (creates or adjusts an account, with a reason), `composition`,
-//! `alert_threshold`, `period`, `spend` (account, ε/δ/ρ as canonical decimal
-//! strings, the mechanism's parameters — sensitivity, scale or σ — never
-//! values or noise), `alert` and `torn_tail`. Every line carries `seq`
-//! (0, 1, 2, …), `time` (UTC, never decreasing), `prev` (the previous line's
-//! hash) and, last, `hash` (SHA-256 of the line without its `hash` member).
+//! One JSON object per line, members in this order: `"v":1`, `kind` and its
+//! fields, `seq` (0, 1, 2, …), `time` (UTC RFC 3339 with milliseconds, never
+//! decreasing), `prev` (the previous line's hash, 64 zeros for the first)
+//! and, last, `hash` (SHA-256, hex, of the line without its `hash` member).
 //!
+//! | `kind` | fields |
+//! |---|---|
+//! | `ledger` (first line only) | `format` = `"ilsprivacy-ledger"`, `created_by` |
+//! | `limit` (creates or adjusts) | `account`, `epsilon` + `delta` and/or `rho`, `reason` |
+//! | `composition` | `account`, `rule` (`basic`/`zcdp`), `rho_limit` if derived |
+//! | `alert_threshold` | `account`, `threshold` |
+//! | `period` | `account`, `period` (`lifetime`/`calendar_year`/`calendar_month`) |
+//! | `spend` | `account`, `epsilon`, `delta`, `rho` (those known), `event` (mechanism and parameters) |
+//! | `alert` | `account`, `used_fraction`, `threshold` |
+//! | `torn_tail` | `bytes`, `sha256`, `fragment` (hex), `charge`, and the charged `account`/`epsilon`/`delta`/`rho` |
+//!
+//! Amounts are canonical decimal strings (`"0.1"`); mechanism parameters
+//! (sensitivity, scale, σ) are JSON numbers. Values and noise never appear.
+
 //! # Integrity
 //!
 //! Opening reads and checks the whole file: each line's hash, the chain of
