@@ -195,54 +195,134 @@ impl Charge {
     }
 
     /// Attaches the mechanism's event (written to the ledger with the spend)
-    /// after checking that the event's own cost ([`Charge::from_event`]) is
-    /// covered by this charge: its (ε, δ) may not exceed the charged (ε, δ)
-    /// by more than float rounding (relative 10⁻⁹), and if this charge has no
-    /// ρ the event's ρ is taken; if both have one, the smaller is kept (each
-    /// is a valid zCDP bound of the same release).
+    /// after checking that the charge covers the event's own cost
+    /// ([`Charge::from_event`]), up to float rounding (relative 10⁻⁹):
+    ///
+    /// - with an (ε, δ): a pure or approximate DP event's ε and δ may not
+    ///   exceed it; a Gaussian's own δ at the charged ε (the mechanism's
+    ///   rigorous bound) may not exceed the charged δ; a zCDP event's CKS20
+    ///   ε at the charged δ may not exceed the charged ε; a non-pure event
+    ///   cannot be charged with δ = 0;
+    /// - with only a ρ: the event's ρ may not exceed it.
+    ///
+    /// The charge's ρ becomes the smaller of its own and the event's (each is
+    /// a valid zCDP bound of the release; a Gaussian's ρ is computed from its
+    /// Δ and σ, rounded up).
     ///
     /// # Errors
     ///
-    /// `Error::InvalidArgument` when the event costs more than the charge, or
-    /// when the charge is pure DP and the event is not (a Gaussian).
+    /// `Error::InvalidArgument` when the event costs more than the charge or
+    /// has invalid parameters.
     pub fn with_event(self, event: PrivacyEvent) -> Result<Charge> {
-        let own = Charge::from_event(&event)?;
-        match (own.approx, self.approx) {
-            (Some((e_ev, d_ev)), Some((e, d))) => {
-                let tol = |x: Decimal| {
-                    Decimal::from_computed_up(x.to_f64_up() * (1.0 + 1e-9)).unwrap_or(x)
-                };
-                if e_ev > tol(e) || d_ev > d {
+        const TOLERANCE: f64 = 1.0 + 1e-9;
+        let within = |own: f64, charged: Decimal| own <= charged.to_f64_approx() * TOLERANCE;
+        let too_costly = |what: String| {
+            Err(Error::invalid(
+                "event",
+                format!("{what}, more than the charge ({})", self.describe()),
+            ))
+        };
+        // The event's own cost: pure/approximate (ε, δ) in floating point, or
+        // an exact ρ for zCDP-only events.
+        let (own_approx, own_rho): (Option<(f64, f64)>, Option<Decimal>) = match event {
+            PrivacyEvent::Laplace {
+                l1_sensitivity,
+                scale,
+            }
+            | PrivacyEvent::DiscreteLaplace {
+                l1_sensitivity,
+                scale,
+            } => {
+                let d = positive_param("l1_sensitivity", l1_sensitivity)?;
+                let b = positive_param("scale", scale)?;
+                (Some((d / b, 0.0)), None)
+            }
+            PrivacyEvent::RandomizedResponse {
+                epsilon,
+                categories,
+            } => {
+                if categories < 2 {
                     return Err(Error::invalid(
-                        "event",
-                        format!(
-                            "costs (epsilon {e_ev}, delta {d_ev}), more than the charge (epsilon {e}, delta {d})"
-                        ),
+                        "categories",
+                        format!("must be at least 2, got {categories}"),
                     ));
                 }
+                (Some((positive_param("epsilon", epsilon)?, 0.0)), None)
             }
-            (None, Some((_, d))) if d.is_zero() => {
+            PrivacyEvent::PureDp { epsilon } => {
+                (Some((positive_param("epsilon", epsilon)?, 0.0)), None)
+            }
+            PrivacyEvent::Exponential { epsilon } => {
+                let eps = spend_value("epsilon", epsilon)?;
+                (Some((epsilon, 0.0)), rho_of_pure(eps, 8))
+            }
+            PrivacyEvent::ApproximateDp { epsilon, delta } => {
+                let c = Charge::approximate_dp(epsilon, delta)?;
+                (c.approx.map(|_| (epsilon, delta)), c.rho)
+            }
+            PrivacyEvent::Gaussian {
+                l2_sensitivity,
+                sigma,
+            }
+            | PrivacyEvent::DiscreteGaussian {
+                l2_sensitivity,
+                sigma,
+            } => (None, Some(gaussian_rho(l2_sensitivity, sigma)?)),
+            PrivacyEvent::Zcdp { rho } => (None, Some(spend_value("rho", rho)?)),
+        };
+        match (self.approx, own_approx) {
+            (Some((e, d)), Some((own_e, own_d))) => {
+                if !within(own_e, e) || !within(own_d, d) {
+                    return too_costly(format!("costs (epsilon {own_e}, delta {own_d})"));
+                }
+            }
+            (Some((_, d)), None) if d.is_zero() => {
                 return Err(Error::invalid(
                     "event",
                     "is not pure DP, but the charge is (delta = 0)",
                 ));
             }
-            (None, Some((e, d))) => check_gaussian_delta(&event, e, d)?,
-            _ => {}
+            (Some((e, d)), None) => match event {
+                PrivacyEvent::Zcdp { .. } => {
+                    let own_e = own_rho.and_then(|r| super::zcdp::epsilon_for(r, d));
+                    if own_e.is_none_or(|own_e| !within(own_e.to_f64_approx(), e)) {
+                        return too_costly(format!(
+                            "is worth more than epsilon {e} at delta {d} by the CKS20 bound"
+                        ));
+                    }
+                }
+                _ => check_gaussian_delta(&event, e, d)?,
+            },
+            (None, _) => {
+                let own = match (own_rho, own_approx) {
+                    (Some(r), _) => Some(r.to_f64_approx()),
+                    (None, Some((own_e, 0.0))) => Some(own_e * own_e / 2.0),
+                    _ => None,
+                };
+                match (own, self.rho) {
+                    (Some(own), Some(r)) if within(own, r) => {}
+                    _ => return too_costly("has a zCDP cost that is unknown or larger".into()),
+                }
+            }
         }
-        let rho = match (self.rho, own.rho) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-        let approx = match (self.approx, own.approx) {
-            (None, Some(_)) => own.approx,
-            (a, _) => a,
+        let rho = match (self.rho, own_rho, own_approx) {
+            (Some(a), Some(b), _) => Some(a.min(b)),
+            (None, None, Some((own_e, 0.0))) => computed_cost("epsilon", own_e)?.square_div_up(2),
+            (a, b, _) => a.or(b),
         };
         Ok(Charge {
-            approx,
+            approx: self.approx,
             rho,
             event: Some(event),
         })
+    }
+
+    fn describe(&self) -> String {
+        match (self.approx, self.rho) {
+            (Some((e, d)), _) => format!("epsilon {e}, delta {d}"),
+            (None, Some(r)) => format!("rho {r}"),
+            (None, None) => "nothing".into(),
+        }
     }
 
     /// ε charged to basic accounts, if this release has an (ε, δ) guarantee.
@@ -435,5 +515,37 @@ mod tests {
                 .with_event(loose)
                 .is_ok()
         );
+        // zCDP charges: the event's ρ must be covered.
+        assert!(
+            Charge::zcdp(0.005).unwrap().with_event(lap).is_ok(),
+            "ε²/2 = 0.005"
+        );
+        assert!(Charge::zcdp(0.004).unwrap().with_event(lap).is_err());
+        let approx = PrivacyEvent::ApproximateDp {
+            epsilon: 0.1,
+            delta: 1e-9,
+        };
+        assert!(Charge::zcdp(1.0).unwrap().with_event(approx).is_err());
+        // A zCDP event charged as (ε, δ) is checked with the CKS20 bound:
+        // ρ = 0.01 is worth ε = 0.6217 at δ = 1e-6.
+        let z = PrivacyEvent::Zcdp { rho: 0.01 };
+        assert!(
+            Charge::approximate_dp(0.63, 1e-6)
+                .unwrap()
+                .with_event(z)
+                .is_ok()
+        );
+        assert!(
+            Charge::approximate_dp(0.6, 1e-6)
+                .unwrap()
+                .with_event(z)
+                .is_err()
+        );
+        // A pure event charged as (ε, δ > 0) still gets a ρ.
+        let c = Charge::approximate_dp(0.1, 1e-9)
+            .unwrap()
+            .with_event(lap)
+            .unwrap();
+        assert!(c.rho().unwrap() >= d("0.005"));
     }
 }
