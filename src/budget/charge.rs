@@ -296,7 +296,7 @@ impl Charge {
             (None, _) => {
                 let own = match (own_rho, own_approx) {
                     (Some(r), _) => Some(r.to_f64_approx()),
-                    (None, Some((own_e, 0.0))) => Some(own_e * own_e / 2.0),
+                    (None, Some((own_e, own_d))) if own_d == 0.0 => Some(own_e * own_e / 2.0),
                     _ => None,
                 };
                 match (own, self.rho) {
@@ -305,11 +305,17 @@ impl Charge {
                 }
             }
         }
-        let rho = match (self.rho, own_rho, own_approx) {
-            (Some(a), Some(b), _) => Some(a.min(b)),
-            (None, None, Some((own_e, 0.0))) => computed_cost("epsilon", own_e)?.square_div_up(2),
-            (a, b, _) => a.or(b),
-        };
+        // Written as plain branches on the discriminants, so that no float of
+        // an absent tuple is ever read (valgrind flags such speculative reads).
+        let mut rho = self.rho;
+        if let Some(own) = own_rho {
+            rho = Some(rho.map_or(own, |r| r.min(own)));
+        } else if rho.is_none()
+            && let Some((own_e, own_d)) = own_approx
+            && own_d == 0.0
+        {
+            rho = computed_cost("epsilon", own_e)?.square_div_up(2);
+        }
         Ok(Charge {
             approx: self.approx,
             rho,
