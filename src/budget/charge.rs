@@ -294,10 +294,14 @@ impl Charge {
                 _ => check_gaussian_delta(&event, e, d)?,
             },
             (None, _) => {
-                let own = match (own_rho, own_approx) {
-                    (Some(r), _) => Some(r.to_f64_approx()),
-                    (None, Some((own_e, own_d))) if own_d == 0.0 => Some(own_e * own_e / 2.0),
-                    _ => None,
+                let own = if let Some(r) = own_rho {
+                    Some(r.to_f64_approx())
+                } else if let Some((own_e, own_d)) = own_approx
+                    && own_d == 0.0
+                {
+                    Some(own_e * own_e / 2.0)
+                } else {
+                    None
                 };
                 match (own, self.rho) {
                     (Some(own), Some(r)) if within(own, r) => {}
