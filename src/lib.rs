@@ -16,6 +16,8 @@
 //! - [`accountant`]: privacy events and their accounting.
 //! - [`token`]: patron-ID tokenization (keys, key ring, compatibility and
 //!   versioned tokens), export masking, small-cell suppression, export schemas.
+//! - [`budget`]: named accounts with exact limits, enforced as a privacy
+//!   filter and persisted in a crash-safe, hash-chained ledger.
 //!
 //! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
 //!   documented there and in the generated header.
@@ -25,6 +27,7 @@
 
 pub mod accountant;
 pub mod bound;
+pub mod budget;
 pub mod error;
 pub mod ffi;
 pub mod mechanism;

@@ -9,6 +9,14 @@ repository's ``target/release`` folder or on the system's library path.
 10.0
 """
 
+from .budget import (
+    COMPOSITION_BASIC,
+    COMPOSITION_ZCDP,
+    PERIOD_CALENDAR_MONTH,
+    PERIOD_CALENDAR_YEAR,
+    PERIOD_LIFETIME,
+    Budget,
+)
 from .core import clamp, version
 from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
 from .masking import (
@@ -39,6 +47,12 @@ from .errors import (
 __version__ = version()
 
 __all__ = [
+    "Budget",
+    "COMPOSITION_BASIC",
+    "COMPOSITION_ZCDP",
+    "PERIOD_CALENDAR_MONTH",
+    "PERIOD_CALENDAR_YEAR",
+    "PERIOD_LIFETIME",
     "BudgetExhaustedError",
     "BufferTooSmallError",
     "EncodingError",
