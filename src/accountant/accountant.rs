@@ -9,7 +9,7 @@ use super::composition::{
     optimal_homogeneous_epsilon,
 };
 use super::gaussian::{gaussian_delta, gaussian_epsilon, gaussian_mu_for};
-use super::pld::{DEFAULT_PLD_STEP, Pld};
+use super::pld::Pld;
 use super::rdp::RdpCurve;
 use super::rounding::{add_up, deflate, div_down, div_up, mul_up};
 use super::search::{bisect_fitting_min, grow_until};
@@ -140,11 +140,16 @@ impl Default for Accountant {
 }
 
 impl Accountant {
-    /// An empty accountant (PLD grid step [`DEFAULT_PLD_STEP`]).
+    /// The largest number of releases [`max_releases`] reports (it saturates there).
+    ///
+    /// cbindgen:ignore
+    pub const MAX_PLANNED_RELEASES: u64 = 1_000_000_000;
+
+    /// An empty accountant (PLD grid step [`Pld::DEFAULT_STEP`]).
     pub fn new() -> Accountant {
         Accountant {
             entries: Vec::new(),
-            pld_step: DEFAULT_PLD_STEP,
+            pld_step: Pld::DEFAULT_STEP,
         }
     }
 
@@ -509,8 +514,8 @@ impl Accountant {
     }
 }
 
-/// The largest number of releases the planners report (they saturate there).
-pub const MAX_PLANNED_RELEASES: u64 = 1_000_000_000;
+/// The largest number of releases [`max_releases`] reports (it saturates there).
+const MAX_PLANNED_RELEASES: u64 = Accountant::MAX_PLANNED_RELEASES;
 
 fn check_target(epsilon: f64, delta: f64) -> Result<()> {
     check_positive("epsilon", epsilon)?;
@@ -561,7 +566,7 @@ pub fn delta_after(
     acc.delta(epsilon, method)
 }
 
-/// The largest k (at most [`MAX_PLANNED_RELEASES`]) such that k releases of
+/// The largest k (at most [`Accountant::MAX_PLANNED_RELEASES`]) such that k releases of
 /// `event` are (ε, δ)-DP under `method` (for [`Method::Best`], the largest k
 /// over the methods that support the event); 0 if not even one fits. The
 /// answer k is checked directly, so it always fits.

@@ -50,14 +50,13 @@ mod special;
 mod zcdp;
 
 pub use accountant::{
-    Accountant, MAX_PLANNED_RELEASES, Method, delta_after, epsilon_after, gaussian_sigma,
-    laplace_scale, max_releases,
+    Accountant, Method, delta_after, epsilon_after, gaussian_sigma, laplace_scale, max_releases,
 };
 pub use composition::{
     ApproxDp, PureDp, advanced_composition_delta, advanced_composition_epsilon,
     optimal_homogeneous_delta, optimal_homogeneous_epsilon,
 };
 pub use event::PrivacyEvent;
-pub use pld::{DEFAULT_PLD_STEP, Pld};
-pub use rdp::{RDP_ORDER_COUNT, RDP_ORDERS, RdpCurve};
+pub use pld::Pld;
+pub use rdp::{RDP_ORDERS, RdpCurve};
 pub use zcdp::Zcdp;

@@ -44,9 +44,6 @@ use super::zcdp::{check_delta, check_epsilon, count_up};
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, check_positive, describe_f64};
 
-/// The default grid step h of loss values (dp_accounting's default too).
-pub const DEFAULT_PLD_STEP: f64 = 1e-4;
-
 /// Mass allowed outside a composition window or a Gaussian's range, per side.
 const TAIL_MASS: f64 = 1e-30;
 /// Half-width of a Gaussian PLD's range in standard deviations: Φ̄(11.5) ≈ 6.3·10⁻³¹.
@@ -94,6 +91,11 @@ fn check_step(step: f64) -> Result<f64> {
 }
 
 impl Pld {
+    /// The default grid step h of loss values (dp_accounting's default too).
+    ///
+    /// cbindgen:ignore
+    pub const DEFAULT_STEP: f64 = 1e-4;
+
     /// The PLD of no release (all mass at loss 0).
     ///
     /// # Errors
@@ -111,7 +113,7 @@ impl Pld {
     }
 
     /// The PLD of one release of `event` on the grid of `step` (e.g.
-    /// [`DEFAULT_PLD_STEP`]). Dominating pairs: Laplace and Gaussian noise of
+    /// [`Pld::DEFAULT_STEP`]). Dominating pairs: Laplace and Gaussian noise of
     /// the event's scale shifted by the sensitivity; discrete Laplace and
     /// discrete Gaussian likewise on the integers (integer sensitivity);
     /// ε-randomized response for pure ε-DP events (pure DP, exponential
@@ -216,26 +218,33 @@ impl Pld {
         // Edges rounded down; below the mean use the CDF, above the survival
         // function, so no difference cancels.
         let z = |i: i64| (mul_down(i as f64, step) - mean) / mu;
+        // The smaller tail at z: Φ(z) for z ≤ 0, Φ̄(z) above (one erfc each).
+        let small_tail = |z: f64| {
+            if z <= 0.0 {
+                normal_cdf(z)
+            } else {
+                normal_sf(z)
+            }
+        };
         let mut masses = Vec::with_capacity(n);
-        masses.push(normal_cdf(z(lo)));
         let mut prev_z = z(lo);
-        let mut prev_low = normal_cdf(prev_z);
-        let mut prev_high = normal_sf(prev_z);
+        let mut prev_t = small_tail(prev_z);
+        masses.push(if prev_z <= 0.0 { prev_t } else { 1.0 - prev_t });
         for i in lo + 1..=hi {
             let zi = z(i);
-            let (low, high) = (normal_cdf(zi), normal_sf(zi));
+            let t = small_tail(zi);
             let m = if zi <= 0.0 {
-                low - prev_low
-            } else if prev_z >= 0.0 {
-                prev_high - high
+                t - prev_t
+            } else if prev_z > 0.0 {
+                prev_t - t
             } else {
-                (0.5 - prev_low) + (0.5 - high)
+                (0.5 - prev_t) + (0.5 - t)
             };
             masses.push(m.max(0.0));
             prev_z = zi;
-            prev_low = low;
-            prev_high = high;
+            prev_t = t;
         }
+        let prev_high = if prev_z > 0.0 { prev_t } else { 1.0 - prev_t };
         Some(Pld {
             step,
             first: lo,
@@ -425,7 +434,7 @@ impl Pld {
     }
 
     pub(crate) fn epsilon_at(&self, delta: f64) -> f64 {
-        if self.delta_at(0.0) <= delta {
+        if self.first > 0 && self.delta_at(0.0) <= delta {
             return 0.0;
         }
         let n = self.masses.len();
@@ -444,7 +453,12 @@ impl Pld {
         let slack = |j: usize| self.infinity + ((n - j) as f64).sqrt() * self.l2_error;
         // Approximate δ at loss ℓ_J (bins above J): a[J+1] − r·b[J+1].
         let approx = |jj: usize| (a[jj + 1] - r * b[jj + 1] + slack(jj + 1)) * (1.0 + REL_MARGIN);
-        let (mut lo, mut hi) = (0usize, n - 1);
+        // The bin of loss 0 (answers are ≥ 0); ε = 0 if δ(0) is small enough.
+        let zero = (-self.first).clamp(0, n as i64 - 1) as usize;
+        if self.first <= 0 && approx(zero) <= delta && self.delta_at(0.0) <= delta {
+            return 0.0;
+        }
+        let (mut lo, mut hi) = (zero, n - 1);
         // Smallest J with approx(J) ≤ δ (approx(n − 1) = slack ≤ δ was checked exactly).
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -526,6 +540,25 @@ fn complex_pow(mut z: Complex<f64>, mut k: u64) -> Complex<f64> {
     acc
 }
 
+/// Bound on |ẑᶜ − zᶜ| for one frequency when |ẑ − z| ≤ e:
+/// (|z| + e)ᶜ − |z|ᶜ ≤ c·e·(|z| + e)^{c−1}, plus the rounding of the
+/// ≈ 2 log₂ c complex products of binary powering (each relative √5·u),
+/// relative to (|z| + e)ᶜ.
+fn fft_error_bound(modulus: f64, e: f64, c: f64, rounding: f64) -> f64 {
+    let ln_up = (modulus + e).ln();
+    let first = if (c - 1.0) * ln_up < -740.0 {
+        0.0
+    } else {
+        c * e * ((c - 1.0) * ln_up).exp()
+    };
+    let round = if c * ln_up < -740.0 {
+        0.0
+    } else {
+        rounding * (c * ln_up).exp()
+    };
+    first + round
+}
+
 fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
     let step = parts[0].0.step;
     let parts: Vec<(&Pld, u64)> = parts
@@ -597,29 +630,62 @@ fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
     let inverse = planner.plan_fft_inverse(n);
     let mut acc = vec![Complex::new(1.0, 0.0); n];
     let mut buf = vec![Complex::new(0.0, 0.0); n];
+    // Per-frequency bound on the error of acc (see `fft_error_bound`).
+    let mut freq_err = vec![0.0f64; n];
+    let log_n = (n as f64).log2();
     let mut factors = 0.0;
+    let mut growth = 0.0; // Σ cᵢ·eᵢ: the other factors are at most e^{growth}
     let mut l2_in = 0.0;
     let mut ln_keep = 0.0f64; // ln Π (1 − ∞ᵢ)^{cᵢ}
     for &(p, c) in &parts {
         buf.iter_mut().for_each(|z| *z = Complex::new(0.0, 0.0));
+        let mut l1 = 0.0;
         for (i, &m) in p.masses.iter().enumerate() {
             buf[i % n].re += m;
+            l1 += m;
         }
         forward.process(&mut buf);
-        for (a, z) in acc.iter_mut().zip(&buf) {
-            *a *= complex_pow(*z, c);
-        }
+        // Forward-FFT error per coefficient ≤ log₂n·η·‖p‖₁ (each output sums
+        // one node per stage, each node bounded by the ℓ₁ norm).
+        let coeff_err = log_n * FFT_STAGE_ERROR * l1 * (1.0 + 1e-6);
         let cf = count_up(c);
+        let rounding = 2.0 * ((c as f64).log2() + 2.0) * 5f64.sqrt() * f64::EPSILON;
+        // Below this modulus, (|z| + e)^{c−1} underflows: the power and its
+        // error bound are 0 (to within the smallest normal number, covered by
+        // the `factors · MIN_POSITIVE` term below).
+        let negligible = if c > 1 {
+            (-740.0 / (cf - 1.0)).exp() - coeff_err
+        } else {
+            0.0
+        };
+        let negligible_sq = negligible * negligible.abs();
+        for ((a, z), e) in acc.iter_mut().zip(&buf).zip(freq_err.iter_mut()) {
+            if z.norm_sqr() <= negligible_sq {
+                *a = Complex::new(0.0, 0.0);
+                continue;
+            }
+            *a *= complex_pow(*z, c);
+            *e += fft_error_bound(z.norm_sqr().sqrt(), coeff_err, cf, rounding);
+        }
         factors += cf;
+        growth += cf * coeff_err;
         l2_in = add_up(l2_in, mul_up(p.l2_error, cf));
         ln_keep += cf * (-p.infinity).ln_1p();
     }
+    // ‖error of acc‖₂: |Πa′ − Πa| ≤ Σⱼ |a′ⱼ − aⱼ|·Π_{i≠j} max(|a′ᵢ|, |aᵢ|),
+    // and every factor is at most (1 + eᵢ)^{cᵢ} ≤ e^{growth}.
+    let spectral: f64 =
+        freq_err.iter().map(|e| e * e).sum::<f64>().sqrt() * growth.exp() * (1.0 + 1e-6);
+    let acc_norm: f64 = acc.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
     inverse.process(&mut acc);
     let scale = 1.0 / n as f64;
-    let log_n = (n as f64).log2();
+    let sqrt_n = (n as f64).sqrt();
+    // Parseval: the normalised inverse maps ℓ₂ norms by 1/√n; its own
+    // rounding adds log₂n·η relative to the result's ℓ₂ norm.
     let l2_error = add_up(
         l2_in,
-        2.0 * (factors + 1.0) * (log_n * FFT_STAGE_ERROR + 4.0 * f64::EPSILON),
+        2.0 * ((spectral + acc_norm * log_n * FFT_STAGE_ERROR) / sqrt_n + 4.0 * f64::EPSILON)
+            + factors * f64::MIN_POSITIVE * sqrt_n,
     );
     // Unwrap the cyclic result into [s_lo, s_lo + n); keep [lo_idx, hi_idx]
     // and fold the rest of the window above hi_idx into +∞.

@@ -4,13 +4,12 @@ use super::rounding::{REL_MARGIN, add_up, inflate, mul_up};
 use super::zcdp::{check_delta, check_epsilon, count_up};
 use crate::error::{Error, Result};
 
-/// Number of orders in [`RDP_ORDERS`].
-pub const RDP_ORDER_COUNT: usize = 156;
+const RDP_ORDER_COUNT: usize = 156;
 
 /// The Rényi orders α at which curves are tracked: 1.1, 1.2, …, 10.9, then
 /// 11, 12, …, 63, then 128, 256, 512, 1024 — the default grid of Google's
 /// dp_accounting `RdpAccountant`, so results are directly comparable.
-pub const RDP_ORDERS: [f64; RDP_ORDER_COUNT] = rdp_orders();
+pub static RDP_ORDERS: [f64; RDP_ORDER_COUNT] = rdp_orders();
 
 const fn rdp_orders() -> [f64; RDP_ORDER_COUNT] {
     let mut out = [0.0; RDP_ORDER_COUNT];

@@ -24,9 +24,12 @@ declare(strict_types=1);
 namespace IlsPrivacy;
 
 require_once __DIR__ . '/Exceptions.php';
+require_once __DIR__ . '/Accountant.php';
 
 final class Library
 {
+    use Planning;
+
     /** Status codes of the C ABI (fixed numbers; FFI::cdef cannot read #defines). */
     public const OK = 0;
     public const ERR_NULL = 1;

@@ -9,6 +9,7 @@ repository's ``target/release`` folder or on the system's library path.
 10.0
 """
 
+from . import accountant
 from .core import clamp, version
 from .errors import (
     BudgetExhaustedError,
@@ -38,6 +39,7 @@ __all__ = [
     "LedgerIOError",
     "LedgerIntegrityError",
     "NullPointerError",
+    "accountant",
     "clamp",
     "version",
 ]
