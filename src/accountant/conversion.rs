@@ -103,7 +103,10 @@ impl PrivacyEvent {
             E::RandomizedResponse { epsilon, .. }
             | E::Exponential { epsilon }
             | E::PureDp { epsilon } => Some(epsilon),
-            E::ApproximateDp { epsilon, delta } if delta == 0.0 => Some(epsilon),
+            E::ApproximateDp {
+                epsilon,
+                delta: 0.0,
+            } => Some(epsilon),
             _ => None,
         })
     }
@@ -412,7 +415,7 @@ mod tests {
         let d = p.delta_at_epsilon(0.3).unwrap();
         assert!(d >= want && d <= want * (1.0 + 1e-8));
         let e = p.epsilon_at_delta(want).unwrap();
-        assert!(e >= 0.3 - 1e-9 && e <= 0.3 + 1e-8, "{e}");
+        assert!((0.3 - 1e-9..=0.3 + 1e-8).contains(&e), "{e}");
         // (ε₀, δ₀): impossible below δ₀.
         let a = PrivacyEvent::ApproximateDp {
             epsilon: 1.0,

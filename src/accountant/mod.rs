@@ -36,7 +36,7 @@
 //! Ullman, Vadhan 2016; Whitehouse et al. 2023), which the budget module
 //! applies.
 
-mod accountant;
+mod accounting;
 mod atoms;
 mod composition;
 mod conversion;
@@ -49,7 +49,7 @@ mod search;
 mod special;
 mod zcdp;
 
-pub use accountant::{
+pub use accounting::{
     Accountant, Method, delta_after, epsilon_after, gaussian_sigma, laplace_scale, max_releases,
 };
 pub use composition::{

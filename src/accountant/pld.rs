@@ -210,7 +210,7 @@ impl Pld {
         let mean = mu * mu / 2.0;
         let lo = ((mean - GAUSSIAN_RANGE_SDS * mu) / step).floor();
         let hi = div_up(mean + GAUSSIAN_RANGE_SDS * mu, step).ceil();
-        if !(hi - lo < MAX_BINS as f64) {
+        if (hi - lo).is_nan() || hi - lo >= MAX_BINS as f64 {
             return None;
         }
         let (lo, hi) = (lo as i64, hi as i64);
@@ -259,7 +259,7 @@ impl Pld {
     pub(crate) fn laplace(epsilon: f64, step: f64) -> Built {
         let lo = div_up(-epsilon, step).ceil();
         let hi = div_up(epsilon, step).ceil();
-        if !(hi - lo < MAX_BINS as f64) {
+        if (hi - lo).is_nan() || hi - lo >= MAX_BINS as f64 {
             return None;
         }
         let (lo, hi) = (lo as i64, hi as i64);
@@ -297,7 +297,7 @@ impl Pld {
             .iter()
             .map(|&l| index(l))
             .fold(f64::NEG_INFINITY, f64::max);
-        if !(hi - lo < MAX_BINS as f64) {
+        if (hi - lo).is_nan() || hi - lo >= MAX_BINS as f64 {
             return None;
         }
         let lo = lo as i64;
@@ -730,7 +730,7 @@ mod tests {
 
     #[test]
     fn single_gaussian_is_a_tight_upper_bound() {
-        let p = Pld::gaussian(1.0, DEFAULT_PLD_STEP).unwrap();
+        let p = Pld::gaussian(1.0, Pld::DEFAULT_STEP).unwrap();
         let total: f64 = p.masses.iter().sum::<f64>() + p.infinity;
         assert!((total - 1.0).abs() < 1e-12, "{total}");
         for eps in [0.0, 0.5, 1.0, 2.0, 4.0] {
@@ -745,7 +745,7 @@ mod tests {
     fn laplace_matches_its_closed_form_profile() {
         // One Laplace release with ε₀: δ(ε) = 1 − e^{(ε−ε₀)/2}.
         let e0: f64 = 0.8;
-        let p = Pld::laplace(e0, DEFAULT_PLD_STEP).unwrap();
+        let p = Pld::laplace(e0, Pld::DEFAULT_STEP).unwrap();
         let total: f64 = p.masses.iter().sum();
         assert!((total - 1.0).abs() < 1e-12);
         for eps in [0.0, 0.2, 0.5, 0.79] {
@@ -757,7 +757,7 @@ mod tests {
             );
         }
         // At ε₀ only the rounding of the atom at ε₀ up to the grid remains.
-        assert!(p.delta(e0).unwrap() <= 0.5 * -(-DEFAULT_PLD_STEP).exp_m1() * 1.001);
+        assert!(p.delta(e0).unwrap() <= 0.5 * -(-Pld::DEFAULT_STEP).exp_m1() * 1.001);
     }
 
     #[test]
@@ -778,7 +778,7 @@ mod tests {
 
     #[test]
     fn epsilon_query_inverts_delta() {
-        let p = Pld::laplace(0.1, DEFAULT_PLD_STEP)
+        let p = Pld::laplace(0.1, Pld::DEFAULT_STEP)
             .unwrap()
             .self_compose(100)
             .unwrap();
@@ -787,7 +787,7 @@ mod tests {
         assert!(p.delta(e - 1e-3).unwrap() > 1e-6);
         assert_eq!(p.epsilon(0.999).unwrap(), 0.0);
         // (ε, δ) events put mass at +∞: δ below it is impossible.
-        let a = Pld::from_atoms(&Atoms::randomized_response(1.0, 1e-3), DEFAULT_PLD_STEP).unwrap();
+        let a = Pld::from_atoms(&Atoms::randomized_response(1.0, 1e-3), Pld::DEFAULT_STEP).unwrap();
         assert_eq!(a.epsilon(1e-4).unwrap(), f64::INFINITY);
     }
 

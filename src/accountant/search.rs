@@ -62,7 +62,7 @@ mod tests {
         assert!(x * x >= 2.0);
         assert!((x - 2f64.sqrt()).abs() < 1e-10);
         let x = bisect_fitting_min(1e-6, 1e6, 1e-12, |x| Ok(x >= 3.5)).unwrap();
-        assert!(x >= 3.5 && x < 3.5 * (1.0 + 1e-11));
+        assert!((3.5..3.5 * (1.0 + 1e-11)).contains(&x));
         assert_eq!(
             grow_until(1.0, 1e3, |x| Ok(x >= 100.0)).unwrap(),
             Some(128.0)

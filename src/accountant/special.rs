@@ -41,7 +41,7 @@ pub(crate) fn ln_add_exp(x: f64, y: f64) -> f64 {
 /// ln Σ exp(xᵢ) without overflow (−∞ for an empty input).
 pub(crate) fn ln_sum_exp(xs: impl Iterator<Item = f64> + Clone) -> f64 {
     let max = xs.clone().fold(f64::NEG_INFINITY, f64::max);
-    if max == f64::NEG_INFINITY || max == f64::INFINITY {
+    if max.is_infinite() {
         return max;
     }
     max + xs.map(|x| (x - max).exp()).sum::<f64>().ln()

@@ -249,6 +249,10 @@ pub extern "C" fn ilsp_accountant_new(out: *mut *mut ilsp_accountant) -> ilsp_st
 ///
 /// Thread safety: no other call may use `accountant` concurrently or afterwards.
 #[unsafe(no_mangle)]
+#[expect(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "a C entry point: the handle contract is documented for C callers"
+)]
 pub extern "C" fn ilsp_accountant_free(accountant: *mut ilsp_accountant) {
     if !accountant.is_null() {
         // SAFETY: a non-NULL handle was made by `ilsp_accountant_new` with

@@ -461,7 +461,7 @@ impl Accountant {
         any.then(|| mu2.sqrt().next_up())
     }
 
-    fn split(&self) -> Result<(f64, f64, Vec<(&PrivacyEvent, u64)>, u64)> {
+    fn split(&self) -> Result<Split<'_>> {
         let (mut eps, mut delta) = (0.0, 0.0);
         let mut others = Vec::new();
         let mut n_others = 0u64;
@@ -513,6 +513,10 @@ impl Accountant {
         Ok(delta.min(1.0))
     }
 }
+
+/// Releases with a native (ε, δ) summed (ε, δ), and the other releases with
+/// their total count.
+type Split<'a> = (f64, f64, Vec<(&'a PrivacyEvent, u64)>, u64);
 
 /// The largest number of releases [`max_releases`] reports (it saturates there).
 const MAX_PLANNED_RELEASES: u64 = Accountant::MAX_PLANNED_RELEASES;
@@ -656,9 +660,9 @@ pub fn gaussian_sigma(
         method
     };
     let fits = |sigma: f64| Ok(epsilon_after(event(sigma), releases, delta, method)? <= epsilon);
-    let hi = grow_until(exact, f64::MAX / 4.0, |s| fits(s))?
+    let hi = grow_until(exact, f64::MAX / 4.0, &fits)?
         .ok_or_else(|| Error::invalid("epsilon", "is too small for any finite sigma"))?;
-    bisect_fitting_min(exact * (1.0 - 1e-9), hi, 1e-6, fits)
+    bisect_fitting_min(exact * (1.0 - 1e-9), hi, 1e-6, &fits)
 }
 
 /// The smallest Laplace scale b (to 10⁻⁶ relative, rounded up) such that
@@ -700,7 +704,7 @@ pub fn laplace_scale(
     let fits = |b: f64| Ok(epsilon_after(event(b), releases, delta, method)? <= epsilon);
     // One release must satisfy ε₀ ≤ ε − 2 ln(1 − δ) (its exact profile).
     let lower = div_down(l1_sensitivity, epsilon - 2.0 * (-delta).ln_1p());
-    let hi = grow_until(lower, f64::MAX / 4.0, |b| fits(b))?
+    let hi = grow_until(lower, f64::MAX / 4.0, &fits)?
         .ok_or_else(|| Error::invalid("epsilon", "is too small for any finite scale"))?;
-    bisect_fitting_min(lower * (1.0 - 1e-9), hi, 1e-6, fits)
+    bisect_fitting_min(lower * (1.0 - 1e-9), hi, 1e-6, &fits)
 }
