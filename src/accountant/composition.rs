@@ -201,7 +201,9 @@ fn drv_terms(releases: &[(f64, f64, u64)]) -> Result<(f64, f64, f64)> {
 /// k-fold (ε₀, δ₀)-DP composition. KOV state it at the points ε = (k−2i)ε₀;
 /// the sum is exact for every ε. Rounded up: a relative margin covers the
 /// error of ln C(k, l) for large k, and terms skipped far below the mode are
-/// bounded and added.
+/// bounded and added. If more than 2·10⁶ terms would be needed (k beyond
+/// about 10¹²), the sum is not evaluated and δ = 1 is returned (a valid,
+/// trivial bound).
 ///
 /// # Errors
 ///
@@ -259,6 +261,9 @@ fn check_delta0(delta0: f64) -> Result<()> {
     }
 }
 
+/// The most binomial terms summed by one KOV evaluation.
+const MAX_KOV_TERMS: u32 = 2_000_000;
+
 fn kov_delta(epsilon0: f64, delta0: f64, count: u64, epsilon: f64) -> f64 {
     let k = count as f64;
     let ln_p = -(-epsilon0).exp().ln_1p();
@@ -277,13 +282,26 @@ fn kov_delta(epsilon0: f64, delta0: f64, count: u64, epsilon: f64) -> f64 {
             let ln_b = ln_binomial(k, l) + (k - l) * ln_p + l * ln_q;
             (ln_b, -(epsilon - (k - 2.0 * l) * epsilon0).exp_m1())
         };
+        // Terms from l_max down to the mode, then about 40 standard deviations
+        // of the binomial below it: refuse up front if that is too many.
+        let spread = (k * (-epsilon0).exp()).sqrt() * 40.0;
+        if (l_max - mode).max(0.0) + spread > f64::from(MAX_KOV_TERMS) {
+            return 1.0;
+        }
         let mut sum = 0.0;
         let mut l = l_max;
         let mut tail_bound = 0.0;
         // Sum from the largest l (the bulk, near ε) down; below the mode of the
         // binomial the terms decrease as l decreases, so once they are
         // negligible the rest is at most (l + 1)·(current term).
+        let mut terms = 0u32;
         while l >= 0.0 {
+            terms += 1;
+            if terms > MAX_KOV_TERMS {
+                // Too many terms to sum (k beyond ~10¹²): δ ≤ 1 is the
+                // conservative answer, and ε falls back to k·ε₀.
+                return 1.0;
+            }
             let (ln_b, w) = term(l);
             let b = ln_b.exp();
             sum += b * w;
@@ -381,6 +399,13 @@ mod tests {
         assert_eq!(optimal_homogeneous_delta(e0, 0.0, 5, 5.0).unwrap(), 0.0);
         assert!(optimal_homogeneous_delta(e0, 0.0, 0, 5.0).is_err());
         assert!(optimal_homogeneous_delta(-1.0, 0.0, 1, 5.0).is_err());
+    }
+
+    #[test]
+    fn kov_falls_back_to_basic_for_huge_k() {
+        let k = 1_000_000_000_000_000u64;
+        let e = optimal_homogeneous_epsilon(0.1, 0.0, k, 1e-6).unwrap();
+        assert!(e <= 0.1 * k as f64 * (1.0 + 1e-12) && e > 0.0);
     }
 
     #[test]

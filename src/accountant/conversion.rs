@@ -107,7 +107,10 @@ impl PrivacyEvent {
                 epsilon,
                 delta: 0.0,
             } => Some(epsilon),
-            _ => None,
+            E::Gaussian { .. }
+            | E::DiscreteGaussian { .. }
+            | E::ApproximateDp { .. }
+            | E::Zcdp { .. } => None,
         })
     }
 
@@ -154,7 +157,11 @@ impl PrivacyEvent {
             }
             E::Zcdp { rho } => Some(rho),
             E::Exponential { epsilon } => Some(mul_up(mul_up(epsilon, epsilon), 0.125)),
-            _ => self.pure_epsilon()?.map(|e| mul_up(mul_up(e, e), 0.5)),
+            E::Laplace { .. }
+            | E::DiscreteLaplace { .. }
+            | E::RandomizedResponse { .. }
+            | E::PureDp { .. }
+            | E::ApproximateDp { .. } => self.pure_epsilon()?.map(|e| mul_up(mul_up(e, e), 0.5)),
         })
     }
 
@@ -186,7 +193,7 @@ impl PrivacyEvent {
                 RdpCurve::from_fn(|a| rr.renyi(a).min(a * rho).min(epsilon))
             }
             E::ApproximateDp { epsilon, delta } => RdpCurve::from_approximate_dp(epsilon, delta),
-            _ => {
+            E::DiscreteLaplace { .. } | E::RandomizedResponse { .. } | E::PureDp { .. } => {
                 let atoms = self.atoms().expect("the remaining events are atomic");
                 let cap = self.pure_epsilon()?.unwrap_or(f64::INFINITY);
                 RdpCurve::from_fn(|a| atoms.renyi(a).min(cap))
@@ -220,7 +227,10 @@ impl PrivacyEvent {
                 Atoms::randomized_response(epsilon, 0.0)
             }
             E::ApproximateDp { epsilon, delta } => Atoms::randomized_response(epsilon, delta),
-            _ => return None,
+            E::Laplace { .. }
+            | E::Gaussian { .. }
+            | E::DiscreteGaussian { .. }
+            | E::Zcdp { .. } => return None,
         })
     }
 
@@ -257,7 +267,11 @@ impl PrivacyEvent {
             E::DiscreteGaussian { .. } | E::Zcdp { .. } => {
                 cks_delta(self.zcdp_rho()?.expect("these events have a rho"), epsilon)
             }
-            _ => {
+            E::DiscreteLaplace { .. }
+            | E::RandomizedResponse { .. }
+            | E::Exponential { .. }
+            | E::PureDp { .. }
+            | E::ApproximateDp { .. } => {
                 let atoms = self.atoms().expect("the remaining events are atomic");
                 atoms_delta(&atoms, epsilon)
             }
@@ -293,7 +307,11 @@ impl PrivacyEvent {
                 self.zcdp_rho()?.expect("these events have a rho"),
                 delta,
             )),
-            _ => {
+            E::DiscreteLaplace { .. }
+            | E::RandomizedResponse { .. }
+            | E::Exponential { .. }
+            | E::PureDp { .. }
+            | E::ApproximateDp { .. } => {
                 let atoms = self.atoms().expect("the remaining events are atomic");
                 if atoms.infinity >= delta {
                     return Ok(f64::INFINITY);

@@ -528,6 +528,10 @@ impl CoarseMgf {
     }
 }
 
+thread_local! {
+    static PLANNER: std::cell::RefCell<FftPlanner<f64>> = std::cell::RefCell::new(FftPlanner::new());
+}
+
 fn complex_pow(mut z: Complex<f64>, mut k: u64) -> Complex<f64> {
     let mut acc = Complex::new(1.0, 0.0);
     while k > 0 {
@@ -625,9 +629,12 @@ fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
     let n = span.next_power_of_two().max(2);
     let s_lo = lo_idx - base;
 
-    let mut planner = FftPlanner::<f64>::new();
-    let forward = planner.plan_fft_forward(n);
-    let inverse = planner.plan_fft_inverse(n);
+    // Plans (twiddle tables) are cached per thread: building one for 2²⁰
+    // points costs about as much as the transform.
+    let (forward, inverse) = PLANNER.with(|p| {
+        let mut p = p.borrow_mut();
+        (p.plan_fft_forward(n), p.plan_fft_inverse(n))
+    });
     let mut acc = vec![Complex::new(1.0, 0.0); n];
     let mut buf = vec![Complex::new(0.0, 0.0); n];
     // Per-frequency bound on the error of acc (see `fft_error_bound`).
@@ -637,8 +644,10 @@ fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
     let mut growth = 0.0; // Σ cᵢ·eᵢ: the other factors are at most e^{growth}
     let mut l2_in = 0.0;
     let mut ln_keep = 0.0f64; // ln Π (1 − ∞ᵢ)^{cᵢ}
-    for &(p, c) in &parts {
-        buf.iter_mut().for_each(|z| *z = Complex::new(0.0, 0.0));
+    for (j, &(p, c)) in parts.iter().enumerate() {
+        if j > 0 {
+            buf.iter_mut().for_each(|z| *z = Complex::new(0.0, 0.0));
+        }
         let mut l1 = 0.0;
         for (i, &m) in p.masses.iter().enumerate() {
             buf[i % n].re += m;
