@@ -223,7 +223,15 @@ impl Accountant {
                 None => Ok(cks_epsilon(self.total_rho()?, delta)),
             },
             Method::Rdp => self.rdp_curve()?.epsilon(delta),
-            Method::Pld => Ok(self.pld()?.epsilon_at(delta)),
+            Method::Pld => match self.gaussian_mu()? {
+                // Gaussians only: the answer is at least the exact ε, so only
+                // the losses above it need a grid (see `Pld::gaussian_above`).
+                Some(mu) => {
+                    let exact = gaussian_epsilon(mu, delta)?;
+                    Ok(self.gaussian_pld_above(mu, exact)?.epsilon_at(delta))
+                }
+                None => Ok(self.pld()?.epsilon_at(delta)),
+            },
             Method::Best => Ok(self.best_epsilon(delta)?.1),
         }
     }
@@ -252,7 +260,10 @@ impl Accountant {
                 None => Ok(cks_delta(self.total_rho()?, epsilon)),
             },
             Method::Rdp => self.rdp_curve()?.delta(epsilon),
-            Method::Pld => Ok(self.pld()?.delta_at(epsilon)),
+            Method::Pld => match self.gaussian_mu()? {
+                Some(mu) => Ok(self.gaussian_pld_above(mu, epsilon)?.delta_at(epsilon)),
+                None => Ok(self.pld()?.delta_at(epsilon)),
+            },
             Method::Best => Ok(self.best_delta(epsilon)?.1),
         }
     }
@@ -441,6 +452,29 @@ impl Accountant {
             Ok(p) => Ok(Some(p)),
             Err(Error::InvalidArgument { param: "step", .. }) => Ok(None),
             Err(e) => Err(e),
+        }
+    }
+
+    /// The Gaussian PLD of μ exact above `min_loss` (less two grid steps),
+    /// on the accountant's grid, coarsened while too wide.
+    fn gaussian_pld_above(&self, mu: f64, min_loss: f64) -> Result<Pld> {
+        let mut step = self.pld_step;
+        loop {
+            let floor = if min_loss.is_finite() {
+                min_loss - 2.0 * step
+            } else {
+                f64::NEG_INFINITY
+            };
+            if let Some(p) = Pld::gaussian_above(mu, step, floor) {
+                return Ok(p);
+            }
+            step *= 2.0;
+            if step > 1.0 {
+                return Err(Error::invalid(
+                    "count",
+                    "the composition is too wide for a privacy-loss distribution",
+                ));
+            }
         }
     }
 

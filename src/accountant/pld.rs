@@ -28,14 +28,18 @@
 //!   mass from outside the window back inside, which only adds mass or is
 //!   covered by that bound). Float error of the FFT is bounded a priori in
 //!   the style of Higham (*Accuracy and Stability of Numerical Algorithms*,
-//!   §24.1): per composition, an ℓ₂ error at most 2·(k + 1)·(log₂ n·10⁻¹⁵ +
-//!   4u) for k factors of length n; δ(ε) adds √K times the accumulated
-//!   bound, K being the number of bins above ε (Cauchy–Schwarz).
+//!   §24.1): each coefficient of a forward transform is off by at most
+//!   (log₂ n + 1)·η·‖p‖₁ (η = 10⁻¹⁵ per stage), a c-th power of a
+//!   coefficient z by at most (|z| + e)ᶜ − |z|ᶜ plus the rounding of binary
+//!   powering, and the inverse adds (log₂ n + 1)·η relative (Parseval carries
+//!   the spectral bound to an ℓ₂ bound on the masses, doubled for safety).
+//!   δ(ε) adds √K times the accumulated bound, K being the number of bins
+//!   above ε (Cauchy–Schwarz).
 //! - **Queries** add a relative margin of 10⁻⁹ and round up; ε(δ) is
 //!   verified by evaluating δ at the returned ε.
 
-use rustfft::FftPlanner;
-use rustfft::num_complex::Complex;
+use realfft::RealFftPlanner;
+use realfft::num_complex::Complex;
 
 use super::atoms::Atoms;
 use super::rounding::{REL_MARGIN, add_up, div_up, inflate, mul_down, mul_up};
@@ -207,8 +211,15 @@ impl Pld {
 
     /// The Gaussian mechanism with μ = Δ/σ: L ~ N(μ²/2, μ²) under P.
     pub(crate) fn gaussian(mu: f64, step: f64) -> Built {
+        Pld::gaussian_above(mu, step, f64::NEG_INFINITY)
+    }
+
+    /// The Gaussian PLD with all mass below `min_loss` lumped into the lowest
+    /// bin (rounding up, so still pessimistic). δ(ε) for ε ≥ `min_loss` is the
+    /// same as for the full distribution, at a fraction of the cost.
+    pub(crate) fn gaussian_above(mu: f64, step: f64, min_loss: f64) -> Built {
         let mean = mu * mu / 2.0;
-        let lo = ((mean - GAUSSIAN_RANGE_SDS * mu) / step).floor();
+        let lo = ((mean - GAUSSIAN_RANGE_SDS * mu).max(min_loss) / step).floor();
         let hi = div_up(mean + GAUSSIAN_RANGE_SDS * mu, step).ceil();
         if (hi - lo).is_nan() || hi - lo >= MAX_BINS as f64 {
             return None;
@@ -529,7 +540,8 @@ impl CoarseMgf {
 }
 
 thread_local! {
-    static PLANNER: std::cell::RefCell<FftPlanner<f64>> = std::cell::RefCell::new(FftPlanner::new());
+    static PLANNER: std::cell::RefCell<RealFftPlanner<f64>> =
+        std::cell::RefCell::new(RealFftPlanner::new());
 }
 
 fn complex_pow(mut z: Complex<f64>, mut k: u64) -> Complex<f64> {
@@ -629,31 +641,39 @@ fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
     let n = span.next_power_of_two().max(2);
     let s_lo = lo_idx - base;
 
-    // Plans (twiddle tables) are cached per thread: building one for 2²⁰
-    // points costs about as much as the transform.
+    // Real-input transforms of length n (n/2 + 1 coefficients; the others
+    // are their conjugates). Plans (twiddle tables) are cached per thread:
+    // building one for 2²⁰ points costs about as much as the transform.
     let (forward, inverse) = PLANNER.with(|p| {
         let mut p = p.borrow_mut();
         (p.plan_fft_forward(n), p.plan_fft_inverse(n))
     });
-    let mut acc = vec![Complex::new(1.0, 0.0); n];
-    let mut buf = vec![Complex::new(0.0, 0.0); n];
+    let half = n / 2 + 1;
+    // Weight of each stored coefficient in the full spectrum's ℓ₂ norm.
+    let weight = |k: usize| if k == 0 || k == n / 2 { 1.0 } else { 2.0 };
+    let mut acc = vec![Complex::new(1.0, 0.0); half];
+    let mut spectrum = vec![Complex::new(0.0, 0.0); half];
+    let mut real = vec![0.0f64; n];
     // Per-frequency bound on the error of acc (see `fft_error_bound`).
-    let mut freq_err = vec![0.0f64; n];
-    let log_n = (n as f64).log2();
+    let mut freq_err = vec![0.0f64; half];
+    // A real transform is a half-length complex one plus one twiddle stage.
+    let log_n = (n as f64).log2() + 1.0;
     let mut factors = 0.0;
     let mut growth = 0.0; // Σ cᵢ·eᵢ: the other factors are at most e^{growth}
     let mut l2_in = 0.0;
     let mut ln_keep = 0.0f64; // ln Π (1 − ∞ᵢ)^{cᵢ}
     for (j, &(p, c)) in parts.iter().enumerate() {
         if j > 0 {
-            buf.iter_mut().for_each(|z| *z = Complex::new(0.0, 0.0));
+            real.iter_mut().for_each(|x| *x = 0.0);
         }
         let mut l1 = 0.0;
         for (i, &m) in p.masses.iter().enumerate() {
-            buf[i % n].re += m;
+            real[i % n] += m;
             l1 += m;
         }
-        forward.process(&mut buf);
+        forward
+            .process(&mut real, &mut spectrum)
+            .expect("buffer lengths match the plan");
         // Forward-FFT error per coefficient ≤ log₂n·η·‖p‖₁ (each output sums
         // one node per stage, each node bounded by the ℓ₁ norm).
         let coeff_err = log_n * FFT_STAGE_ERROR * l1 * (1.0 + 1e-6);
@@ -668,7 +688,7 @@ fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
             0.0
         };
         let negligible_sq = negligible * negligible.abs();
-        for ((a, z), e) in acc.iter_mut().zip(&buf).zip(freq_err.iter_mut()) {
+        for ((a, z), e) in acc.iter_mut().zip(&spectrum).zip(freq_err.iter_mut()) {
             if z.norm_sqr() <= negligible_sq {
                 *a = Complex::new(0.0, 0.0);
                 continue;
@@ -681,12 +701,28 @@ fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
         l2_in = add_up(l2_in, mul_up(p.l2_error, cf));
         ln_keep += cf * (-p.infinity).ln_1p();
     }
-    // ‖error of acc‖₂: |Πa′ − Πa| ≤ Σⱼ |a′ⱼ − aⱼ|·Π_{i≠j} max(|a′ᵢ|, |aᵢ|),
-    // and every factor is at most (1 + eᵢ)^{cᵢ} ≤ e^{growth}.
-    let spectral: f64 =
-        freq_err.iter().map(|e| e * e).sum::<f64>().sqrt() * growth.exp() * (1.0 + 1e-6);
-    let acc_norm: f64 = acc.iter().map(|z| z.norm_sqr()).sum::<f64>().sqrt();
-    inverse.process(&mut acc);
+    // ‖error of acc‖₂ over the full spectrum: |Πa′ − Πa| ≤ Σⱼ |a′ⱼ − aⱼ|·
+    // Π_{i≠j} max(|a′ᵢ|, |aᵢ|), and every factor is at most (1 + eᵢ)^{cᵢ} ≤ e^{growth}.
+    let spectral: f64 = freq_err
+        .iter()
+        .enumerate()
+        .map(|(k, e)| weight(k) * e * e)
+        .sum::<f64>()
+        .sqrt()
+        * growth.exp()
+        * (1.0 + 1e-6);
+    let acc_norm: f64 = acc
+        .iter()
+        .enumerate()
+        .map(|(k, z)| weight(k) * z.norm_sqr())
+        .sum::<f64>()
+        .sqrt();
+    // The spectrum of a real sequence is real at 0 and n/2.
+    acc[0].im = 0.0;
+    acc[half - 1].im = 0.0;
+    inverse
+        .process(&mut acc, &mut real)
+        .expect("buffer lengths match the plan and the end coefficients are real");
     let scale = 1.0 / n as f64;
     let sqrt_n = (n as f64).sqrt();
     // Parseval: the normalised inverse maps ℓ₂ norms by 1/√n; its own
@@ -702,9 +738,9 @@ fn compose_fft(parts: &[(&Pld, u64)]) -> Built {
     let mut folded = 0.0;
     let mut folded_bins = 0usize;
     let n_i = n as i128;
-    for (r, z) in acc.iter().enumerate() {
+    for (r, x) in real.iter().enumerate() {
         let s = s_lo + ((r as i128 - s_lo).rem_euclid(n_i));
-        let v = (z.re * scale).max(0.0);
+        let v = (x * scale).max(0.0);
         let offset = (s - s_lo) as usize;
         if offset < span {
             masses[offset] = v;
