@@ -25,6 +25,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Basic composition: the sum of the ε and of the δ of the releases.
+#define ILSP_ACCOUNTING_BASIC 0
+
+// Advanced composition (Dwork–Rothblum–Vadhan); pure/(ε, δ) releases only.
+#define ILSP_ACCOUNTING_ADVANCED 1
+
+// Optimal composition of k identical (ε₀, δ₀) releases (Kairouz–Oh–Viswanath).
+#define ILSP_ACCOUNTING_OPTIMAL_HOMOGENEOUS 2
+
+// zCDP (exact for Gaussian-only sequences, CKS20 conversion otherwise).
+#define ILSP_ACCOUNTING_ZCDP 3
+
+// Rényi DP with the CKS20 conversion.
+#define ILSP_ACCOUNTING_RDP 4
+
+// Privacy-loss distributions (pessimistic grid, FFT composition).
+#define ILSP_ACCOUNTING_PLD 5
+
+// The best (smallest) result of the methods that apply.
+#define ILSP_ACCOUNTING_BEST 6
+
+// Laplace noise: `sensitivity` is the L1 sensitivity, `scale` the scale b.
+#define ILSP_NOISE_LAPLACE 0
+
+// Gaussian noise: `sensitivity` is the L2 sensitivity, `scale` the standard deviation σ.
+#define ILSP_NOISE_GAUSSIAN 1
+
+// Discrete Laplace noise on integers: L1 sensitivity and scale t.
+#define ILSP_NOISE_DISCRETE_LAPLACE 2
+
+// Discrete Gaussian noise on integers: L2 sensitivity and σ.
+#define ILSP_NOISE_DISCRETE_GAUSSIAN 3
+
 // `ilsp_budget_set_composition`: basic composition (ε and δ add up), the default.
 #define ILSP_COMPOSITION_BASIC 0
 
@@ -106,6 +139,20 @@
 // Normalisation for library barcodes: trim, case fold, strip separators.
 #define ILSP_NORM_BARCODE 7
 
+// How a sequence of releases is composed into one (ε, δ) guarantee.
+//
+// Every method gives a valid upper bound for a sequence fixed in advance
+// (releases may depend on earlier *outputs*, but the sequence of mechanisms
+// and parameters must not). [`Method::Best`] reports the smallest of them,
+// which is valid for such a sequence; a budget that lets callers pick
+// parameters adaptively must enforce one filter-valid rule instead (basic
+// composition or zCDP, see the budget module).
+typedef struct Method Method;
+
+// An accountant: a sequence of releases whose total (ε, δ) can be queried.
+// Created by `ilsp_accountant_new`, released by `ilsp_accountant_free`.
+typedef struct ilsp_accountant ilsp_accountant;
+
 // A privacy budget: named accounts with limits, optionally persisted in a
 // ledger file. Opaque; made by `ilsp_budget_open`, freed by `ilsp_budget_free`.
 typedef struct ilsp_budget ilsp_budget;
@@ -121,6 +168,8 @@ typedef struct ilsp_tokenizer ilsp_tokenizer;
 
 // The status code returned by every fallible `ilsp_` function.
 typedef int32_t ilsp_status;
+
+
 
 
 
@@ -160,6 +209,162 @@ typedef int32_t ilsp_status;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Writes the ε after `releases` releases of one noise mechanism to
+// `*epsilon_out`: the smallest ε such that the releases together are
+// (ε, `delta`)-DP under `method` (`ILSP_ACCOUNTING_*`), rounded up. +∞
+// when no ε achieves `delta`.
+//
+// `noise` is an `ILSP_NOISE_*` constant; `sensitivity` and `scale` are > 0
+// and finite; `releases` ≥ 1; 0 < `delta` < 1.
+//
+// Errors: `ILSP_ERR_NULL` (`epsilon_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
+// bad parameter, or a method that does not apply: advanced and optimal
+// composition need pure-DP noise, PLD cannot take huge discrete Gaussians).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_epsilon(int32_t noise,
+                              double sensitivity,
+                              double scale,
+                              uint64_t releases,
+                              double delta,
+                              int32_t method,
+                              double *epsilon_out);
+
+// Writes the δ after `releases` releases of one noise mechanism to
+// `*delta_out`: the smallest δ such that the releases together are
+// (`epsilon`, δ)-DP under `method`, rounded up (at most 1).
+//
+// Parameters as for `ilsp_plan_epsilon`, with `epsilon` ≥ 0 and finite.
+//
+// Errors: `ILSP_ERR_NULL` (`delta_out`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_delta(int32_t noise,
+                            double sensitivity,
+                            double scale,
+                            uint64_t releases,
+                            double epsilon,
+                            int32_t method,
+                            double *delta_out);
+
+// Writes to `*releases_out` the largest number of releases of one noise
+// mechanism that together are (`epsilon`, `delta`)-DP under `method` (0 if
+// not even one; at most 10⁹). The count written is checked to fit.
+//
+// `epsilon` > 0 and finite, 0 < `delta` < 1; other parameters as for
+// `ilsp_plan_epsilon`.
+//
+// Errors: `ILSP_ERR_NULL` (`releases_out`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_max_releases(int32_t noise,
+                                   double sensitivity,
+                                   double scale,
+                                   double epsilon,
+                                   double delta,
+                                   int32_t method,
+                                   uint64_t *releases_out);
+
+// Writes to `*scale_out` the smallest noise scale (Laplace b or Gaussian σ,
+// to 10⁻⁶ relative, rounded up) such that `releases` releases with that
+// noise and `sensitivity` are together (`epsilon`, `delta`)-DP under
+// `method`. The scale written is checked to fit.
+//
+// `noise` is `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`.
+//
+// Errors: `ILSP_ERR_NULL` (`scale_out`), `ILSP_ERR_INVALID_ARGUMENT` (a bad
+// parameter, a discrete noise kind, or advanced/optimal composition for
+// Gaussian noise).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_noise_scale(int32_t noise,
+                                  double sensitivity,
+                                  uint64_t releases,
+                                  double epsilon,
+                                  double delta,
+                                  int32_t method,
+                                  double *scale_out);
+
+// Creates an empty accountant and writes it to `*out`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_accountant_new(ilsp_accountant **out);
+
+// Releases an accountant; NULL is a no-op.
+//
+// Thread safety: no other call may use `accountant` concurrently or afterwards.
+void ilsp_accountant_free(ilsp_accountant *accountant);
+
+// Adds `releases` releases of noise of kind `noise` (`ILSP_NOISE_*`) with
+// `sensitivity` and `scale` (both > 0 and finite); `releases` ≥ 1. Nothing
+// is added on error.
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_noise(ilsp_accountant *accountant,
+                                      int32_t noise,
+                                      double sensitivity,
+                                      double scale,
+                                      uint64_t releases);
+
+// Adds `releases` releases that are each `epsilon`-DP (`epsilon` > 0 and finite).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_pure_dp(ilsp_accountant *accountant,
+                                        double epsilon,
+                                        uint64_t releases);
+
+// Adds `releases` releases that are each (`epsilon`, `delta`)-DP
+// (`epsilon` ≥ 0 and finite, 0 ≤ `delta` < 1).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_approximate_dp(ilsp_accountant *accountant,
+                                               double epsilon,
+                                               double delta,
+                                               uint64_t releases);
+
+// Adds `releases` releases that are each `rho`-zCDP (`rho` > 0 and finite).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_zcdp(ilsp_accountant *accountant, double rho, uint64_t releases);
+
+// Writes to `*epsilon_out` the ε such that everything added so far is
+// (ε, `delta`)-DP under `method` (`ILSP_ACCOUNTING_*`), rounded up; 0 for
+// an empty accountant, +∞ when no ε achieves `delta`.
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`, `epsilon_out`),
+// `ILSP_ERR_INVALID_ARGUMENT` (`delta` not in (0, 1), an unknown method,
+// or a method that does not apply to the releases added).
+//
+// Thread safety: may run concurrently with other read-only calls
+// (`ilsp_accountant_epsilon`, `ilsp_accountant_delta`) on the same accountant.
+ilsp_status ilsp_accountant_epsilon(const ilsp_accountant *accountant,
+                                    double delta,
+                                    int32_t method,
+                                    double *epsilon_out);
+
+// Writes to `*delta_out` the δ such that everything added so far is
+// (`epsilon`, δ)-DP under `method`, rounded up (at most 1).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`, `delta_out`),
+// `ILSP_ERR_INVALID_ARGUMENT` (`epsilon` negative or not finite, an unknown
+// method, or a method that does not apply).
+//
+// Thread safety: as `ilsp_accountant_epsilon`.
+ilsp_status ilsp_accountant_delta(const ilsp_accountant *accountant,
+                                  double epsilon,
+                                  int32_t method,
+                                  double *delta_out);
 
 // Clamps `value` to `[lo, hi]` and writes it to `*out`.
 //

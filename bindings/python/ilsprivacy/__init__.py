@@ -17,6 +17,7 @@ from .budget import (
     PERIOD_LIFETIME,
     Budget,
 )
+from . import accountant
 from .core import clamp, version
 from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
 from .masking import (
@@ -70,6 +71,7 @@ __all__ = [
     "SuppressedTable",
     "Tokenizer",
     "age_band",
+    "accountant",
     "clamp",
     "gaussian",
     "gaussian_i64",
