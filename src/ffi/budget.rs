@@ -1,12 +1,12 @@
 //! C entry points for the privacy budget (`crate::budget`).
 //!
-//! Text outputs follow one convention: the caller passes a buffer `out` of
-//! `out_cap` bytes and a `size_t *out_len`. On success the text and a
-//! terminating NUL are written and `*out_len` is the text's length (without
+//! Text outputs follow the library's convention: the caller passes a buffer
+//! `out` of `out_cap` bytes and a `size_t *out_len`. On success the text and
+//! a terminating NUL are written and `*out_len` is the text's length (without
 //! the NUL). If the buffer is too small, nothing is written to `out`,
-//! `*out_len` is still set to the text's length, and the call returns
-//! `ILSP_ERR_BUFFER_TOO_SMALL`: retry with at least `*out_len + 1` bytes.
-//! (`out` may be NULL when `out_cap` is 0, to ask for the length.)
+//! `*out_len` receives the capacity needed (text + NUL), and the call returns
+//! `ILSP_ERR_BUFFER_TOO_SMALL`. (`out` may be NULL when `out_cap` is 0, to
+//! ask for the size.)
 
 // The entry points are safe Rust functions whose pointer arguments carry a C
 // contract (documented on each): every pointer is NULL-checked, and the
@@ -22,7 +22,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use super::mechanism::{cached_gaussian, cached_laplace};
-use super::{check_out, guard, ilsp_status, str_arg, write_out};
+use super::{check_out, finish_text, guard, ilsp_status, str_arg, text_out, write_out};
 use crate::budget::{
     Budget, BudgetOptions, Charge, Composition, Limit, Period, verify_ledger_file,
 };
@@ -73,25 +73,13 @@ unsafe fn path_arg<'a>(ptr: *const c_char) -> Option<&'a Path> {
     Some(Path::new(OsStr::from_bytes(bytes)))
 }
 
-/// Writes text per the module's buffer convention.
+/// Writes text per the library's buffer convention ([`super::text_out`]).
 fn write_text(text: &[u8], out: *mut c_char, out_cap: usize, out_len: *mut usize) -> Result<()> {
-    check_out(out_len, "out_len")?;
-    write_out(out_len, text.len());
-    if out_cap <= text.len() {
-        return Err(Error::BufferTooSmall {
-            param: "out",
-            needed: text.len() + 1,
-            capacity: out_cap,
-        });
-    }
-    check_out(out, "out")?;
-    // SAFETY: `out` is non-NULL and, per the C contract, points to `out_cap`
-    // writable bytes; `text.len() + 1 <= out_cap` was checked above, and
-    // `text` (a Rust buffer) cannot overlap the caller's buffer.
-    unsafe {
-        std::ptr::copy_nonoverlapping(text.as_ptr(), out.cast::<u8>(), text.len());
-        out.add(text.len()).write(0);
-    }
+    // SAFETY: per the C contract, `out` is NULL or points to `out_cap`
+    // writable bytes that no other argument aliases.
+    let buf = unsafe { text_out(out, out_cap, out_len, text.len(), "out") }?;
+    buf[..text.len()].copy_from_slice(text);
+    finish_text(buf, text.len(), out_len);
     Ok(())
 }
 
@@ -879,18 +867,21 @@ mod tests {
             ilsp_budget_ledger_export(b, null_mut(), 0, &mut len),
             ILSP_ERR_BUFFER_TOO_SMALL
         );
-        assert_eq!(len as u64, std::fs::metadata(&path).unwrap().len());
-        let mut buf = vec![0u8; len + 1];
+        // The capacity needed: the text and its NUL.
+        assert_eq!(len as u64, std::fs::metadata(&path).unwrap().len() + 1);
+        let mut buf = vec![0u8; len];
         let mut len2 = 0usize;
         assert_eq!(
-            ilsp_budget_ledger_export(b, buf.as_mut_ptr().cast(), len, &mut len2),
+            ilsp_budget_ledger_export(b, buf.as_mut_ptr().cast(), len - 1, &mut len2),
             ILSP_ERR_BUFFER_TOO_SMALL,
             "no room for the NUL"
         );
+        assert_eq!(len2, len);
         assert_eq!(
             ilsp_budget_ledger_export(b, buf.as_mut_ptr().cast(), buf.len(), &mut len2),
             ILSP_OK
         );
+        let mut len = len - 1;
         assert_eq!(len2, len);
         assert_eq!(&buf[..len], std::fs::read(&path).unwrap().as_slice());
         assert_eq!(buf[len], 0);

@@ -269,7 +269,7 @@ final class Budget
         while (true) {
             $status = $call($buf, $cap, \FFI::addr($len));
             if ($status === Library::ERR_BUFFER_TOO_SMALL) {
-                $cap = $len->cdata + 1;
+                $cap = $len->cdata; // the capacity needed, NUL included
                 $buf = $lib->ffi->new("char[$cap]");
                 continue;
             }
