@@ -69,7 +69,7 @@ for t in "${targets[@]}"; do
   crashes=$(grep -c '^==[0-9]*== ERROR\|^==[0-9]*==ERROR\|panicked at\|SUMMARY: libFuzzer' "$log" || true)
   artifacts=$(grep -o 'Test unit written to [^ ]*' "$log" | sed 's/Test unit written to //' | tr '\n' ' ' || true)
   rate=0
-  if [ -n "$execs" ] && [ "$time_s" -gt 0 ]; then rate=$((execs / time_s)); fi
+  if [ -n "$execs" ] && [ "$time_s" -gt 0 ] && [ "$crashes" -eq 0 ]; then rate=$((execs / time_s)); else rate=-; fi
   if [ -z "$execs" ] || [ "$crashes" -gt 0 ]; then
     failed=1
     printf '%-16s %8s %14s %10s %8s %s\n' "$t" "$time_s" "${execs:-?}" "$rate" "$corpus" "CRASH ${artifacts:-(see $log)}"

@@ -387,7 +387,10 @@ fn step(run: &mut Run, call: Call) {
             let status = ilsp_budget_recent_events(b, o.cptr(), o.cap(), o.len_ptr());
             checked("ilsp_budget_recent_events", status, &[]);
             if let Some(text) = o.check_text("ilsp_budget_recent_events", status) {
-                serde_json::from_slice::<serde_json::Value>(&text).expect("events are JSON");
+                for line in text.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+                    serde_json::from_slice::<serde_json::Value>(line)
+                        .expect("events are JSON lines");
+                }
             }
         }
         Call::Verify {

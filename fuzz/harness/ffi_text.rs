@@ -379,6 +379,11 @@ fn laplace_batch(values: &[f64], sensitivity: f64, epsilon: f64, layout: u8) {
         assert!(rc == ILSP_ERR_NULL || rc == ILSP_ERR_INVALID_ARGUMENT);
     }
     if rc != ILSP_OK {
-        assert_eq!(&arena[..n], values, "the array changed on failure");
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(
+            bits(&arena[..n]),
+            bits(values),
+            "the array changed on failure"
+        );
     }
 }
