@@ -45,3 +45,13 @@ pub use error::{Error, Result, Status};
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of `docs/choosing-epsilon.md`, run as doc tests.
+#[doc = include_str!("../docs/choosing-epsilon.md")]
+#[cfg(doctest)]
+pub struct ChoosingEpsilonDoctests;
+
+/// The Rust examples of `docs/migration.md`, run as doc tests.
+#[doc = include_str!("../docs/migration.md")]
+#[cfg(doctest)]
+pub struct MigrationDoctests;
