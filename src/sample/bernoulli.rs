@@ -103,12 +103,6 @@ pub fn bernoulli_exp_neg<R: NoiseRng + ?Sized>(rng: &mut R, x: &Rational) -> boo
     uniform_below_real(rng, first, |prec| exp_neg_bounds(x, prec))
 }
 
-/// `true` with probability 1/2.
-#[inline]
-pub(crate) fn fair_bit<R: NoiseRng + ?Sized>(rng: &mut R) -> bool {
-    rng.next_u64() >> 63 == 1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
