@@ -7,12 +7,24 @@
 //! probability `exp(−(|Y| − σ²/t)² / (2σ²))`. The number of rounds is
 //! geometric with a success rate that depends on `σ` only (≈ 0.76 for large
 //! `σ`), and the rounds are independent of the accepted value.
+//!
+//! # Fast path
+//!
+//! For `1 ≤ σ < 2^52` the acceptance test compares 63 random bits with
+//! table bounds of `e^(−x)` ([`super::tables`]), where `x` is bounded in
+//! 128-bit fixed point from precomputed bounds of `2^64/σ` and `σ/t`
+//! (absolute error below 2⁻⁵⁰); only when the bits fall inside the bounds
+//! (≈ 0.1 % coarse, then ≈ 2⁻⁵⁰ fine) is `x` formed as an exact big rational.
+//! Other `σ` always take the exact path (microseconds per draw).
 
 use num_bigint::BigUint;
+use num_traits::ToPrimitive;
 
 use super::bernoulli::bernoulli_exp_neg;
+use super::exp::exp_neg_bounds;
 use super::laplace::DiscreteLaplaceSampler;
 use super::rational::Rational;
+use super::tables::{Bound63, ExpTables, LazyUniform};
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
 
@@ -23,6 +35,78 @@ pub struct DiscreteGaussianSampler {
     proposal: DiscreteLaplaceSampler,
     /// `t = ⌊σ⌋ + 1`.
     t: BigUint,
+    fast: Option<FastAcceptance>,
+}
+
+/// Fixed-point data of the fast acceptance test (see the module documentation).
+#[derive(Clone, Debug)]
+struct FastAcceptance {
+    /// `e = ⌊log₂ σ⌋`.
+    e: u32,
+    /// Bounds of `2^(64+e)/σ`.
+    r_lo: u128,
+    r_hi: u128,
+    /// Bounds of `(σ/t)·2^64`.
+    m_lo: u128,
+    m_hi: u128,
+    tables: &'static ExpTables,
+}
+
+impl FastAcceptance {
+    fn new(sigma: &Rational, t: &BigUint) -> Option<FastAcceptance> {
+        let (p, q) = (sigma.numer(), sigma.denom());
+        if sigma < &Rational::from_integer(1) || sigma >= &Rational::from_integer(1 << 52) {
+            return None;
+        }
+        let e = sigma.floor().bits() as u32 - 1;
+        let r_lo = ((BigUint::from(1u32) << (64 + e)) * q / p).to_u128()?;
+        let m_lo = ((p << 64u32) / (q * t)).to_u128()?;
+        Some(FastAcceptance {
+            e,
+            r_lo,
+            r_hi: r_lo + 1,
+            m_lo,
+            m_hi: m_lo + 1,
+            tables: ExpTables::get(),
+        })
+    }
+
+    /// Bounds of `x·2^64` for `x = (y − σ²/t)²/(2σ²)`, saturating (a bound
+    /// at or above `2^70` means "e^(−x) is below 2^−63").
+    #[inline]
+    fn x_bounds(&self, y: u128) -> (u128, u128) {
+        const HUGE: (u128, u128) = (1 << 70, 1 << 70);
+        if y >= 1u128 << (self.e + 10) {
+            return HUGE; // y/σ > 512: x > 10^5
+        }
+        let a_lo = (y * self.r_lo) >> self.e;
+        let a_hi = (y * self.r_hi + ((1u128 << self.e) - 1)) >> self.e;
+        // |y/σ − σ/t|·2^64 ∈ [z_lo, z_hi].
+        let (z_lo, z_hi) = if a_lo >= self.m_hi {
+            (a_lo - self.m_hi, a_hi - self.m_lo)
+        } else if a_hi <= self.m_lo {
+            (self.m_lo - a_hi, self.m_hi - a_lo)
+        } else {
+            (0, (a_hi - self.m_lo).max(self.m_hi - a_lo))
+        };
+        if z_lo >= 1 << 68 {
+            return HUGE; // z ≥ 16: x ≥ 128
+        }
+        // z·2^56 in [s_lo, s_hi] (< 2^61), then x·2^64 = (z·2^56)² / 2^49.
+        let s_lo = z_lo >> 8;
+        let s_hi = z_hi.min(1 << 68).div_ceil(1 << 8);
+        ((s_lo * s_lo) >> 49, (s_hi * s_hi).div_ceil(1 << 49))
+    }
+
+    #[cfg(test)]
+    fn coarsen(&mut self, bits: u32) {
+        let mask = (1u128 << (64 - bits)) - 1;
+        self.r_lo &= !mask;
+        self.r_hi = (self.r_hi + mask) & !mask;
+        self.m_lo &= !mask;
+        self.m_hi = (self.m_hi + mask) & !mask;
+        self.tables = Box::leak(Box::new(ExpTables::get().coarsened(bits)));
+    }
 }
 
 impl DiscreteGaussianSampler {
@@ -43,10 +127,12 @@ impl DiscreteGaussianSampler {
         }
         let t = sigma.floor() + 1u32;
         let proposal = DiscreteLaplaceSampler::new(&Rational::new(t.clone(), 1u32.into())?)?;
+        let fast = FastAcceptance::new(sigma, &t);
         Ok(DiscreteGaussianSampler {
             sigma: sigma.clone(),
             proposal,
             t,
+            fast,
         })
     }
 
@@ -57,20 +143,70 @@ impl DiscreteGaussianSampler {
 
     /// One exact draw.
     pub fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
-        let (p, q) = (self.sigma.numer(), self.sigma.denom());
-        // x = (|Y| − σ²/t)² / (2σ²) = (|Y|·q²·t − p²)² / (2·p²·q²·t²).
-        let p2 = p * p;
-        let q2t = q * q * &self.t;
-        let den = (&p2 * &q2t * &self.t) << 1u32;
         loop {
             let y = self.proposal.sample(rng);
-            let a = BigUint::from(y.unsigned_abs()) * &q2t;
-            let diff = if a >= p2 { a - &p2 } else { &p2 - a };
-            let x = Rational::new(&diff * &diff, den.clone()).expect("den > 0");
-            if bernoulli_exp_neg(rng, &x) {
+            let accept = match &self.fast {
+                Some(fast) => {
+                    let (x_lo, x_hi) = fast.x_bounds(y.unsigned_abs());
+                    let v = rng.next_u64();
+                    let (lo, hi) = fast.tables.coarse_bounds(x_lo, x_hi);
+                    if v >> 1 < lo {
+                        true
+                    } else if v >> 1 >= hi {
+                        false
+                    } else {
+                        self.accept_fine(fast, y, x_lo, x_hi, v, rng)
+                    }
+                }
+                None => bernoulli_exp_neg(rng, &self.exponent(y)),
+            };
+            if accept {
                 return y;
             }
         }
+    }
+
+    #[cold]
+    fn accept_fine<R: NoiseRng + ?Sized>(
+        &self,
+        fast: &FastAcceptance,
+        y: i128,
+        x_lo: u128,
+        x_hi: u128,
+        v: u64,
+        rng: &mut R,
+    ) -> bool {
+        let (lo, hi): Bound63 = fast.tables.fine_bounds(x_lo, x_hi);
+        if v >> 1 < lo {
+            return true;
+        }
+        if v >> 1 >= hi {
+            return false;
+        }
+        let x = self.exponent(y);
+        LazyUniform::new(v).less_than(rng, |p| exp_neg_bounds(&x, p))
+    }
+
+    /// The exact acceptance exponent `x = (|y| − σ²/t)²/(2σ²)`
+    /// `= (|y|·q²·t − p²)² / (2·p²·q²·t²)` for `σ = p/q`.
+    fn exponent(&self, y: i128) -> Rational {
+        let (p, q) = (self.sigma.numer(), self.sigma.denom());
+        let p2 = p * p;
+        let q2t = q * q * &self.t;
+        let a = BigUint::from(y.unsigned_abs()) * &q2t;
+        let diff = if a >= p2 { a - &p2 } else { &p2 - a };
+        let den = (&p2 * &q2t * &self.t) << 1u32;
+        Rational::new(&diff * &diff, den).expect("den > 0")
+    }
+
+    /// Fast bounds rounded to `bits` bits: ties everywhere (tests only).
+    #[cfg(test)]
+    pub(crate) fn with_coarse_bounds(mut self, bits: u32) -> Self {
+        self.proposal = self.proposal.with_coarse_bounds(bits);
+        if let Some(f) = self.fast.as_mut() {
+            f.coarsen(bits);
+        }
+        self
     }
 }
 
@@ -83,12 +219,49 @@ mod tests {
     /// Chi-square against the exact law (false-failure rate ≈ 1e-6 each).
     #[test]
     fn discrete_gaussian_follows_its_law() {
-        for (i, sigma) in [0.5, 1.0, 3.3, 10.0, 1e6].into_iter().enumerate() {
+        for (i, sigma) in [0.5, 1.0, 3.3, 10.0, 1e6, 1.3 * 2f64.powi(40), 2f64.powi(53)]
+            .into_iter()
+            .enumerate()
+        {
             let g = DiscreteGaussianSampler::new(&Rational::from_f64("s", sigma).unwrap()).unwrap();
             let mut rng = InsecureSeededRng::from_seed_insecure(300 + i as u64);
             let s: Vec<i128> = (0..20_000).map(|_| g.sample(&mut rng)).collect();
             assert_follows(&s, discrete_gaussian_cdf(sigma), &format!("sigma={sigma}"));
         }
+    }
+
+    /// Fast-path σ (including the float mechanisms' ≈ 2^40 grid units) with
+    /// every fast bound rounded to 8 bits: the fine and exact paths run often
+    /// and the law is still exact (chi-square, false-failure rate ≈ 1e-6 each).
+    #[test]
+    fn forced_ties_still_follow_the_exact_law() {
+        for (i, sigma) in [1.0, 3.3, 10.0, 1e6, 1.3 * 2f64.powi(40)]
+            .into_iter()
+            .enumerate()
+        {
+            let g = DiscreteGaussianSampler::new(&Rational::from_f64("s", sigma).unwrap())
+                .unwrap()
+                .with_coarse_bounds(8);
+            let mut rng = InsecureSeededRng::from_seed_insecure(600 + i as u64);
+            let s: Vec<i128> = (0..20_000).map(|_| g.sample(&mut rng)).collect();
+            assert_follows(
+                &s,
+                discrete_gaussian_cdf(sigma),
+                &format!("tied sigma={sigma}"),
+            );
+        }
+    }
+
+    #[test]
+    fn fast_path_covers_the_usual_range() {
+        let fast = |s: f64| {
+            DiscreteGaussianSampler::new(&Rational::from_f64("s", s).unwrap())
+                .unwrap()
+                .fast
+                .is_some()
+        };
+        assert!(fast(1.0) && fast(3.3) && fast(2f64.powi(40)) && fast(2f64.powi(51)));
+        assert!(!fast(0.5) && !fast(2f64.powi(52)));
     }
 
     #[test]

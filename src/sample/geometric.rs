@@ -35,7 +35,7 @@ use num_traits::ToPrimitive;
 
 use super::exp::{Bounds, exp_neg_bounds};
 use super::rational::Rational;
-use super::tables::{Bound63, Cmp, ExpTables, LazyUniform, compare63};
+use super::tables::{Bound63, ExpTables, LazyUniform, powers};
 use crate::rng::NoiseRng;
 
 /// Which law the zero test realises.
@@ -48,6 +48,9 @@ pub(crate) enum ZeroLaw {
 }
 
 const TABLE: usize = 64;
+
+/// Largest block exponent for which the acceptance uniform shares the draw of `l`.
+const SHARED_DRAW_MAX_J: u32 = 47;
 
 /// How often the exact tie-breaking paths ran (tests check they are exercised).
 #[cfg(test)]
@@ -63,36 +66,75 @@ fn count_tie() {
 fn count_tie() {}
 const PREC: u32 = 160;
 
-/// 64 thresholds as 63-bit bounds, `lo` non-increasing.
+/// 64 thresholds as 63-bit bounds, `lo` non-increasing, with an index by
+/// leading zeros that makes counting constant-time.
 #[derive(Clone, Debug)]
 struct Thresholds {
-    lo: [u64; TABLE],
-    hi: [u64; TABLE],
+    /// Lower bounds, padded with zeros (no uniform is surely below 0).
+    lo: [u64; 2 * TABLE],
+    /// Upper bounds, padded with zeros (every uniform is surely above 0).
+    hi: [u64; 2 * TABLE],
+    /// `start[z]`: how many thresholds are `≥ 2^(64−z)`, for `z = 1..=64`
+    /// (the count for the largest 63-bit value with `z` leading zeros).
+    start: [u8; 128],
+    /// Entries to test after `start[z]` (the most thresholds in one octave).
+    window: usize,
 }
 
+/// Thresholds per binary octave: at most `⌈ln 2 / (B/t)⌉ + 1 ≤ 3` since
+/// `B/t ≥ 1/2` (coarsened test tables may need more; they take a loop).
+const WINDOW: usize = 3;
+
 impl Thresholds {
-    fn from_powers(first: Bounds, ratio: &Bounds) -> Thresholds {
-        let mut lo = [0u64; TABLE];
-        let mut hi = [0u64; TABLE];
-        let mut cur = first;
-        for k in 0..TABLE {
-            let (l, h) = to63(&cur);
+    fn from_powers(first: &Bounds, ratio: &Bounds) -> Thresholds {
+        let mut lo = [0u64; 2 * TABLE];
+        let mut hi = [0u64; 2 * TABLE];
+        for (k, (l, h)) in powers(first, ratio, TABLE).into_iter().enumerate() {
             lo[k] = if k == 0 { l } else { l.min(lo[k - 1]) };
             hi[k] = h;
-            cur = cur.mul(ratio);
         }
-        Thresholds { lo, hi }
+        let mut t = Thresholds {
+            lo,
+            hi,
+            start: [0; 128],
+            window: 0,
+        };
+        t.index();
+        t
     }
 
-    /// The number of thresholds `v` is surely below (a prefix: `lo` is
-    /// non-increasing), by a branch-free binary search.
+    /// Builds `start` and `window` from `lo`.
+    fn index(&mut self) {
+        let full = |v: u64| self.lo[..TABLE].iter().filter(|&&l| v < l).count();
+        let mut window = 1;
+        for z in 1..=64u32 {
+            let (top, bottom) = if z == 64 {
+                (0, 0)
+            } else {
+                ((1u64 << (64 - z)) - 1, 1u64 << (63 - z))
+            };
+            let (c_top, c_bottom) = (full(top), full(bottom));
+            self.start[z as usize] = c_top as u8;
+            window = window.max(c_bottom - c_top);
+        }
+        self.window = window;
+    }
+
+    /// The number of thresholds the 63-bit `v` is surely below (a prefix,
+    /// since `lo` is non-increasing): `start[z]` plus a fixed-size window,
+    /// the same work for every `v`.
     #[inline]
     fn count_below(&self, v: u64) -> usize {
-        let mut k = 0usize;
-        for step in [32, 16, 8, 4, 2, 1] {
-            k += usize::from(v < self.lo[k + step - 1]) * step;
+        let at = |i: usize| self.lo[i & (2 * TABLE - 1)];
+        let base = usize::from(self.start[v.leading_zeros() as usize & 127]);
+        let mut c = base
+            + usize::from(v < at(base))
+            + usize::from(v < at(base + 1))
+            + usize::from(v < at(base + 2));
+        for i in WINDOW..self.window {
+            c += usize::from(v < at(base + i));
         }
-        k + usize::from(v < self.lo[k])
+        c
     }
 
     #[cfg(test)]
@@ -102,17 +144,8 @@ impl Thresholds {
             self.lo[k] = l;
             self.hi[k] = h;
         }
+        self.index();
     }
-}
-
-fn to63(b: &Bounds) -> Bound63 {
-    let shift = b.prec - 63;
-    let lo = (&b.lo >> shift).to_u64().unwrap_or(u64::MAX).min(1 << 63);
-    let hi = super::exp::ceil_shr(b.hi.clone(), shift)
-        .to_u64()
-        .unwrap_or(u64::MAX)
-        .min(1 << 63);
-    (lo, hi)
 }
 
 /// The fast exact sampler (see the module documentation).
@@ -129,6 +162,10 @@ pub(crate) struct TwoSidedGeometric {
     c_hi: u128,
     first: Thresholds,
     cont: Thresholds,
+    /// `h = min(j, 10)`: `l`'s top `h` bits index `low`.
+    low_bits: u32,
+    /// Bounds of `e^(−i·2^(j−h)/t)`, `i = 0..=2^h`.
+    low: Vec<Bound63>,
     tables: &'static ExpTables,
 }
 
@@ -150,10 +187,18 @@ impl TwoSidedGeometric {
         let b = BigUint::from(1u32) << j;
         let q = exp_neg_bounds(&ratio(&(&b * &d), &n), PREC);
         let s = zero_bounds(law, &n, &d, PREC);
-        let first = Thresholds::from_powers(s, &q);
-        let cont = Thresholds::from_powers(q.clone(), &q);
+        let first = Thresholds::from_powers(&s, &q);
+        let cont = Thresholds::from_powers(&q, &q);
         let c = ((BigUint::from(1u32) << (64 + j)) * &d) / &n;
         let c_lo = c.to_u128().unwrap_or(u128::MAX);
+        let low_bits = j.min(10);
+        let one = Bounds {
+            lo: BigUint::from(1u32) << PREC,
+            hi: BigUint::from(1u32) << PREC,
+            prec: PREC,
+        };
+        let bin = exp_neg_bounds(&ratio(&(&d << (j - low_bits)), &n), PREC);
+        let low = powers(&one, &bin, (1 << low_bits) + 1);
         TwoSidedGeometric {
             law,
             n,
@@ -163,6 +208,8 @@ impl TwoSidedGeometric {
             c_hi: c_lo.saturating_add(1),
             first,
             cont,
+            low_bits,
+            low,
             tables: ExpTables::get(),
         }
     }
@@ -173,6 +220,9 @@ impl TwoSidedGeometric {
     pub(crate) fn with_coarse_bounds(mut self, bits: u32) -> TwoSidedGeometric {
         self.first.coarsen(bits);
         self.cont.coarsen(bits);
+        for b in &mut self.low {
+            *b = super::tables::coarsen(*b, bits);
+        }
         let mask = (1u128 << (64 - bits)) - 1;
         self.c_lo &= !mask;
         self.c_hi = (self.c_hi + mask) & !mask;
@@ -220,7 +270,7 @@ impl TwoSidedGeometric {
         let v = u >> 1;
         let mut c = table.count_below(v);
         let mut lazy: Option<LazyUniform> = None;
-        while c < TABLE && v < table.hi[c] {
+        while v < table.hi[c & (2 * TABLE - 1)] {
             // A tie with threshold c: settle it exactly, keeping the drawn bits.
             count_tie();
             let uniform = lazy.get_or_insert_with(|| LazyUniform::new(u));
@@ -234,22 +284,41 @@ impl TwoSidedGeometric {
     }
 
     /// `L` by rejection, and the sign from a spare bit of the accepted draw.
+    ///
+    /// With `j ≤ 47`, one 64-bit draw `w` gives `l` (bits `0..j`), the first
+    /// `63 − j` bits of the acceptance uniform (bits `j..63`) and the sign
+    /// (bit 63); 64 more bits are drawn only when those do not decide. The
+    /// first bounds of `e^(−l/t)` come from the per-scale table indexed by
+    /// `l`'s top bits.
     #[inline]
     fn sample_low<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> (u64, bool) {
-        let mask = (1u64 << self.j) - 1;
+        let j = self.j;
+        let mask = (1u64 << j) - 1;
+        let shift = j - self.low_bits;
+        let coarse_bin = usize::from(shift > 0);
         loop {
             let w = rng.next_u64();
             let l = w & mask;
-            let x_lo = (u128::from(l) * self.c_lo) >> self.j;
-            let x_hi = (u128::from(l) * self.c_hi + u128::from(mask)) >> self.j;
-            let v = rng.next_u64();
-            let accept = match compare63(v, self.tables.coarse_bounds(x_lo, x_hi)) {
-                Cmp::Below => true,
-                Cmp::Above => false,
-                Cmp::Tie => self.accept_slow(l, x_lo, x_hi, v, rng),
+            let idx = (l >> shift) as usize;
+            let bounds = (self.low[idx + coarse_bin].0, self.low[idx].1);
+            let accept = if j <= SHARED_DRAW_MAX_J {
+                let top = (w >> j) & ((1u64 << (63 - j)) - 1);
+                if top < bounds.0 >> j {
+                    true
+                } else if top >= (bounds.1 + mask) >> j {
+                    false
+                } else {
+                    let ext = rng.next_u64();
+                    let v63 = (top << j) | (ext >> (64 - j));
+                    let prefix = (u128::from(top) << 64) | u128::from(ext);
+                    self.accept_slow(l, v63, prefix, 127 - j, bounds, rng)
+                }
+            } else {
+                let v = rng.next_u64();
+                self.accept_slow(l, v >> 1, u128::from(v), 64, bounds, rng)
             };
             if accept {
-                let negative = if self.j < 64 - 1 {
+                let negative = if j < 63 {
                     w >> 63 == 1
                 } else {
                     rng.next_u64() >> 63 == 1
@@ -259,24 +328,50 @@ impl TwoSidedGeometric {
         }
     }
 
-    #[cold]
+    /// Decides `U < e^(−l/t)` from the uniform's 63-bit truncation `v63`
+    /// (whose first `bits` bits are `prefix`): coarse bounds, fine bounds,
+    /// then exactly.
+    #[inline]
     fn accept_slow<R: NoiseRng + ?Sized>(
         &self,
         l: u64,
-        x_lo: u128,
-        x_hi: u128,
-        v: u64,
+        v63: u64,
+        prefix: u128,
+        bits: u32,
+        coarse: Bound63,
         rng: &mut R,
     ) -> bool {
-        match compare63(v, self.tables.fine_bounds(x_lo, x_hi)) {
-            Cmp::Below => true,
-            Cmp::Above => false,
-            Cmp::Tie => {
-                count_tie();
-                let x = ratio(&(BigUint::from(l) * &self.d), &self.n);
-                LazyUniform::new(v).less_than(rng, |p| exp_neg_bounds(&x, p))
-            }
+        if v63 < coarse.0 {
+            return true;
         }
+        if v63 >= coarse.1 {
+            return false;
+        }
+        self.accept_fine(l, v63, prefix, bits, rng)
+    }
+
+    #[cold]
+    fn accept_fine<R: NoiseRng + ?Sized>(
+        &self,
+        l: u64,
+        v63: u64,
+        prefix: u128,
+        bits: u32,
+        rng: &mut R,
+    ) -> bool {
+        let j = self.j;
+        let x_lo = (u128::from(l) * self.c_lo) >> j;
+        let x_hi = (u128::from(l) * self.c_hi + ((1u128 << j) - 1)) >> j;
+        let (lo, hi) = self.tables.fine_bounds(x_lo, x_hi);
+        if v63 < lo {
+            return true;
+        }
+        if v63 >= hi {
+            return false;
+        }
+        count_tie();
+        let x = ratio(&(BigUint::from(l) * &self.d), &self.n);
+        LazyUniform::with_prefix(prefix, bits).less_than(rng, |p| exp_neg_bounds(&x, p))
     }
 
     /// Bounds of `θ_k = s·q^k` at precision `p`.

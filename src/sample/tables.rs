@@ -41,25 +41,70 @@ pub(crate) struct ExpTables {
 /// Precision of the big-integer computation of the tables.
 const TABLE_PREC: u32 = 160;
 
-fn to63(b: &Bounds) -> Bound63 {
-    let shift = b.prec - 63;
-    let lo = (&b.lo >> shift).to_u64().unwrap_or(u64::MAX).min(ONE63);
-    let hi = super::exp::ceil_shr(b.hi.clone(), shift)
-        .to_u64()
-        .unwrap_or(u64::MAX)
-        .min(ONE63);
-    (lo, hi)
+/// Interval bounds of a value in `[0, 1]` in 127-bit fixed point.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fix127 {
+    lo: u128,
+    hi: u128,
 }
 
-/// `v, v·r, v·r², …` (`n` terms) as outward-rounded bounds.
-fn powers(first: Bounds, ratio: &Bounds, n: usize) -> Vec<Bound63> {
+/// The full 256-bit product `a·b` as `(high, low)` halves.
+#[inline]
+fn mul_wide(a: u128, b: u128) -> (u128, u128) {
+    let (a1, a0) = (a >> 64, a & u128::from(u64::MAX));
+    let (b1, b0) = (b >> 64, b & u128::from(u64::MAX));
+    let (p00, p01, p10, p11) = (a0 * b0, a0 * b1, a1 * b0, a1 * b1);
+    let mid = (p00 >> 64) + (p01 & u128::from(u64::MAX)) + (p10 & u128::from(u64::MAX));
+    let lo = (p00 & u128::from(u64::MAX)) | (mid << 64);
+    let hi = p11 + (p01 >> 64) + (p10 >> 64) + (mid >> 64);
+    (hi, lo)
+}
+
+impl Fix127 {
+    /// From big-integer bounds at precision `≥ 127`, rounded outward.
+    pub(crate) fn from_bounds(b: &Bounds) -> Fix127 {
+        let shift = b.prec - 127;
+        let cap = 1u128 << 127;
+        Fix127 {
+            lo: (&b.lo >> shift).to_u128().unwrap_or(cap).min(cap),
+            hi: super::exp::ceil_shr(b.hi.clone(), shift)
+                .to_u128()
+                .unwrap_or(cap)
+                .min(cap),
+        }
+    }
+
+    /// The product, rounded outward.
+    pub(crate) fn mul(self, other: Fix127) -> Fix127 {
+        let (h, l) = mul_wide(self.lo, other.lo);
+        let lo = (h << 1) | (l >> 127);
+        let (h, l) = mul_wide(self.hi, other.hi);
+        let hi = ((h << 1) | (l >> 127)) + u128::from(l & ((1 << 127) - 1) != 0);
+        Fix127 { lo, hi }
+    }
+
+    /// 63-bit bounds.
+    pub(crate) fn to63(self) -> Bound63 {
+        ((self.lo >> 64) as u64, self.hi.div_ceil(1 << 64) as u64)
+    }
+}
+
+/// `v, v·r, v·r², …` (`n` terms) as outward-rounded 63-bit bounds.
+pub(crate) fn powers(first: &Bounds, ratio: &Bounds, n: usize) -> Vec<Bound63> {
+    let r = Fix127::from_bounds(ratio);
+    let mut cur = Fix127::from_bounds(first);
     let mut out = Vec::with_capacity(n);
-    let mut cur = first;
     for _ in 0..n {
-        out.push(to63(&cur));
-        cur = cur.mul(ratio);
+        out.push(cur.to63());
+        cur = cur.mul(r);
     }
     out
+}
+
+impl std::fmt::Debug for ExpTables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExpTables { .. }")
+    }
 }
 
 impl ExpTables {
@@ -70,17 +115,15 @@ impl ExpTables {
             prec: TABLE_PREC,
         };
         let e1 = exp_neg_bounds(&Rational::from_integer(1), TABLE_PREC);
-        let int: [Bound63; 64] = powers(one.clone(), &e1, 64).try_into().expect("64 entries");
+        let int: [Bound63; 64] = powers(&one, &e1, 64).try_into().expect("64 entries");
         let step = exp_neg_bounds(&Rational::from_u128(1, 1024).expect("valid"), TABLE_PREC);
-        let coarse = powers(one.clone(), &step, 1025);
+        let coarse = powers(&one, &step, 1025);
         let bytes = (0..8u32)
             .map(|k| {
                 // e^(−2^(8k−64)) for this byte's unit.
                 let unit = Rational::from_integer(1).mul_pow2(i64::from(8 * k) - 64);
                 let r = exp_neg_bounds(&unit, TABLE_PREC);
-                powers(one.clone(), &r, 256)
-                    .try_into()
-                    .expect("256 entries")
+                powers(&one, &r, 256).try_into().expect("256 entries")
             })
             .collect();
         ExpTables { int, coarse, bytes }
@@ -179,30 +222,6 @@ pub(crate) fn mul_hi(a: u64, b: u64) -> u64 {
     ((u128::from(a) * u128::from(b) + u128::from(ONE63 - 1)) >> 63) as u64
 }
 
-/// The outcome of comparing a uniform's first 63 bits with bounds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Cmp {
-    /// The uniform is below the value.
-    Below,
-    /// The uniform is at or above the value.
-    Above,
-    /// Undecided at this precision.
-    Tie,
-}
-
-/// Compares `U` (first 64 bits `u`) with a value bounded by `(lo, hi)`·2^-63.
-#[inline]
-pub(crate) fn compare63(u: u64, (lo, hi): Bound63) -> Cmp {
-    let v = u >> 1;
-    if v < lo {
-        Cmp::Below
-    } else if v >= hi {
-        Cmp::Above
-    } else {
-        Cmp::Tie
-    }
-}
-
 /// A uniform `U ∈ [0, 1)` of which only a prefix has been drawn; more bits
 /// are drawn (and kept) only when a comparison needs them.
 pub(crate) struct LazyUniform {
@@ -213,9 +232,14 @@ pub(crate) struct LazyUniform {
 impl LazyUniform {
     /// The uniform whose first 64 bits are `first`.
     pub(crate) fn new(first: u64) -> LazyUniform {
+        LazyUniform::with_prefix(u128::from(first), 64)
+    }
+
+    /// The uniform whose first `bits` bits are `prefix` (`bits ≤ 128`).
+    pub(crate) fn with_prefix(prefix: u128, bits: u32) -> LazyUniform {
         LazyUniform {
-            prefix: BigUint::from(first),
-            bits: 64,
+            prefix: BigUint::from(prefix),
+            bits,
         }
     }
 
@@ -287,9 +311,6 @@ mod tests {
 
     #[test]
     fn comparisons_and_lazy_refinement() {
-        assert_eq!(compare63(0, (5, 9)), Cmp::Below);
-        assert_eq!(compare63(18, (5, 9)), Cmp::Above);
-        assert_eq!(compare63(12, (5, 9)), Cmp::Tie);
         assert_eq!(coarsen((0x1234, 0x1235), 55), (0x1200, 0x1300));
         let mut rng = crate::rng::InsecureSeededRng::from_seed_insecure(1);
         let x = Rational::from_integer(1);
