@@ -20,11 +20,11 @@
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
-use super::bernoulli::bernoulli_exp_neg;
 use super::exp::exp_neg_bounds;
 use super::laplace::DiscreteLaplaceSampler;
 use super::rational::Rational;
 use super::tables::{Bound63, ExpTables, LazyUniform};
+use super::words::{Direct, WordSource};
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
 
@@ -143,12 +143,18 @@ impl DiscreteGaussianSampler {
 
     /// One exact draw.
     pub fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
+        self.sample_words(&mut Direct(rng))
+    }
+
+    /// One exact draw from a word source.
+    #[inline]
+    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
         loop {
-            let y = self.proposal.sample(rng);
+            let y = self.proposal.sample_words(rng);
             let accept = match &self.fast {
                 Some(fast) => {
                     let (x_lo, x_hi) = fast.x_bounds(y.unsigned_abs());
-                    let v = rng.next_u64();
+                    let v = rng.word();
                     let (lo, hi) = fast.tables.coarse_bounds(x_lo, x_hi);
                     if v >> 1 < lo {
                         true
@@ -158,7 +164,10 @@ impl DiscreteGaussianSampler {
                         self.accept_fine(fast, y, x_lo, x_hi, v, rng)
                     }
                 }
-                None => bernoulli_exp_neg(rng, &self.exponent(y)),
+                None => {
+                    let x = self.exponent(y);
+                    LazyUniform::new(rng.word()).less_than(rng, |p| exp_neg_bounds(&x, p))
+                }
             };
             if accept {
                 return y;
@@ -167,14 +176,14 @@ impl DiscreteGaussianSampler {
     }
 
     #[cold]
-    fn accept_fine<R: NoiseRng + ?Sized>(
+    fn accept_fine<W: WordSource + ?Sized>(
         &self,
         fast: &FastAcceptance,
         y: i128,
         x_lo: u128,
         x_hi: u128,
         v: u64,
-        rng: &mut R,
+        rng: &mut W,
     ) -> bool {
         let (lo, hi): Bound63 = fast.tables.fine_bounds(x_lo, x_hi);
         if v >> 1 < lo {

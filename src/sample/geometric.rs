@@ -4,23 +4,25 @@
 //!
 //! # Method
 //!
-//! With a block size `B = 2^j` (`B < t ≤ 2B`, or `B = 1` for `t ≤ 2`), write
+//! With a block size `B = 2^j` (`2B < t ≤ 4B`, or `B = 1` for `t ≤ 4`), write
 //! `G = T·B + L`: `T` is geometric with ratio `q = e^(−B/t)` and `L` is the
 //! truncated geometric law on `[0, B)` (`P(L = l) ∝ r^l`), independent.
 //!
 //! - **Zero test and `T`, one uniform `U`:** `P(nonzero and T ≥ k) = s·q^k`,
-//!   so `U` is compared with the thresholds `θ_k = s·q^k`, `k = 0..64`,
-//!   stored as rigorous 63-bit bounds computed once per scale in big
-//!   integers. A branch-free binary search (6 steps, whatever the value)
-//!   counts the thresholds `U` is surely below; if `U` falls inside one
-//!   threshold's rounding interval (probability ≈ 2⁻⁶² per draw) that one
+//!   so `U` is compared with the thresholds `θ_k = s·q^k`, `k = 0..128`,
+//!   stored as rigorous 63-bit bounds computed once per scale (big-integer
+//!   and 127-bit interval arithmetic, rounded outward). The count of
+//!   thresholds `U` is surely below is read from an index by the number of
+//!   leading zeros of `U` plus four comparisons (an octave holds at most four
+//!   thresholds): the same work for every value. If `U` falls inside one
+//!   threshold's rounding interval (probability ≈ 2⁻⁶⁰ per draw) that one
 //!   decision is settled exactly with more random bits ([`LazyUniform`]).
-//!   Beyond the table (`T ≥ 63`, probability `q^63 < 2^−45`) the same is
+//!   Beyond the table (`T ≥ 127`, probability `q^127 < 2^−45`) the same is
 //!   repeated with the thresholds `q^m` (memorylessness).
 //! - **`L` by rejection:** `l` uniform on `[0, B)` is accepted with
 //!   probability `e^(−l/t)`: a 63-bit uniform is compared with coarse table
 //!   bounds of `e^(−l/t)`, then fine ones, then exactly ([`super::tables`]).
-//!   The acceptance rate is `(1 − q)/(B/t) ≥ 0.63`; the number of rounds is
+//!   The acceptance rate is `(1 − q)/(B/t) ≥ 0.78`; the number of rounds is
 //!   independent of the accepted `l`.
 //!
 //! # Timing
@@ -36,7 +38,7 @@ use num_traits::ToPrimitive;
 use super::exp::{Bounds, exp_neg_bounds};
 use super::rational::Rational;
 use super::tables::{Bound63, ExpTables, LazyUniform, powers};
-use crate::rng::NoiseRng;
+use super::words::WordSource;
 
 /// Which law the zero test realises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,7 +49,7 @@ pub(crate) enum ZeroLaw {
     RoundedLaplace,
 }
 
-const TABLE: usize = 64;
+const TABLE: usize = 128;
 
 /// Largest block exponent for which the acceptance uniform shares the draw of `l`.
 const SHARED_DRAW_MAX_J: u32 = 47;
@@ -81,9 +83,9 @@ struct Thresholds {
     window: usize,
 }
 
-/// Thresholds per binary octave: at most `⌈ln 2 / (B/t)⌉ + 1 ≤ 3` since
-/// `B/t ≥ 1/2` (coarsened test tables may need more; they take a loop).
-const WINDOW: usize = 3;
+/// Thresholds per binary octave: at most `⌈ln 2 / (B/t)⌉ + 1 ≤ 4` since
+/// `B/t ≥ 1/4` (coarsened test tables may need more; they take a loop).
+const WINDOW: usize = 4;
 
 impl Thresholds {
     fn from_powers(first: &Bounds, ratio: &Bounds) -> Thresholds {
@@ -130,7 +132,8 @@ impl Thresholds {
         let mut c = base
             + usize::from(v < at(base))
             + usize::from(v < at(base + 1))
-            + usize::from(v < at(base + 2));
+            + usize::from(v < at(base + 2))
+            + usize::from(v < at(base + 3));
         for i in WINDOW..self.window {
             c += usize::from(v < at(base + i));
         }
@@ -231,8 +234,8 @@ impl TwoSidedGeometric {
     }
 
     /// One draw.
-    pub(crate) fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
-        let u = rng.next_u64();
+    pub(crate) fn sample<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
+        let u = rng.word();
         let c = self.resolve(&self.first, u, rng, |k, p| self.first_bounds(k, p));
         if c == 0 {
             return 0;
@@ -240,7 +243,7 @@ impl TwoSidedGeometric {
         let mut blocks = (c - 1) as u64;
         if c == TABLE {
             loop {
-                let u = rng.next_u64();
+                let u = rng.word();
                 let m = self.resolve(&self.cont, u, rng, |i, p| self.cont_bounds(i + 1, p));
                 blocks = blocks.saturating_add(m as u64);
                 if m < TABLE {
@@ -249,7 +252,7 @@ impl TwoSidedGeometric {
             }
         }
         let (low, negative) = if self.j == 0 {
-            (0, rng.next_u64() >> 63 == 1)
+            (0, rng.word() >> 63 == 1)
         } else {
             self.sample_low(rng)
         };
@@ -260,11 +263,11 @@ impl TwoSidedGeometric {
 
     /// The number of thresholds the uniform with first bits `u` is below.
     #[inline]
-    fn resolve<R: NoiseRng + ?Sized>(
+    fn resolve<W: WordSource + ?Sized>(
         &self,
         table: &Thresholds,
         u: u64,
-        rng: &mut R,
+        rng: &mut W,
         exact: impl Fn(usize, u32) -> Bounds,
     ) -> usize {
         let v = u >> 1;
@@ -291,13 +294,13 @@ impl TwoSidedGeometric {
     /// first bounds of `e^(−l/t)` come from the per-scale table indexed by
     /// `l`'s top bits.
     #[inline]
-    fn sample_low<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> (u64, bool) {
+    fn sample_low<W: WordSource + ?Sized>(&self, rng: &mut W) -> (u64, bool) {
         let j = self.j;
         let mask = (1u64 << j) - 1;
         let shift = j - self.low_bits;
         let coarse_bin = usize::from(shift > 0);
         loop {
-            let w = rng.next_u64();
+            let w = rng.word();
             let l = w & mask;
             let idx = (l >> shift) as usize;
             let bounds = (self.low[idx + coarse_bin].0, self.low[idx].1);
@@ -308,20 +311,20 @@ impl TwoSidedGeometric {
                 } else if top >= (bounds.1 + mask) >> j {
                     false
                 } else {
-                    let ext = rng.next_u64();
+                    let ext = rng.word();
                     let v63 = (top << j) | (ext >> (64 - j));
                     let prefix = (u128::from(top) << 64) | u128::from(ext);
                     self.accept_slow(l, v63, prefix, 127 - j, bounds, rng)
                 }
             } else {
-                let v = rng.next_u64();
+                let v = rng.word();
                 self.accept_slow(l, v >> 1, u128::from(v), 64, bounds, rng)
             };
             if accept {
                 let negative = if j < 63 {
                     w >> 63 == 1
                 } else {
-                    rng.next_u64() >> 63 == 1
+                    rng.word() >> 63 == 1
                 };
                 return (l, negative);
             }
@@ -332,14 +335,14 @@ impl TwoSidedGeometric {
     /// (whose first `bits` bits are `prefix`): coarse bounds, fine bounds,
     /// then exactly.
     #[inline]
-    fn accept_slow<R: NoiseRng + ?Sized>(
+    fn accept_slow<W: WordSource + ?Sized>(
         &self,
         l: u64,
         v63: u64,
         prefix: u128,
         bits: u32,
         coarse: Bound63,
-        rng: &mut R,
+        rng: &mut W,
     ) -> bool {
         if v63 < coarse.0 {
             return true;
@@ -351,13 +354,13 @@ impl TwoSidedGeometric {
     }
 
     #[cold]
-    fn accept_fine<R: NoiseRng + ?Sized>(
+    fn accept_fine<W: WordSource + ?Sized>(
         &self,
         l: u64,
         v63: u64,
         prefix: u128,
         bits: u32,
-        rng: &mut R,
+        rng: &mut W,
     ) -> bool {
         let j = self.j;
         let x_lo = (u128::from(l) * self.c_lo) >> j;
@@ -414,16 +417,15 @@ fn zero_bounds(law: ZeroLaw, n: &BigUint, d: &BigUint, p: u32) -> Bounds {
     }
 }
 
-/// `j` with `2^j < t ≤ 2^(j+1)`, or 0 when `t ≤ 2`.
+/// `j` with `2^(j+1) < t ≤ 2^(j+2)` (so `1/4 ≤ B/t < 1/2`), or 0 when `t ≤ 4`.
 fn block_exponent(t: &Rational) -> u32 {
-    let two = Rational::from_integer(2);
-    if t <= &two {
+    if t <= &Rational::from_integer(4) {
         return 0;
     }
-    let f = t.floor(); // ≥ 2
+    let f = t.floor(); // ≥ 4
     let bits = f.bits() as u32; // 2^(bits−1) ≤ f < 2^bits
     let pow = Rational::from_integer(1u128 << (bits - 1).min(127));
-    if t == &pow { bits - 2 } else { bits - 1 }
+    if t == &pow { bits - 3 } else { bits - 2 }
 }
 
 #[cfg(test)]
@@ -435,12 +437,13 @@ mod tests {
         let j = |x: f64| block_exponent(&Rational::from_f64("t", x).unwrap());
         assert_eq!(j(0.5), 0);
         assert_eq!(j(2.0), 0);
-        assert_eq!(j(2.5), 1);
-        assert_eq!(j(4.0), 1);
-        assert_eq!(j(4.5), 2);
-        assert_eq!(j(2f64.powi(40)), 39);
-        assert_eq!(j(2f64.powi(40) * 1.5), 40);
-        assert_eq!(j(2f64.powi(64)), 63);
+        assert_eq!(j(4.0), 0);
+        assert_eq!(j(4.5), 1);
+        assert_eq!(j(8.0), 1);
+        assert_eq!(j(9.0), 2);
+        assert_eq!(j(2f64.powi(40)), 38);
+        assert_eq!(j(2f64.powi(40) * 1.5), 39);
+        assert_eq!(j(2f64.powi(64)), 62);
     }
 
     #[test]

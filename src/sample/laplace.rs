@@ -22,6 +22,7 @@
 
 use super::geometric::{TwoSidedGeometric, ZeroLaw};
 use super::rational::Rational;
+use super::words::{Direct, WordSource};
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
 
@@ -76,7 +77,13 @@ impl DiscreteLaplaceSampler {
     /// One exact draw.
     #[inline]
     pub fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
-        self.inner.sample(rng)
+        self.inner.sample(&mut Direct(rng))
+    }
+
+    /// One exact draw from a word source.
+    #[inline]
+    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
+        self.inner.sample(words)
     }
 
     /// Fast bounds rounded to `bits` bits: ties everywhere (tests only).
@@ -117,7 +124,13 @@ impl RoundedLaplaceSampler {
     /// One exact draw.
     #[inline]
     pub fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
-        self.inner.sample(rng)
+        self.inner.sample(&mut Direct(rng))
+    }
+
+    /// One exact draw from a word source.
+    #[inline]
+    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
+        self.inner.sample(words)
     }
 
     /// Fast bounds rounded to `bits` bits: ties everywhere (tests only).

@@ -21,7 +21,7 @@ use num_traits::ToPrimitive;
 
 use super::exp::{Bounds, exp_neg_bounds};
 use super::rational::Rational;
-use crate::rng::NoiseRng;
+use super::words::WordSource;
 
 /// Bounds of `e^(−x)·2^63`, `x ≥ 0`, as `(lo, hi)`.
 pub(crate) type Bound63 = (u64, u64);
@@ -244,9 +244,9 @@ impl LazyUniform {
     }
 
     /// Whether `U < v`, given an oracle of bounds of `v·2^prec` at any precision.
-    pub(crate) fn less_than<R: NoiseRng + ?Sized>(
+    pub(crate) fn less_than<W: WordSource + ?Sized>(
         &mut self,
-        rng: &mut R,
+        rng: &mut W,
         mut bounds: impl FnMut(u32) -> Bounds,
     ) -> bool {
         loop {
@@ -258,7 +258,7 @@ impl LazyUniform {
             if self.prefix >= b.hi {
                 return false;
             }
-            self.prefix = (std::mem::take(&mut self.prefix) << 64u32) + rng.next_u64();
+            self.prefix = (std::mem::take(&mut self.prefix) << 64u32) + rng.word();
             self.bits += 64;
         }
     }
@@ -312,7 +312,8 @@ mod tests {
     #[test]
     fn comparisons_and_lazy_refinement() {
         assert_eq!(coarsen((0x1234, 0x1235), 55), (0x1200, 0x1300));
-        let mut rng = crate::rng::InsecureSeededRng::from_seed_insecure(1);
+        let mut seeded = crate::rng::InsecureSeededRng::from_seed_insecure(1);
+        let mut rng = super::super::words::Direct(&mut seeded);
         let x = Rational::from_integer(1);
         let b = exp_neg_bounds(&x, 64);
         let mut u = LazyUniform::new(b.lo.to_u64().unwrap());
