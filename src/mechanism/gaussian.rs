@@ -206,9 +206,7 @@ impl Gaussian {
                 ),
             ));
         }
-        values
-            .iter()
-            .try_for_each(|&v| self.grid.check("values", v))?;
+        self.grid.check_all("values", values)?;
         with_secure_rng(|rng| {
             let mut words = Buffered::new(rng);
             for (o, &v) in out.iter_mut().zip(values) {
@@ -217,7 +215,7 @@ impl Gaussian {
         })
     }
 
-    #[inline]
+    #[inline(always)]
     fn noisy<W: WordSource + ?Sized>(&self, grid_value: i128, rng: &mut W) -> f64 {
         let noise = self.sampler.sample_words(rng);
         self.grid.add_to_f64(grid_value, noise)

@@ -136,6 +136,16 @@ impl Grid {
         self.exp
     }
 
+    /// Checks every value (see [`Grid::check`]); a vectorisable pass, with
+    /// the error of the first bad value.
+    pub(crate) fn check_all(self, param: &'static str, values: &[f64]) -> Result<()> {
+        let limit = self.limit;
+        if values.iter().fold(true, |ok, v| ok & (v.abs() < limit)) {
+            return Ok(());
+        }
+        values.iter().try_for_each(|&v| self.check(param, v))
+    }
+
     /// Checks that `value` is finite and `|value| < 2^126·γ`. The message
     /// names the limit, never the value.
     #[inline]
@@ -154,8 +164,27 @@ impl Grid {
     }
 
     /// The grid integer nearest `value/γ` (ties to even), for a checked value.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn to_int(self, value: f64) -> i128 {
+        if let Some(inv) = self.inverse {
+            let scaled = value * inv; // exact: a power-of-two scaling below 2^126
+            let a = scaled.abs();
+            if a < 9.223_372_036_854_775_808e18 {
+                // Below 2^52, adding and removing 2^52 rounds to the nearest
+                // integer, ties to even (IEEE round-to-nearest); above it,
+                // doubles are integers.
+                const TWO52: f64 = 4_503_599_627_370_496.0;
+                let r = if a < TWO52 { (a + TWO52) - TWO52 } else { a };
+                let n = r as i64;
+                return i128::from(if scaled < 0.0 { -n } else { n });
+            }
+        }
+        self.to_int_wide(value)
+    }
+
+    /// [`Grid::to_int`] for large values or grids finer than `2^−1023`.
+    #[inline(never)]
+    fn to_int_wide(self, value: f64) -> i128 {
         let scaled = match self.inverse {
             Some(inv) => value * inv, // exact: a power-of-two scaling below 2^126
             None => ldexp(value, -self.exp),
@@ -181,7 +210,7 @@ impl Grid {
 
     /// The double nearest `(value + noise)·γ`, computed exactly (in 64-bit
     /// integers when the sum fits, else in 128 bits with saturation).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add_to_f64(self, value: i128, noise: i128) -> f64 {
         if let (Ok(v), Ok(z)) = (i64::try_from(value), i64::try_from(noise)) {
             if let Some(sum) = v.checked_add(z) {

@@ -180,17 +180,16 @@ impl Laplace {
     }
 
     fn check_all(&self, values: &[f64]) -> Result<()> {
-        values
-            .iter()
-            .try_for_each(|&v| self.grid.check("values", v))
+        self.grid.check_all("values", values)
     }
 
     /// For a value accepted by `check_all`.
+    #[inline(always)]
     fn noisy_unchecked<W: WordSource + ?Sized>(&self, value: f64, rng: &mut W) -> f64 {
         self.noisy(self.grid.to_int(value), rng)
     }
 
-    #[inline]
+    #[inline(always)]
     fn noisy<W: WordSource + ?Sized>(&self, grid_value: i128, rng: &mut W) -> f64 {
         let noise = self.sampler.sample_words(rng);
         self.grid.add_to_f64(grid_value, noise)

@@ -51,6 +51,10 @@ pub(crate) enum ZeroLaw {
 
 const TABLE: usize = 128;
 
+/// `l`'s top bits indexing the per-scale table of `e^(−l/t)` bounds (a
+/// 4 KiB table: the coarse test leaves ≈ 0.2 % of draws to the fine one).
+const LOW_BITS: u32 = 8;
+
 /// Largest block exponent for which the acceptance uniform shares the draw of `l`.
 const SHARED_DRAW_MAX_J: u32 = 47;
 
@@ -125,7 +129,7 @@ impl Thresholds {
     /// The number of thresholds the 63-bit `v` is surely below (a prefix,
     /// since `lo` is non-increasing): `start[z]` plus a fixed-size window,
     /// the same work for every `v`.
-    #[inline]
+    #[inline(always)]
     fn count_below(&self, v: u64) -> usize {
         let at = |i: usize| self.lo[i & (2 * TABLE - 1)];
         let base = usize::from(self.start[v.leading_zeros() as usize & 127]);
@@ -165,10 +169,23 @@ pub(crate) struct TwoSidedGeometric {
     c_hi: u128,
     first: Thresholds,
     cont: Thresholds,
-    /// `h = min(j, 10)`: `l`'s top `h` bits index `low`.
-    low_bits: u32,
     /// Bounds of `e^(−i·2^(j−h)/t)`, `i = 0..=2^h`.
     low: Vec<Bound63>,
+    /// The same bounds in units of `2^j` (rounded outward), for the first
+    /// `63 − j` bits of the acceptance uniform.
+    low_top: Vec<(u64, u64)>,
+    /// `2^j − 1`.
+    low_mask: u64,
+    /// `j − h`.
+    low_shift: u32,
+    /// 1 when a bin holds several `l` (its lower bound is the next entry's).
+    bin_offset: usize,
+    /// `low_top.len()` rounded up to a power of two, minus one.
+    low_index_mask: usize,
+    /// Whether `j ≤ 47` (the acceptance uniform shares `l`'s draw).
+    shared_draw: bool,
+    /// `blocks` below this keeps the magnitude in 63 bits.
+    block_limit: u64,
     tables: &'static ExpTables,
 }
 
@@ -194,7 +211,7 @@ impl TwoSidedGeometric {
         let cont = Thresholds::from_powers(&q, &q);
         let c = ((BigUint::from(1u32) << (64 + j)) * &d) / &n;
         let c_lo = c.to_u128().unwrap_or(u128::MAX);
-        let low_bits = j.min(10);
+        let low_bits = j.min(LOW_BITS);
         let one = Bounds {
             lo: BigUint::from(1u32) << PREC,
             hi: BigUint::from(1u32) << PREC,
@@ -202,6 +219,7 @@ impl TwoSidedGeometric {
         };
         let bin = exp_neg_bounds(&ratio(&(&d << (j - low_bits)), &n), PREC);
         let low = powers(&one, &bin, (1 << low_bits) + 1);
+        let low_top = shift_bounds(&low, j);
         TwoSidedGeometric {
             law,
             n,
@@ -211,8 +229,14 @@ impl TwoSidedGeometric {
             c_hi: c_lo.saturating_add(1),
             first,
             cont,
-            low_bits,
+            low_top,
             low,
+            low_mask: (1u64 << j) - 1,
+            low_shift: j - low_bits,
+            bin_offset: usize::from(j > low_bits),
+            low_index_mask: ((1usize << low_bits) + 1).next_power_of_two() - 1,
+            shared_draw: j <= SHARED_DRAW_MAX_J,
+            block_limit: if j >= 62 { 0 } else { 1u64 << (62 - j) },
             tables: ExpTables::get(),
         }
     }
@@ -226,6 +250,7 @@ impl TwoSidedGeometric {
         for b in &mut self.low {
             *b = super::tables::coarsen(*b, bits);
         }
+        self.low_top = shift_bounds(&self.low, self.j);
         let mask = (1u128 << (64 - bits)) - 1;
         self.c_lo &= !mask;
         self.c_hi = (self.c_hi + mask) & !mask;
@@ -234,49 +259,68 @@ impl TwoSidedGeometric {
     }
 
     /// One draw.
+    #[inline(always)]
     pub(crate) fn sample<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
         let u = rng.word();
-        let c = self.resolve(&self.first, u, rng, |k, p| self.first_bounds(k, p));
+        let v = u >> 1;
+        let mut c = self.first.count_below(v);
+        if v < self.first.hi[c & (2 * TABLE - 1)] {
+            c = self.resolve_tie(&self.first, c, u, rng, |k, p| self.first_bounds(k, p));
+        }
         if c == 0 {
             return 0;
         }
         let mut blocks = (c - 1) as u64;
         if c == TABLE {
-            loop {
-                let u = rng.word();
-                let m = self.resolve(&self.cont, u, rng, |i, p| self.cont_bounds(i + 1, p));
-                blocks = blocks.saturating_add(m as u64);
-                if m < TABLE {
-                    break;
-                }
-            }
+            blocks = self.continuation(blocks, rng);
         }
         let (low, negative) = if self.j == 0 {
             (0, rng.word() >> 63 == 1)
         } else {
             self.sample_low(rng)
         };
-        let magnitude = 1 + (u128::from(blocks) << self.j) + u128::from(low);
-        let magnitude = i128::try_from(magnitude).unwrap_or(i128::MAX);
+        let magnitude = if blocks < self.block_limit {
+            i128::from(((blocks << self.j) | low) + 1)
+        } else {
+            wide_magnitude(blocks, self.j, low)
+        };
         if negative { -magnitude } else { magnitude }
     }
 
-    /// The number of thresholds the uniform with first bits `u` is below.
-    #[inline]
-    fn resolve<W: WordSource + ?Sized>(
+    /// Beyond the first table: `T ≥ 127`, continued with the thresholds `q^m`.
+    #[cold]
+    fn continuation<W: WordSource + ?Sized>(&self, mut blocks: u64, rng: &mut W) -> u64 {
+        loop {
+            let u = rng.word();
+            let v = u >> 1;
+            let mut m = self.cont.count_below(v);
+            if v < self.cont.hi[m & (2 * TABLE - 1)] {
+                m = self.resolve_tie(&self.cont, m, u, rng, |i, p| self.cont_bounds(i + 1, p));
+            }
+            blocks = blocks.saturating_add(m as u64);
+            if m < TABLE {
+                return blocks;
+            }
+        }
+    }
+
+    /// `U` (first bits `u`) is surely below thresholds `0..c` and inside the
+    /// rounding interval of threshold `c`: settle that exactly (and any
+    /// following tie), keeping the drawn bits.
+    #[cold]
+    #[inline(never)]
+    fn resolve_tie<W: WordSource + ?Sized>(
         &self,
         table: &Thresholds,
+        mut c: usize,
         u: u64,
         rng: &mut W,
         exact: impl Fn(usize, u32) -> Bounds,
     ) -> usize {
         let v = u >> 1;
-        let mut c = table.count_below(v);
-        let mut lazy: Option<LazyUniform> = None;
+        let mut uniform = LazyUniform::new(u);
         while v < table.hi[c & (2 * TABLE - 1)] {
-            // A tie with threshold c: settle it exactly, keeping the drawn bits.
             count_tie();
-            let uniform = lazy.get_or_insert_with(|| LazyUniform::new(u));
             if uniform.less_than(rng, |p| exact(c, p)) {
                 c += 1;
             } else {
@@ -292,32 +336,28 @@ impl TwoSidedGeometric {
     /// `63 − j` bits of the acceptance uniform (bits `j..63`) and the sign
     /// (bit 63); 64 more bits are drawn only when those do not decide. The
     /// first bounds of `e^(−l/t)` come from the per-scale table indexed by
-    /// `l`'s top bits.
-    #[inline]
+    /// `l`'s top bits (pre-shifted to the `63 − j` bits drawn).
+    #[inline(always)]
     fn sample_low<W: WordSource + ?Sized>(&self, rng: &mut W) -> (u64, bool) {
         let j = self.j;
-        let mask = (1u64 << j) - 1;
-        let shift = j - self.low_bits;
-        let coarse_bin = usize::from(shift > 0);
         loop {
             let w = rng.word();
-            let l = w & mask;
-            let idx = (l >> shift) as usize;
-            let bounds = (self.low[idx + coarse_bin].0, self.low[idx].1);
-            let accept = if j <= SHARED_DRAW_MAX_J {
-                let top = (w >> j) & ((1u64 << (63 - j)) - 1);
-                if top < bounds.0 >> j {
+            let l = w & self.low_mask;
+            let idx = (l >> self.low_shift) as usize;
+            let accept = if self.shared_draw {
+                let top = (w & !(1 << 63)) >> j;
+                let (lo_top, _) = self.low_top[(idx + self.bin_offset) & self.low_index_mask];
+                let (_, hi_top) = self.low_top[idx & self.low_index_mask];
+                if top < lo_top {
                     true
-                } else if top >= (bounds.1 + mask) >> j {
+                } else if top >= hi_top {
                     false
                 } else {
-                    let ext = rng.word();
-                    let v63 = (top << j) | (ext >> (64 - j));
-                    let prefix = (u128::from(top) << 64) | u128::from(ext);
-                    self.accept_slow(l, v63, prefix, 127 - j, bounds, rng)
+                    self.accept_extended(l, idx, top, rng)
                 }
             } else {
                 let v = rng.word();
+                let bounds = (self.low[idx + self.bin_offset].0, self.low[idx].1);
                 self.accept_slow(l, v >> 1, u128::from(v), 64, bounds, rng)
             };
             if accept {
@@ -329,6 +369,24 @@ impl TwoSidedGeometric {
                 return (l, negative);
             }
         }
+    }
+
+    /// The shared-draw test did not decide: draw the next 64 bits of the
+    /// acceptance uniform and continue with the 63-bit bounds.
+    #[cold]
+    fn accept_extended<W: WordSource + ?Sized>(
+        &self,
+        l: u64,
+        idx: usize,
+        top: u64,
+        rng: &mut W,
+    ) -> bool {
+        let j = self.j;
+        let ext = rng.word();
+        let v63 = (top << j) | (ext >> (64 - j));
+        let prefix = (u128::from(top) << 64) | u128::from(ext);
+        let bounds = (self.low[idx + self.bin_offset].0, self.low[idx].1);
+        self.accept_slow(l, v63, prefix, 127 - j, bounds, rng)
     }
 
     /// Decides `U < e^(−l/t)` from the uniform's 63-bit truncation `v63`
@@ -402,6 +460,24 @@ impl TwoSidedGeometric {
         let mb = BigUint::from(m) << self.j;
         exp_neg_bounds(&ratio(&(mb * &self.d), &self.n), p)
     }
+}
+
+/// 63-bit bounds in units of `2^j`, rounded outward; padded so that any
+/// index masked by `low_index_mask` is in range.
+fn shift_bounds(low: &[Bound63], j: u32) -> Vec<(u64, u64)> {
+    let mut out: Vec<(u64, u64)> = low
+        .iter()
+        .map(|&(lo, hi)| (lo >> j, hi.div_ceil(1u64 << j.min(63))))
+        .collect();
+    out.resize(low.len().next_power_of_two(), (0, 0));
+    out
+}
+
+/// `1 + blocks·2^j + low` when it needs more than 63 bits (saturating).
+#[cold]
+fn wide_magnitude(blocks: u64, j: u32, low: u64) -> i128 {
+    let m = 1 + (u128::from(blocks) << j) + u128::from(low);
+    i128::try_from(m).unwrap_or(i128::MAX)
 }
 
 /// `num / den` (den > 0 by construction).

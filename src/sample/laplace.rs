@@ -81,7 +81,7 @@ impl DiscreteLaplaceSampler {
     }
 
     /// One exact draw from a word source.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
         self.inner.sample(words)
     }
@@ -128,7 +128,7 @@ impl RoundedLaplaceSampler {
     }
 
     /// One exact draw from a word source.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
         self.inner.sample(words)
     }

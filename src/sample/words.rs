@@ -30,7 +30,7 @@ const WORDS: usize = 32;
 /// Words from the generator, 32 at a time.
 pub(crate) struct Buffered<'a, R: ?Sized> {
     rng: &'a mut R,
-    words: [u64; WORDS],
+    bytes: [u8; WORDS * 8],
     next: usize,
 }
 
@@ -39,21 +39,14 @@ impl<'a, R: NoiseRng + ?Sized> Buffered<'a, R> {
     pub(crate) fn new(rng: &'a mut R) -> Self {
         Buffered {
             rng,
-            words: [0; WORDS],
+            bytes: [0; WORDS * 8],
             next: WORDS,
         }
     }
 
     #[cold]
     fn refill(&mut self) {
-        let mut bytes = [0u8; WORDS * 8];
-        self.rng.fill_bytes(&mut bytes);
-        for (w, chunk) in self.words.iter_mut().zip(bytes.chunks_exact(8)) {
-            let mut le = [0u8; 8];
-            le.copy_from_slice(chunk);
-            *w = u64::from_le_bytes(le);
-        }
-        bytes.zeroize();
+        self.rng.fill_bytes(&mut self.bytes);
         self.next = 0;
     }
 }
@@ -64,15 +57,17 @@ impl<R: NoiseRng + ?Sized> WordSource for Buffered<'_, R> {
         if self.next >= WORDS {
             self.refill();
         }
-        let w = self.words[self.next % WORDS];
+        let i = (self.next % WORDS) * 8;
         self.next += 1;
-        w
+        let mut le = [0u8; 8];
+        le.copy_from_slice(&self.bytes[i..i + 8]);
+        u64::from_le_bytes(le)
     }
 }
 
 impl<R: ?Sized> Drop for Buffered<'_, R> {
     fn drop(&mut self) {
-        self.words.zeroize();
+        self.bytes.zeroize();
     }
 }
 
