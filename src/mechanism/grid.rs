@@ -22,6 +22,9 @@ pub(crate) const GRID_BITS: i32 = 40;
 /// Inputs must satisfy `|value| < 2^VALUE_BITS · γ` (the grid integer fits an `i128`).
 const VALUE_BITS: i32 = 126;
 
+/// `2^63`.
+const TWO63: f64 = 9_223_372_036_854_775_808.0;
+
 /// `2^e` for `−1074 ≤ e ≤ 1023`, exactly.
 pub(crate) fn pow2(e: i32) -> f64 {
     debug_assert!((-1074..=1023).contains(&e));
@@ -169,7 +172,7 @@ impl Grid {
         if let Some(inv) = self.inverse {
             let scaled = value * inv; // exact: a power-of-two scaling below 2^126
             let a = scaled.abs();
-            if a < 9.223_372_036_854_775_808e18 {
+            if a < TWO63 {
                 // Below 2^52, adding and removing 2^52 rounds to the nearest
                 // integer, ties to even (IEEE round-to-nearest); above it,
                 // doubles are integers.
@@ -194,7 +197,7 @@ impl Grid {
         // Below 2^52, adding and removing 2^52 rounds to the nearest integer,
         // ties to even (IEEE round-to-nearest); above, doubles are integers.
         let rounded = if a < TWO52 { (a + TWO52) - TWO52 } else { a };
-        let magnitude = if rounded < 9.223_372_036_854_775_808e18 {
+        let magnitude = if rounded < TWO63 {
             i128::from(rounded as i64)
         } else {
             rounded as i128
@@ -212,10 +215,10 @@ impl Grid {
     /// integers when the sum fits, else in 128 bits with saturation).
     #[inline(always)]
     pub(crate) fn add_to_f64(self, value: i128, noise: i128) -> f64 {
-        if let (Ok(v), Ok(z)) = (i64::try_from(value), i64::try_from(noise)) {
-            if let Some(sum) = v.checked_add(z) {
-                return self.scale(sum as f64);
-            }
+        if let (Ok(v), Ok(z)) = (i64::try_from(value), i64::try_from(noise))
+            && let Some(sum) = v.checked_add(z)
+        {
+            return self.scale(sum as f64);
         }
         self.to_f64(value.saturating_add(noise))
     }
