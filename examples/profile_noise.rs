@@ -2,7 +2,7 @@
 //!
 //! `cargo run --release --example profile_noise -- <path> [n]` with `<path>`
 //! one of `laplace-sampler`, `gaussian-sampler`, `laplace-batch`,
-//! `gaussian-batch`. Uses the insecure seeded generator for the samplers and
+//! `gaussian-batch`, `ilsp-laplace` (the single-value C entry point). Uses the insecure seeded generator for the samplers and
 //! the secure one for the mechanisms, as in production.
 use ilsprivacy::mechanism::{Gaussian, Laplace};
 use ilsprivacy::rng::InsecureSeededRng;
@@ -42,6 +42,13 @@ fn main() {
                     gau.release_batch(&values, &mut out).unwrap();
                 }
                 acc = acc.wrapping_add(out[7] as i128);
+            }
+        }
+        "ilsp-laplace" => {
+            let mut out = 0.0;
+            for i in 0..n {
+                let status = ilsprivacy::ffi::mechanism::ilsp_laplace(i as f64, 1.0, 1.0, &mut out);
+                acc = acc.wrapping_add(i128::from(status) + out as i128);
             }
         }
         other => panic!("unknown path {other}"),

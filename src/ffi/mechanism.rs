@@ -26,12 +26,16 @@ impl<K: PartialEq + Copy, V> Cache<K, V> {
         }
     }
 
+    #[inline]
     fn get_or_make(&mut self, key: K, make: impl FnOnce() -> Result<V>) -> Result<Rc<V>> {
+        if let Some((k, v)) = self.entries.first()
+            && *k == key
+        {
+            return Ok(Rc::clone(v));
+        }
         if let Some(i) = self.entries.iter().position(|(k, _)| *k == key) {
-            let hit = self.entries.remove(i);
-            let value = Rc::clone(&hit.1);
-            self.entries.insert(0, hit);
-            return Ok(value);
+            self.entries[..=i].rotate_right(1);
+            return Ok(Rc::clone(&self.entries[0].1));
         }
         let value = Rc::new(make()?);
         self.entries.insert(0, (key, Rc::clone(&value)));

@@ -43,12 +43,14 @@ pub struct DiscreteGaussianSampler {
 struct FastAcceptance {
     /// `e = ⌊log₂ σ⌋`.
     e: u32,
-    /// Bounds of `2^(64+e)/σ`.
-    r_lo: u128,
-    r_hi: u128,
-    /// Bounds of `(σ/t)·2^64`.
-    m_lo: u128,
-    m_hi: u128,
+    /// `y ≥ 2^(e+10)` means `y/σ > 512`: `x` is huge.
+    y_limit: u64,
+    /// Bounds of `2^(63+e)/σ` (in `(2^62, 2^63]`).
+    r_lo: u64,
+    r_hi: u64,
+    /// Bounds of `(σ/t)·2^63`.
+    m_lo: u64,
+    m_hi: u64,
     tables: &'static ExpTables,
 }
 
@@ -59,10 +61,11 @@ impl FastAcceptance {
             return None;
         }
         let e = sigma.floor().bits() as u32 - 1;
-        let r_lo = ((BigUint::from(1u32) << (64 + e)) * q / p).to_u128()?;
-        let m_lo = ((p << 64u32) / (q * t)).to_u128()?;
+        let r_lo = ((BigUint::from(1u32) << (63 + e)) * q / p).to_u64()?;
+        let m_lo = ((p << 63u32) / (q * t)).to_u64()?;
         Some(FastAcceptance {
             e,
+            y_limit: 1u64 << (e + 10),
             r_lo,
             r_hi: r_lo + 1,
             m_lo,
@@ -73,34 +76,39 @@ impl FastAcceptance {
 
     /// Bounds of `x·2^64` for `x = (y − σ²/t)²/(2σ²)`, saturating (a bound
     /// at or above `2^70` means "e^(−x) is below 2^−63").
-    #[inline]
+    #[inline(always)]
     fn x_bounds(&self, y: u128) -> (u128, u128) {
         const HUGE: (u128, u128) = (1 << 70, 1 << 70);
-        if y >= 1u128 << (self.e + 10) {
+        if y >= u128::from(self.y_limit) {
             return HUGE; // y/σ > 512: x > 10^5
         }
-        let a_lo = (y * self.r_lo) >> self.e;
-        let a_hi = (y * self.r_hi + ((1u128 << self.e) - 1)) >> self.e;
-        // |y/σ − σ/t|·2^64 ∈ [z_lo, z_hi].
-        let (z_lo, z_hi) = if a_lo >= self.m_hi {
-            (a_lo - self.m_hi, a_hi - self.m_lo)
-        } else if a_hi <= self.m_lo {
-            (self.m_lo - a_hi, self.m_hi - a_lo)
+        let y = y as u64;
+        // (y/σ)·2^63 ∈ [a_lo, a_hi] (< 2^73).
+        let a_lo = (u128::from(y) * u128::from(self.r_lo)) >> self.e;
+        let a_hi = (u128::from(y) * u128::from(self.r_hi) + ((1u128 << self.e) - 1)) >> self.e;
+        let (m_lo, m_hi) = (u128::from(self.m_lo), u128::from(self.m_hi));
+        // |y/σ − σ/t|·2^63 ∈ [z_lo, z_hi].
+        let (z_lo, z_hi) = if a_lo >= m_hi {
+            (a_lo - m_hi, a_hi - m_lo)
+        } else if a_hi <= m_lo {
+            (m_lo - a_hi, m_hi - a_lo)
         } else {
-            (0, (a_hi - self.m_lo).max(self.m_hi - a_lo))
+            (0, (a_hi - m_lo).max(m_hi - a_lo))
         };
-        if z_lo >= 1 << 68 {
+        if z_lo >= 1 << 67 {
             return HUGE; // z ≥ 16: x ≥ 128
         }
         // z·2^56 in [s_lo, s_hi] (< 2^61), then x·2^64 = (z·2^56)² / 2^49.
-        let s_lo = z_lo >> 8;
-        let s_hi = z_hi.min(1 << 68).div_ceil(1 << 8);
-        ((s_lo * s_lo) >> 49, (s_hi * s_hi).div_ceil(1 << 49))
+        let s_lo = (z_lo >> 7) as u64;
+        let s_hi = (z_hi.min(1 << 67).div_ceil(1 << 7)) as u64;
+        let sq_lo = u128::from(s_lo) * u128::from(s_lo);
+        let sq_hi = u128::from(s_hi) * u128::from(s_hi);
+        (sq_lo >> 49, (sq_hi >> 49) + 1)
     }
 
     #[cfg(test)]
     fn coarsen(&mut self, bits: u32) {
-        let mask = (1u128 << (64 - bits)) - 1;
+        let mask = (1u64 << (63 - bits)) - 1;
         self.r_lo &= !mask;
         self.r_hi = (self.r_hi + mask) & !mask;
         self.m_lo &= !mask;
@@ -147,7 +155,7 @@ impl DiscreteGaussianSampler {
     }
 
     /// One exact draw from a word source.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
         loop {
             let y = self.proposal.sample_words(rng);
