@@ -85,6 +85,27 @@ extern "C" {
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 
+// Scales `values[0..n]` in place so that their L1 norm is at most `bound`,
+// and writes the factor applied (1 if none) to `*factor`. The bound holds
+// for the exact norm of the resulting doubles.
+//
+// Errors: `ILSP_ERR_NULL` (`factor`, or `values` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` if `bound` is not finite and `> 0` or a value
+// is NaN/±inf (nothing is changed then).
+//
+// Thread safety: safe to call from any thread; `values` must not be
+// accessed by another thread during the call.
+ilsp_status ilsp_clip_l1(double *values, size_t n, double bound, double *factor);
+
+// Scales `values[0..n]` in place so that their L2 norm is at most `bound`,
+// and writes the factor applied (1 if none) to `*factor`. The bound holds
+// for the exact norm of the resulting doubles.
+//
+// Errors: as `ilsp_clip_l1`.
+//
+// Thread safety: as `ilsp_clip_l1`.
+ilsp_status ilsp_clip_l2(double *values, size_t n, double bound, double *factor);
+
 // The loaded library's version as `"MAJOR.MINOR.PATCH"`, in static storage.
 //
 // Compare it with `ILSP_VERSION_MAJOR/MINOR/PATCH` to detect a header/library
@@ -195,6 +216,47 @@ ilsp_status ilsp_laplace_batch(const double *values,
                                double sensitivity,
                                double epsilon,
                                double *out);
+
+// Randomized response: writes `value` to `*out` with probability
+// `e^ε/(e^ε + categories − 1)`, otherwise one of the other categories chosen
+// uniformly. ε-DP for one respondent's category (binary: `categories = 2`,
+// values 0 and 1). Sampling is exact.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+// `categories < 2`, `value >= categories` (the message omits the value), or
+// `epsilon` is not finite and `> 0`; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_randomized_response(uint64_t value,
+                                     uint64_t categories,
+                                     double epsilon,
+                                     uint64_t *out);
+
+// A private `quantile` (in [0, 1]) of `values[0..n]`: the exponential
+// mechanism over the `bins + 1` edges of `bins` equal bins of `[lo, hi]`,
+// sampled exactly; ε-DP when each privacy unit contributes at most one
+// value (add/remove one value). Values outside `[lo, hi]` count as the
+// nearest bound. Writes the chosen edge to `*out`. Use it to pick clamping
+// bounds privately.
+//
+// Running time grows with `bins` and `n` (sorting) and, through the
+// acceptance rate, with how concentrated the data are (documented timing).
+//
+// Errors: `ILSP_ERR_NULL` (`out`, or `values` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for a NaN value, `epsilon` not finite and
+// `> 0`, `quantile` outside [0, 1], non-finite bounds or `lo >= hi`, or
+// `bins` outside [1, 2^20]; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; `values` must not be
+// modified during the call.
+ilsp_status ilsp_quantile(const double *values,
+                          size_t n,
+                          double quantile,
+                          double lo,
+                          double hi,
+                          uint32_t bins,
+                          double epsilon,
+                          double *out);
 
 #ifdef __cplusplus
 }  // extern "C"

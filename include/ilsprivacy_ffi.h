@@ -34,6 +34,10 @@ typedef int32_t ilsp_status;
 
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 
+ilsp_status ilsp_clip_l1(double *values, size_t n, double bound, double *factor);
+
+ilsp_status ilsp_clip_l2(double *values, size_t n, double bound, double *factor);
+
 const char *ilsp_version(void);
 
 const char *ilsp_last_error(void);
@@ -59,3 +63,17 @@ ilsp_status ilsp_laplace_batch(const double *values,
                                double sensitivity,
                                double epsilon,
                                double *out);
+
+ilsp_status ilsp_randomized_response(uint64_t value,
+                                     uint64_t categories,
+                                     double epsilon,
+                                     uint64_t *out);
+
+ilsp_status ilsp_quantile(const double *values,
+                          size_t n,
+                          double quantile,
+                          double lo,
+                          double hi,
+                          uint32_t bins,
+                          double epsilon,
+                          double *out);

@@ -10,7 +10,9 @@ use std::rc::Rc;
 
 use super::{check_out, guard, ilsp_status, slice_arg, slice_out, write_out};
 use crate::error::{Error, Result};
-use crate::mechanism::{DiscreteGaussian, DiscreteLaplace, Gaussian, Laplace};
+use crate::mechanism::{
+    DiscreteGaussian, DiscreteLaplace, Gaussian, Laplace, Quantile, RandomizedResponse,
+};
 
 /// Most-recently-used cache of calibrated mechanisms (one per thread and kind).
 struct Cache<K, V> {
@@ -50,6 +52,8 @@ thread_local! {
     static LAPLACE_I64: RefCell<Cache<(i64, u64), DiscreteLaplace>> =
         const { RefCell::new(Cache::new()) };
     static GAUSSIAN_I64: RefCell<Cache<(i64, u64, u64), DiscreteGaussian>> =
+        const { RefCell::new(Cache::new()) };
+    static RESPONSE: RefCell<Cache<(u64, u64), RandomizedResponse>> =
         const { RefCell::new(Cache::new()) };
 }
 
@@ -264,6 +268,80 @@ pub extern "C" fn ilsp_laplace_batch(
     })
 }
 
+/// Randomized response: writes `value` to `*out` with probability
+/// `e^ε/(e^ε + categories − 1)`, otherwise one of the other categories chosen
+/// uniformly. ε-DP for one respondent's category (binary: `categories = 2`,
+/// values 0 and 1). Sampling is exact.
+///
+/// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+/// `categories < 2`, `value >= categories` (the message omits the value), or
+/// `epsilon` is not finite and `> 0`; `ILSP_ERR_ENTROPY`.
+///
+/// Thread safety: safe to call from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_randomized_response(
+    value: u64,
+    categories: u64,
+    epsilon: f64,
+    out: *mut u64,
+) -> ilsp_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let m = RESPONSE.with(|c| {
+            c.borrow_mut()
+                .get_or_make((categories, epsilon.to_bits()), || {
+                    RandomizedResponse::new(epsilon, categories)
+                })
+        })?;
+        write_out(out, m.release(value)?);
+        Ok(())
+    })
+}
+
+/// A private `quantile` (in [0, 1]) of `values[0..n]`: the exponential
+/// mechanism over the `bins + 1` edges of `bins` equal bins of `[lo, hi]`,
+/// sampled exactly; ε-DP when each privacy unit contributes at most one
+/// value (add/remove one value). Values outside `[lo, hi]` count as the
+/// nearest bound. Writes the chosen edge to `*out`. Use it to pick clamping
+/// bounds privately.
+///
+/// Running time grows with `bins` and `n` (sorting) and, through the
+/// acceptance rate, with how concentrated the data are (documented timing).
+///
+/// Errors: `ILSP_ERR_NULL` (`out`, or `values` with `n > 0`);
+/// `ILSP_ERR_INVALID_ARGUMENT` for a NaN value, `epsilon` not finite and
+/// `> 0`, `quantile` outside [0, 1], non-finite bounds or `lo >= hi`, or
+/// `bins` outside [1, 2^20]; `ILSP_ERR_ENTROPY`.
+///
+/// Thread safety: safe to call from any thread; `values` must not be
+/// modified during the call.
+#[unsafe(no_mangle)]
+#[expect(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "C entry point: the header states the pointer contract, checked as far as C allows"
+)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ilsp_quantile(
+    values: *const f64,
+    n: usize,
+    quantile: f64,
+    lo: f64,
+    hi: f64,
+    bins: u32,
+    epsilon: f64,
+    out: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let m = Quantile::new(epsilon, quantile, lo, hi, bins)?;
+        // SAFETY: NULL is rejected when n > 0; otherwise `values` points to
+        // `n` doubles per the header and is only read.
+        let data = unsafe { slice_arg(values, n, "values") }?;
+        write_out(out, m.release(data)?);
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -336,6 +414,36 @@ mod tests {
             ILSP_ERR_INVALID_ARGUMENT
         );
         assert_eq!(out, [7.0, 7.0]);
+    }
+
+    #[test]
+    fn response_and_quantile_entry_points() {
+        let mut o = 9u64;
+        assert_eq!(ilsp_randomized_response(1, 2, 1.0, &mut o), ILSP_OK);
+        assert!(o < 2);
+        assert_eq!(
+            ilsp_randomized_response(2, 2, 1.0, &mut o),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            ilsp_randomized_response(0, 1, 1.0, &mut o),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        let values = [1.0, 2.0, 3.0];
+        let mut q = 0.0;
+        assert_eq!(
+            ilsp_quantile(values.as_ptr(), 3, 0.5, 0.0, 4.0, 4, 1.0, &mut q),
+            ILSP_OK
+        );
+        assert!((0.0..=4.0).contains(&q));
+        assert_eq!(
+            ilsp_quantile(std::ptr::null(), 3, 0.5, 0.0, 4.0, 4, 1.0, &mut q),
+            ILSP_ERR_NULL
+        );
+        assert_eq!(
+            ilsp_quantile(values.as_ptr(), 3, 0.5, 4.0, 0.0, 4, 1.0, &mut q),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
     }
 
     #[test]

@@ -10,7 +10,16 @@ repository's ``target/release`` folder or on the system's library path.
 """
 
 from .core import clamp, version
-from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
+from .bound import clip_l1, clip_l2
+from .mechanisms import (
+    gaussian,
+    gaussian_i64,
+    laplace,
+    laplace_batch,
+    laplace_i64,
+    quantile,
+    randomized_response,
+)
 from .errors import (
     BudgetExhaustedError,
     BufferTooSmallError,
@@ -40,10 +49,14 @@ __all__ = [
     "LedgerIntegrityError",
     "NullPointerError",
     "clamp",
+    "clip_l1",
+    "clip_l2",
     "gaussian",
     "gaussian_i64",
     "laplace",
     "laplace_batch",
     "laplace_i64",
+    "quantile",
+    "randomized_response",
     "version",
 ]
