@@ -25,6 +25,14 @@
 //!   The acceptance rate is `(1 − q)/(B/t) ≥ 0.78`; the number of rounds is
 //!   independent of the accepted `l`.
 //!
+//! - **One word per sample, usually:** for `1 ≤ j ≤ 39` (every float
+//!   mechanism scale), the first 64-bit word holds the first 16 bits of `U`,
+//!   the sign, the first `47 − j` bits of the acceptance uniform of the first
+//!   `L` round and that round's `l`; more words are drawn only when those
+//!   bits do not decide (≈ 0.5 % of samples) or `l` is rejected. Each bit
+//!   is used for one purpose only, and which bits serve which purpose is
+//!   decided by bits already consumed, so all of them stay independent.
+//!
 //! # Timing
 //!
 //! The work per sample does not grow with the magnitude of the noise except
@@ -54,6 +62,9 @@ const TABLE: usize = 128;
 /// `l`'s top bits indexing the per-scale table of `e^(−l/t)` bounds (a
 /// 4 KiB table: the coarse test leaves ≈ 0.2 % of draws to the fine one).
 const LOW_BITS: u32 = 8;
+
+/// Largest block exponent of the packed one-word path.
+const PACKED_MAX_J: u32 = 39;
 
 /// Largest block exponent for which the acceptance uniform shares the draw of `l`.
 const SHARED_DRAW_MAX_J: u32 = 47;
@@ -184,6 +195,14 @@ pub(crate) struct TwoSidedGeometric {
     low_index_mask: usize,
     /// Whether `j ≤ 47` (the acceptance uniform shares `l`'s draw).
     shared_draw: bool,
+    /// Whether `1 ≤ j ≤ 39`: one word usually makes a whole sample (16 bits
+    /// of the threshold uniform, the sign, `47 − j ≥ 8` bits of the
+    /// acceptance uniform and `l`).
+    packed: bool,
+    /// `2^(47−j) − 1`.
+    packed_top_mask: u64,
+    /// `low` in units of `2^(16+j)`, for the packed acceptance bits.
+    low_packed: Vec<(u64, u64)>,
     /// `blocks` below this keeps the magnitude in 63 bits.
     block_limit: u64,
     tables: &'static ExpTables,
@@ -220,6 +239,8 @@ impl TwoSidedGeometric {
         let bin = exp_neg_bounds(&ratio(&(&d << (j - low_bits)), &n), PREC);
         let low = powers(&one, &bin, (1 << low_bits) + 1);
         let low_top = shift_bounds(&low, j);
+        let packed = (1..=PACKED_MAX_J).contains(&j);
+        let low_packed = shift_bounds(&low, (16 + j).min(63));
         TwoSidedGeometric {
             law,
             n,
@@ -236,6 +257,9 @@ impl TwoSidedGeometric {
             bin_offset: usize::from(j > low_bits),
             low_index_mask: ((1usize << low_bits) + 1).next_power_of_two() - 1,
             shared_draw: j <= SHARED_DRAW_MAX_J,
+            packed,
+            packed_top_mask: if packed { (1u64 << (47 - j)) - 1 } else { 0 },
+            low_packed,
             block_limit: if j >= 62 { 0 } else { 1u64 << (62 - j) },
             tables: ExpTables::get(),
         }
@@ -251,6 +275,7 @@ impl TwoSidedGeometric {
             *b = super::tables::coarsen(*b, bits);
         }
         self.low_top = shift_bounds(&self.low, self.j);
+        self.low_packed = shift_bounds(&self.low, (16 + self.j).min(63));
         let mask = (1u128 << (64 - bits)) - 1;
         self.c_lo &= !mask;
         self.c_hi = (self.c_hi + mask) & !mask;
@@ -262,6 +287,9 @@ impl TwoSidedGeometric {
     #[inline(always)]
     pub(crate) fn sample<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
         let u = rng.word();
+        if self.packed {
+            return self.sample_packed(u, rng);
+        }
         let v = u >> 1;
         let mut c = self.first.count_below(v);
         if v < self.first.hi[c & (2 * TABLE - 1)] {
@@ -312,22 +340,95 @@ impl TwoSidedGeometric {
     fn resolve_tie<W: WordSource + ?Sized>(
         &self,
         table: &Thresholds,
-        mut c: usize,
+        c: usize,
         u: u64,
         rng: &mut W,
         exact: impl Fn(usize, u32) -> Bounds,
     ) -> usize {
-        let v = u >> 1;
-        let mut uniform = LazyUniform::new(u);
-        while v < table.hi[c & (2 * TABLE - 1)] {
-            count_tie();
-            if uniform.less_than(rng, |p| exact(c, p)) {
-                c += 1;
-            } else {
-                break;
-            }
+        resolve_with(table, c, u >> 1, LazyUniform::new(u), rng, exact)
+    }
+
+    /// One draw on the packed path (see `packed`): the first word gives the
+    /// first 16 bits of the threshold uniform, the sign, the first bits of
+    /// the acceptance uniform and `l`.
+    #[inline(always)]
+    fn sample_packed<W: WordSource + ?Sized>(&self, u: u64, rng: &mut W) -> i128 {
+        const SPAN: u64 = (1 << 47) - 1;
+        let head = u >> 48;
+        let v_min = head << 47;
+        let mut c = self.first.count_below(v_min | SPAN);
+        if v_min < self.first.hi[c & (2 * TABLE - 1)] {
+            c = self.extend_head(head, rng);
         }
-        c
+        if c == 0 {
+            return 0;
+        }
+        let mut blocks = (c - 1) as u64;
+        if c == TABLE {
+            blocks = self.continuation(blocks, rng);
+        }
+        let j = self.j;
+        let l = u & self.low_mask;
+        let idx = (l >> self.low_shift) as usize;
+        let top = (u >> j) & self.packed_top_mask;
+        let (lo_top, _) = self.low_packed[(idx + self.bin_offset) & self.low_index_mask];
+        let (_, hi_top) = self.low_packed[idx & self.low_index_mask];
+        let accepted = if top < lo_top {
+            Some((l, (u >> 47) & 1 == 1))
+        } else if top >= hi_top {
+            None
+        } else {
+            self.packed_undecided(l, idx, top, u, rng)
+        };
+        let (low, negative) = match accepted {
+            Some(a) => a,
+            None => self.sample_low(rng),
+        };
+        let magnitude = if blocks < self.block_limit {
+            i128::from(((blocks << j) | low) + 1)
+        } else {
+            wide_magnitude(blocks, j, low)
+        };
+        if negative { -magnitude } else { magnitude }
+    }
+
+    /// The first 16 bits did not decide the threshold count: draw the next
+    /// 64 bits of that uniform and decide at 63 bits, then exactly.
+    #[cold]
+    #[inline(never)]
+    fn extend_head<W: WordSource + ?Sized>(&self, head: u64, rng: &mut W) -> usize {
+        let ext = rng.word();
+        let v63 = (head << 47) | (ext >> 17);
+        let c = self.first.count_below(v63);
+        let prefix = (u128::from(head) << 64) | u128::from(ext);
+        resolve_with(
+            &self.first,
+            c,
+            v63,
+            LazyUniform::with_prefix(prefix, 80),
+            rng,
+            |k, p| self.first_bounds(k, p),
+        )
+    }
+
+    /// The packed acceptance bits did not decide: extend that uniform.
+    #[cold]
+    #[inline(never)]
+    fn packed_undecided<W: WordSource + ?Sized>(
+        &self,
+        l: u64,
+        idx: usize,
+        top: u64,
+        u: u64,
+        rng: &mut W,
+    ) -> Option<(u64, bool)> {
+        let k = 47 - self.j; // bits of the acceptance uniform in the first word
+        let ext = rng.word();
+        let v63 = (top << (63 - k)) | (ext >> (k + 1));
+        let prefix = (u128::from(top) << 64) | u128::from(ext);
+        let bounds = (self.low[idx + self.bin_offset].0, self.low[idx].1);
+        self.accept_slow(l, v63, prefix, k + 64, bounds, rng)
+            .then_some((l, (u >> 47) & 1 == 1))
     }
 
     /// `L` by rejection, and the sign from a spare bit of the accepted draw.
@@ -460,6 +561,28 @@ impl TwoSidedGeometric {
         let mb = BigUint::from(m) << self.j;
         exp_neg_bounds(&ratio(&(mb * &self.d), &self.n), p)
     }
+}
+
+/// Settles, exactly and keeping the drawn bits, the comparisons of the
+/// uniform (63-bit truncation `v`) with thresholds `c, c + 1, …` while `v`
+/// lies inside their rounding intervals; returns the count it is below.
+fn resolve_with<W: WordSource + ?Sized>(
+    table: &Thresholds,
+    mut c: usize,
+    v: u64,
+    mut uniform: LazyUniform,
+    rng: &mut W,
+    exact: impl Fn(usize, u32) -> Bounds,
+) -> usize {
+    while v < table.hi[c & (2 * TABLE - 1)] {
+        count_tie();
+        if uniform.less_than(rng, |p| exact(c, p)) {
+            c += 1;
+        } else {
+            break;
+        }
+    }
+    c
 }
 
 /// 63-bit bounds in units of `2^j`, rounded outward; padded so that any
