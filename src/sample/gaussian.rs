@@ -52,7 +52,15 @@ struct FastAcceptance {
     m_lo: u64,
     m_hi: u64,
     tables: &'static ExpTables,
+    /// Per-bin bounds of `e^(−x)` for `y` in bins of width `2^(e−6)` covering
+    /// `[0, 2^(e+5))` (at least 16σ), as `(lo, hi − 1)` in units of `2^−32`
+    /// rounded outward: a uniform whose top 32 bits are `v` is surely below
+    /// when `v < lo` and surely above when `v > hi − 1`. Empty when `e < 6`.
+    bins: Vec<(u32, u32)>,
 }
+
+/// Bins of the per-scale acceptance table (16 KiB).
+const BINS: usize = 2048;
 
 impl FastAcceptance {
     fn new(sigma: &Rational, t: &BigUint) -> Option<FastAcceptance> {
@@ -63,7 +71,7 @@ impl FastAcceptance {
         let e = sigma.floor().bits() as u32 - 1;
         let r_lo = ((BigUint::from(1u32) << (63 + e)) * q / p).to_u64()?;
         let m_lo = ((p << 63u32) / (q * t)).to_u64()?;
-        Some(FastAcceptance {
+        let mut fast = FastAcceptance {
             e,
             y_limit: 1u64 << (e + 10),
             r_lo,
@@ -71,7 +79,52 @@ impl FastAcceptance {
             m_lo,
             m_hi: m_lo + 1,
             tables: ExpTables::get(),
-        })
+            bins: Vec::new(),
+        };
+        fast.build_bins(sigma, t);
+        Some(fast)
+    }
+
+    /// Rigorous bounds of `e^(−x(y))` over each bin of `y`, from the fixed-point
+    /// bounds of `x` at the bin's ends (`x` is a convex parabola in `y` with
+    /// its minimum at `μ = σ²/t`, so its extremes over a bin are at the ends,
+    /// or 0 when the bin holds `μ`).
+    fn build_bins(&mut self, sigma: &Rational, t: &BigUint) {
+        if self.e < 6 {
+            return;
+        }
+        let width = 1u64 << (self.e - 6);
+        let mu = sigma
+            .mul(sigma)
+            .div(&Rational::new(t.clone(), 1u32.into()).expect("t > 0"));
+        let mu_floor = mu.as_ref().map(|m| m.floor()).ok();
+        self.bins = (0..BINS as u64)
+            .map(|i| {
+                let (a, b) = (i * width, (i + 1) * width - 1);
+                let (xa, xb) = (self.x_bounds(u128::from(a)), self.x_bounds(u128::from(b)));
+                let holds_mu = mu_floor
+                    .as_ref()
+                    .is_some_and(|m| *m >= BigUint::from(a) && *m <= BigUint::from(b));
+                let x_min = if holds_mu { 0 } else { xa.0.min(xb.0) };
+                let x_max = xa.1.max(xb.1);
+                let (lo, _) = self.tables.fine_bounds(x_max, x_max);
+                let (_, hi) = self.tables.fine_bounds(x_min, x_min);
+                let lo32 = (lo >> 31).min(u64::from(u32::MAX)) as u32;
+                let hi32_minus_one = (hi.div_ceil(1 << 31) - 1).min(u64::from(u32::MAX)) as u32;
+                (lo32, hi32_minus_one)
+            })
+            .collect();
+    }
+
+    /// The first test: bounds of `e^(−x)` for the bin of `y`, if it has one.
+    #[inline(always)]
+    fn bin_bounds(&self, y: u128) -> Option<(u32, u32)> {
+        let i = y >> (self.e.saturating_sub(6));
+        if i < BINS as u128 && !self.bins.is_empty() {
+            self.bins.get(i as usize).copied()
+        } else {
+            None
+        }
     }
 
     /// Bounds of `x·2^64` for `x = (y − σ²/t)²/(2σ²)`, saturating (a bound
@@ -114,6 +167,10 @@ impl FastAcceptance {
         self.m_lo &= !mask;
         self.m_hi = (self.m_hi + mask) & !mask;
         self.tables = Box::leak(Box::new(ExpTables::get().coarsened(bits)));
+        let m32 = (1u32 << (32 - bits)) - 1;
+        for b in &mut self.bins {
+            *b = (b.0 & !m32, b.1 | m32);
+        }
     }
 }
 
@@ -161,15 +218,12 @@ impl DiscreteGaussianSampler {
             let y = self.proposal.sample_words(rng);
             let accept = match &self.fast {
                 Some(fast) => {
-                    let (x_lo, x_hi) = fast.x_bounds(y.unsigned_abs());
                     let v = rng.word();
-                    let (lo, hi) = fast.tables.coarse_bounds(x_lo, x_hi);
-                    if v >> 1 < lo {
-                        true
-                    } else if v >> 1 >= hi {
-                        false
-                    } else {
-                        self.accept_fine(fast, y, x_lo, x_hi, v, rng)
+                    let v32 = (v >> 32) as u32;
+                    match fast.bin_bounds(y.unsigned_abs()) {
+                        Some((lo, _)) if v32 < lo => true,
+                        Some((_, hi_minus_one)) if v32 > hi_minus_one => false,
+                        _ => self.accept_fixed(fast, y, v, rng),
                     }
                 }
                 None => {
@@ -180,6 +234,26 @@ impl DiscreteGaussianSampler {
             if accept {
                 return y;
             }
+        }
+    }
+
+    /// The bin did not decide: bound `x` in fixed point for this `y`.
+    #[inline(never)]
+    fn accept_fixed<W: WordSource + ?Sized>(
+        &self,
+        fast: &FastAcceptance,
+        y: i128,
+        v: u64,
+        rng: &mut W,
+    ) -> bool {
+        let (x_lo, x_hi) = fast.x_bounds(y.unsigned_abs());
+        let (lo, hi) = fast.tables.coarse_bounds(x_lo, x_hi);
+        if v >> 1 < lo {
+            true
+        } else if v >> 1 >= hi {
+            false
+        } else {
+            self.accept_fine(fast, y, x_lo, x_hi, v, rng)
         }
     }
 
