@@ -258,6 +258,29 @@ ilsp_status ilsp_quantile(const double *values,
                           double epsilon,
                           double *out);
 
+// Adds independent Gaussian noise to each of `values[0..n]` and writes the
+// results to `out[0..n]`, as `n` calls of `ilsp_gaussian` would (each output
+// is one (ε, δ)-DP release; the cost is per value), amortising the per-call
+// work.
+//
+// `out` may be the same pointer as `values` (in place); otherwise the two
+// arrays must not overlap (`ILSP_ERR_INVALID_ARGUMENT`). With `n == 0` both
+// pointers may be NULL.
+//
+// Errors: `ILSP_ERR_NULL` (`values` or `out` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for bad parameters or any bad value (all are
+// checked before any noise is drawn; nothing is written then);
+// `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; the arrays must not be
+// modified by another thread during the call.
+ilsp_status ilsp_gaussian_batch(const double *values,
+                                size_t n,
+                                double l2_sensitivity,
+                                double epsilon,
+                                double delta,
+                                double *out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -77,3 +77,10 @@ ilsp_status ilsp_quantile(const double *values,
                           uint32_t bins,
                           double epsilon,
                           double *out);
+
+ilsp_status ilsp_gaussian_batch(const double *values,
+                                size_t n,
+                                double l2_sensitivity,
+                                double epsilon,
+                                double delta,
+                                double *out);

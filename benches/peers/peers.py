@@ -68,6 +68,16 @@ def main() -> None:
 
     results["ilsprivacy ilsp_laplace_batch (exact)"] = median_ns_per_sample(ilsp_batch, N)
 
+    lib.ilsp_gaussian_batch.argtypes = [
+        dptr, ctypes.c_size_t, ctypes.c_double, ctypes.c_double, ctypes.c_double, dptr
+    ]
+    lib.ilsp_gaussian_batch.restype = ctypes.c_int32
+
+    def ilsp_gauss_batch() -> None:
+        assert lib.ilsp_gaussian_batch(vp, N, 1.0, 1.0, 1e-6, op) == 0
+
+    results["ilsprivacy ilsp_gaussian_batch (exact)"] = median_ns_per_sample(ilsp_gauss_batch, N)
+
     try:
         import opendp.prelude as dp
 
@@ -88,8 +98,11 @@ def main() -> None:
         print(f"{name:45s} {ns:12.1f} ns/sample")
     ours = results["ilsprivacy ilsp_laplace_batch (exact)"]
     print(f"ratio ilsprivacy / numpy laplace: {ours / results['numpy laplace (unsafe floats)']:.2f}")
+    gauss = results["ilsprivacy ilsp_gaussian_batch (exact)"]
+    print(f"ratio ilsprivacy / numpy normal: {gauss / results['numpy normal (unsafe floats)']:.2f}")
     if "opendp make_laplace (exact)" in results:
         print(f"ratio opendp / ilsprivacy laplace: {results['opendp make_laplace (exact)'] / ours:.0f}")
+        print(f"ratio opendp / ilsprivacy gaussian: {results['opendp make_gaussian (exact)'] / gauss:.0f}")
 
 
 if __name__ == "__main__":

@@ -58,6 +58,12 @@ int main(void) {
     EXPECT(values[0] == 1.0 && noisy[0] != 0.0);
     EXPECT_STATUS(ilsp_laplace_batch(values, 4, 1.0, 1.0, values), ILSP_OK);
     EXPECT_STATUS(ilsp_laplace_batch(NULL, 0, 1.0, 1.0, NULL), ILSP_OK);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 4, 1.0, 1.0, 1e-6, noisy), ILSP_OK);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 4, 1.0, 1.0, 1e-6, values), ILSP_OK);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 4, 1.0, 1.0, 2.0, noisy), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("delta must be in (0, 1), got 2");
+    EXPECT_STATUS(ilsp_gaussian_batch(NULL, 4, 1.0, 1.0, 1e-6, noisy), ILSP_ERR_NULL);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 3, 1.0, 1.0, 1e-6, values + 1), ILSP_ERR_INVALID_ARGUMENT);
 
     /* Error paths: status, message naming the parameter, output untouched. */
     out = 7.0;

@@ -342,6 +342,65 @@ pub extern "C" fn ilsp_quantile(
     })
 }
 
+/// Adds independent Gaussian noise to each of `values[0..n]` and writes the
+/// results to `out[0..n]`, as `n` calls of `ilsp_gaussian` would (each output
+/// is one (ε, δ)-DP release; the cost is per value), amortising the per-call
+/// work.
+///
+/// `out` may be the same pointer as `values` (in place); otherwise the two
+/// arrays must not overlap (`ILSP_ERR_INVALID_ARGUMENT`). With `n == 0` both
+/// pointers may be NULL.
+///
+/// Errors: `ILSP_ERR_NULL` (`values` or `out` with `n > 0`);
+/// `ILSP_ERR_INVALID_ARGUMENT` for bad parameters or any bad value (all are
+/// checked before any noise is drawn; nothing is written then);
+/// `ILSP_ERR_ENTROPY`.
+///
+/// Thread safety: safe to call from any thread; the arrays must not be
+/// modified by another thread during the call.
+#[unsafe(no_mangle)]
+#[expect(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "C entry point: the header states the pointer contract, checked as far as C allows"
+)]
+pub extern "C" fn ilsp_gaussian_batch(
+    values: *const f64,
+    n: usize,
+    l2_sensitivity: f64,
+    epsilon: f64,
+    delta: f64,
+    out: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        let m = cached_gaussian(l2_sensitivity, epsilon, delta)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if values.is_null() {
+            return Err(Error::Null { param: "values" });
+        }
+        check_out(out, "out")?;
+        if std::ptr::eq(values, out) {
+            // SAFETY: `out` is non-NULL and points to `n` writable doubles per
+            // the header; `values` is the same array and is not used through
+            // any other reference while this one lives.
+            let inout = unsafe { slice_out(out, n, "out") }?;
+            return m.release_in_place(inout);
+        }
+        if overlaps(values, out, n) {
+            return Err(Error::invalid(
+                "out",
+                "must be equal to values or not overlap it",
+            ));
+        }
+        // SAFETY: both non-NULL, `n` doubles each per the header, and
+        // disjoint (checked above), so the slices never alias.
+        let (input, output) =
+            unsafe { (slice_arg(values, n, "values")?, slice_out(out, n, "out")?) };
+        m.release_batch(input, output)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,6 +473,26 @@ mod tests {
             ILSP_ERR_INVALID_ARGUMENT
         );
         assert_eq!(out, [7.0, 7.0]);
+    }
+
+    #[test]
+    fn gaussian_batch_entry_point() {
+        let mut buf = [1.0, 2.0, 3.0];
+        let p = buf.as_mut_ptr();
+        assert_eq!(ilsp_gaussian_batch(p, 3, 1.0, 1.0, 1e-6, p), ILSP_OK);
+        let mut out = [0.0; 3];
+        assert_eq!(
+            ilsp_gaussian_batch(buf.as_ptr(), 3, 1.0, 1.0, 1e-6, out.as_mut_ptr()),
+            ILSP_OK
+        );
+        assert_eq!(
+            ilsp_gaussian_batch(buf.as_ptr(), 3, 1.0, 1.0, 0.0, out.as_mut_ptr()),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            ilsp_gaussian_batch(std::ptr::null(), 0, 1.0, 1.0, 1e-6, std::ptr::null_mut()),
+            ILSP_OK
+        );
     }
 
     #[test]

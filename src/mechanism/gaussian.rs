@@ -215,6 +215,21 @@ impl Gaussian {
         })
     }
 
+    /// Like [`Gaussian::release_batch`], replacing each value by its release.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::InvalidArgument`] if a value is invalid (nothing is changed).
+    pub fn release_in_place(&self, values: &mut [f64]) -> Result<()> {
+        self.grid.check_all("values", values)?;
+        with_secure_rng(|rng| {
+            let mut words = Buffered::new(rng);
+            for v in values.iter_mut() {
+                *v = self.noisy(self.grid.to_int(*v), &mut words);
+            }
+        })
+    }
+
     #[inline(always)]
     fn noisy<W: WordSource + ?Sized>(&self, grid_value: i128, rng: &mut W) -> f64 {
         let noise = self.sampler.sample_words(rng);

@@ -92,6 +92,25 @@ trait Mechanisms
     }
 
     /**
+     * Each value plus independent Gaussian noise (one (epsilon, delta)-DP release per value).
+     *
+     * @param list<float> $values
+     * @return list<float>
+     * @throws InvalidArgumentException if any value or parameter is invalid.
+     */
+    public function gaussianBatch(array $values, float $l2Sensitivity, float $epsilon, float $delta): array
+    {
+        $n = count($values);
+        $buf = $n > 0 ? $this->doubles($values) : null;
+        $this->check($this->ffi->ilsp_gaussian_batch($buf, $n, $l2Sensitivity, $epsilon, $delta, $buf));
+        $out = [];
+        for ($i = 0; $i < $n; $i++) {
+            $out[] = $buf[$i];
+        }
+        return $out;
+    }
+
+    /**
      * Randomized response: $value (in [0, $categories)) with probability
      * e^eps/(e^eps + categories - 1), else another category uniformly.
      * epsilon-DP per report; $categories = 2 is binary (values 0 and 1).

@@ -48,6 +48,18 @@ final class MechanismsTest extends TestCase
             'epsilon must be finite and > 0, got 0', fn () => $ils->laplaceBatch([], 1.0, 0.0));
     }
 
+    public function testGaussianBatch(): void
+    {
+        $ils = Library::load();
+        $out = $ils->gaussianBatch([1.0, 2.0, 3.0], 1.0, 1.0, 1e-6);
+        $this->assertSame(3, count($out));
+        $this->assertSame([], $ils->gaussianBatch([], 1.0, 1.0, 1e-6));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'values must be finite', fn () => $ils->gaussianBatch([NAN], 1.0, 1.0, 1e-6));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'delta must be in (0, 1), got 0', fn () => $ils->gaussianBatch([1.0], 1.0, 1.0, 0.0));
+    }
+
     public function testErrorPaths(): void
     {
         $ils = Library::load();

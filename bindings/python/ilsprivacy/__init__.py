@@ -13,6 +13,7 @@ from .core import clamp, version
 from .bound import clip_l1, clip_l2
 from .mechanisms import (
     gaussian,
+    gaussian_batch,
     gaussian_i64,
     laplace,
     laplace_batch,
@@ -52,6 +53,7 @@ __all__ = [
     "clip_l1",
     "clip_l2",
     "gaussian",
+    "gaussian_batch",
     "gaussian_i64",
     "laplace",
     "laplace_batch",

@@ -40,6 +40,11 @@ _laplace_batch = declare(
     status_t,
     [_double_p, ctypes.c_size_t, ctypes.c_double, ctypes.c_double, _double_p],
 )
+_gaussian_batch = declare(
+    "ilsp_gaussian_batch",
+    status_t,
+    [_double_p, ctypes.c_size_t, ctypes.c_double, ctypes.c_double, ctypes.c_double, _double_p],
+)
 
 
 def _int64(value: int, param: str) -> int:
@@ -126,6 +131,18 @@ def laplace_batch(values: Iterable[float], sensitivity: float, epsilon: float) -
     out = (ctypes.c_double * n)()
     call(_laplace_batch, buf, n, float(sensitivity), float(epsilon), out)
     return list(out)
+
+
+def gaussian_batch(
+    values: Iterable[float], l2_sensitivity: float, epsilon: float, delta: float
+) -> List[float]:
+    """Each value plus independent Gaussian noise (one (epsilon, delta)-DP release
+    per value). Every value is checked before any noise is drawn."""
+    data = [float(v) for v in values]
+    n = len(data)
+    buf = (ctypes.c_double * n)(*data)
+    call(_gaussian_batch, buf, n, float(l2_sensitivity), float(epsilon), float(delta), buf)
+    return list(buf)
 
 
 _randomized_response = declare(

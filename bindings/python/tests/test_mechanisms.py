@@ -56,6 +56,16 @@ class GaussianTest(unittest.TestCase):
         var = sum(y * y for y in outs) / len(outs)
         self.assertLess(abs(var / 3.73**2 - 1.0), 0.5)
 
+    def test_batch(self) -> None:
+        out = ilsprivacy.gaussian_batch([0.0] * 500, 1.0, 1.0, 1e-5)
+        var = sum(y * y for y in out) / len(out)
+        self.assertLess(abs(var / 3.73**2 - 1.0), 0.4)
+        self.assertEqual(ilsprivacy.gaussian_batch([], 1.0, 1.0, 1e-5), [])
+        with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "values must be finite"):
+            ilsprivacy.gaussian_batch([math.inf], 1.0, 1.0, 1e-5)
+        with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, re.escape("delta must be in (0, 1), got 1")):
+            ilsprivacy.gaussian_batch([1.0], 1.0, 1.0, 1.0)
+
     def test_errors(self) -> None:
         cases = [
             ((1.0, 1.0, 1.0, 0.0), "delta must be in (0, 1), got 0"),
