@@ -280,6 +280,24 @@ mod tests {
         );
     }
 
+    /// The noise on the grid follows the exact discrete Gaussian law of
+    /// scale σ/γ (chi-square, false-failure rate ≈ 1e-6).
+    #[test]
+    fn noise_on_the_grid_follows_the_discrete_gaussian_law() {
+        use crate::sample::stats::{assert_follows, discrete_gaussian_cdf};
+        let g = Gaussian::from_epsilon_delta(1.0, 0.5, 1e-6).unwrap();
+        let mut rng = InsecureSeededRng::from_seed_insecure(950);
+        let v = -7.5;
+        let noise: Vec<i128> = (0..20_000)
+            .map(|_| ((g.release_with(v, &mut rng).unwrap() - v) / g.grid()) as i128)
+            .collect();
+        assert_follows(
+            &noise,
+            discrete_gaussian_cdf(g.sigma() / g.grid()),
+            "gaussian",
+        );
+    }
+
     #[test]
     fn outputs_are_on_the_grid_with_the_right_spread() {
         let g = Gaussian::from_sigma(1.0, 2.0).unwrap();
