@@ -375,6 +375,27 @@ ilsp_status ilsp_accountant_delta(const ilsp_accountant *accountant,
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 
+// Scales `values[0..n]` in place so that their L1 norm is at most `bound`,
+// and writes the factor applied (1 if none) to `*factor`. The bound holds
+// for the exact norm of the resulting doubles.
+//
+// Errors: `ILSP_ERR_NULL` (`factor`, or `values` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` if `bound` is not finite and `> 0` or a value
+// is NaN/±inf (nothing is changed then).
+//
+// Thread safety: safe to call from any thread; `values` must not be
+// accessed by another thread during the call.
+ilsp_status ilsp_clip_l1(double *values, size_t n, double bound, double *factor);
+
+// Scales `values[0..n]` in place so that their L2 norm is at most `bound`,
+// and writes the factor applied (1 if none) to `*factor`. The bound holds
+// for the exact norm of the resulting doubles.
+//
+// Errors: as `ilsp_clip_l1`.
+//
+// Thread safety: as `ilsp_clip_l1`.
+ilsp_status ilsp_clip_l2(double *values, size_t n, double bound, double *factor);
+
 // Opens a budget. `ledger_path` NULL: in memory only (nothing persists).
 // Otherwise the ledger file at that path (bytes as given to the operating
 // system) is created if absent — its directory must exist — or read and
@@ -892,6 +913,70 @@ ilsp_status ilsp_laplace_batch(const double *values,
                                double sensitivity,
                                double epsilon,
                                double *out);
+
+// Randomized response: writes `value` to `*out` with probability
+// `e^ε/(e^ε + categories − 1)`, otherwise one of the other categories chosen
+// uniformly. ε-DP for one respondent's category (binary: `categories = 2`,
+// values 0 and 1). Sampling is exact.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+// `categories < 2`, `value >= categories` (the message omits the value), or
+// `epsilon` is not finite and `> 0`; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_randomized_response(uint64_t value,
+                                     uint64_t categories,
+                                     double epsilon,
+                                     uint64_t *out);
+
+// A private `quantile` (in [0, 1]) of `values[0..n]`: the exponential
+// mechanism over the `bins + 1` edges of `bins` equal bins of `[lo, hi]`,
+// sampled exactly; ε-DP when each privacy unit contributes at most one
+// value (add/remove one value). Values outside `[lo, hi]` count as the
+// nearest bound. Writes the chosen edge to `*out`. Use it to pick clamping
+// bounds privately.
+//
+// Running time grows with `bins` and `n` (sorting) and, through the
+// acceptance rate, with how concentrated the data are (documented timing).
+//
+// Errors: `ILSP_ERR_NULL` (`out`, or `values` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for a NaN value, `epsilon` not finite and
+// `> 0`, `quantile` outside [0, 1], non-finite bounds or `lo >= hi`, or
+// `bins` outside [1, 2^20]; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; `values` must not be
+// modified during the call.
+ilsp_status ilsp_quantile(const double *values,
+                          size_t n,
+                          double quantile,
+                          double lo,
+                          double hi,
+                          uint32_t bins,
+                          double epsilon,
+                          double *out);
+
+// Adds independent Gaussian noise to each of `values[0..n]` and writes the
+// results to `out[0..n]`, as `n` calls of `ilsp_gaussian` would (each output
+// is one (ε, δ)-DP release; the cost is per value), amortising the per-call
+// work.
+//
+// `out` may be the same pointer as `values` (in place); otherwise the two
+// arrays must not overlap (`ILSP_ERR_INVALID_ARGUMENT`). With `n == 0` both
+// pointers may be NULL.
+//
+// Errors: `ILSP_ERR_NULL` (`values` or `out` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for bad parameters or any bad value (all are
+// checked before any noise is drawn; nothing is written then);
+// `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; the arrays must not be
+// modified by another thread during the call.
+ilsp_status ilsp_gaussian_batch(const double *values,
+                                size_t n,
+                                double l2_sensitivity,
+                                double epsilon,
+                                double delta,
+                                double *out);
 
 // Copies `len` bytes of key material into a new key handle `*out`.
 //

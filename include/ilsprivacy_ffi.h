@@ -181,6 +181,10 @@ ilsp_status ilsp_accountant_delta(const ilsp_accountant *accountant,
 
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 
+ilsp_status ilsp_clip_l1(double *values, size_t n, double bound, double *factor);
+
+ilsp_status ilsp_clip_l2(double *values, size_t n, double bound, double *factor);
+
 ilsp_status ilsp_budget_open(const char *ledger_path, ilsp_budget **out);
 
 ilsp_status ilsp_budget_open_with_timeout(const char *ledger_path,
@@ -345,6 +349,27 @@ ilsp_status ilsp_laplace_batch(const double *values,
                                double sensitivity,
                                double epsilon,
                                double *out);
+
+ilsp_status ilsp_randomized_response(uint64_t value,
+                                     uint64_t categories,
+                                     double epsilon,
+                                     uint64_t *out);
+
+ilsp_status ilsp_quantile(const double *values,
+                          size_t n,
+                          double quantile,
+                          double lo,
+                          double hi,
+                          uint32_t bins,
+                          double epsilon,
+                          double *out);
+
+ilsp_status ilsp_gaussian_batch(const double *values,
+                                size_t n,
+                                double l2_sensitivity,
+                                double epsilon,
+                                double delta,
+                                double *out);
 
 ilsp_status ilsp_key_from_bytes(const uint8_t *bytes, size_t len, ilsp_key **out);
 

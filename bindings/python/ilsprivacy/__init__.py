@@ -19,7 +19,17 @@ from .budget import (
 )
 from . import accountant
 from .core import clamp, version
-from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
+from .bound import clip_l1, clip_l2
+from .mechanisms import (
+    gaussian,
+    gaussian_batch,
+    gaussian_i64,
+    laplace,
+    laplace_batch,
+    laplace_i64,
+    quantile,
+    randomized_response,
+)
 from .masking import (
     ExportSchema,
     RecordOutcome,
@@ -73,7 +83,10 @@ __all__ = [
     "age_band",
     "accountant",
     "clamp",
+    "clip_l1",
+    "clip_l2",
     "gaussian",
+    "gaussian_batch",
     "gaussian_i64",
     "laplace",
     "laplace_batch",
@@ -82,5 +95,7 @@ __all__ = [
     "mask_email",
     "suppress_small_cells",
     "truncate_postcode",
+    "quantile",
+    "randomized_response",
     "version",
 ]
