@@ -1,12 +1,13 @@
-//! The masking, suppression, export and batch-noise C entry points, with
-//! fuzzer-controlled text, buffers, lengths, capacities and NULLs; outputs
-//! are compared with the Rust API where one exists.
+//! The masking, suppression, export, clipping, quantile and batch-noise C
+//! entry points, with fuzzer-controlled text, buffers, lengths, capacities
+//! and NULLs; outputs are compared with the Rust API where one exists.
 
 use std::ptr::null_mut;
 
 use arbitrary::{Arbitrary, Unstructured};
+use ilsprivacy::ffi::bound::{ilsp_clip_l1, ilsp_clip_l2};
 use ilsprivacy::ffi::mask::*;
-use ilsprivacy::ffi::mechanism::ilsp_laplace_batch;
+use ilsprivacy::ffi::mechanism::{ilsp_gaussian_batch, ilsp_laplace_batch, ilsp_quantile};
 use ilsprivacy::ffi::token::{ilsp_tokenizer, ilsp_tokenizer_free, ilsp_tokenizer_new};
 use ilsprivacy::ffi::{
     ILSP_ERR_BUFFER_TOO_SMALL, ILSP_ERR_INVALID_ARGUMENT, ILSP_ERR_NULL, ILSP_OK,
@@ -66,6 +67,29 @@ enum Call {
         sensitivity: f64,
         epsilon: f64,
         layout: u8,
+    },
+    GaussianBatch {
+        values: Vec<f64>,
+        sensitivity: f64,
+        epsilon: f64,
+        delta: f64,
+        layout: u8,
+    },
+    Clip {
+        values: Vec<f64>,
+        bound: f64,
+        l2: bool,
+        null_values: bool,
+        null_factor: bool,
+    },
+    Quantile {
+        values: Vec<f64>,
+        quantile: f64,
+        lo: f64,
+        hi: f64,
+        bins: u16,
+        epsilon: f64,
+        null_values: bool,
     },
 }
 
@@ -275,7 +299,116 @@ fn step(run: &mut Run, call: Call) {
             sensitivity,
             epsilon,
             layout,
-        } => laplace_batch(&values, sensitivity, epsilon, layout),
+        } => batch(&values, layout, |v, n, o| {
+            ilsp_laplace_batch(v, n, sensitivity, epsilon, o)
+        }),
+        Call::GaussianBatch {
+            values,
+            sensitivity,
+            epsilon,
+            delta,
+            layout,
+        } => batch(&values, layout, |v, n, o| {
+            ilsp_gaussian_batch(v, n, sensitivity, epsilon, delta, o)
+        }),
+        Call::Clip {
+            values,
+            bound,
+            l2,
+            null_values,
+            null_factor,
+        } => clip(values, bound, l2, null_values, null_factor),
+        Call::Quantile {
+            values,
+            quantile,
+            lo,
+            hi,
+            bins,
+            epsilon,
+            null_values,
+        } => {
+            // Small inputs: the exponential mechanism's time grows with both.
+            let values = &values[..values.len().min(256)];
+            let bins = u32::from(bins % 2048);
+            let mut out = f64::NAN;
+            let ptr = if null_values {
+                std::ptr::null()
+            } else {
+                values.as_ptr()
+            };
+            let rc = ilsp_quantile(ptr, values.len(), quantile, lo, hi, bins, epsilon, &mut out);
+            checked("ilsp_quantile", rc, &[]);
+            if rc == ILSP_OK {
+                assert!(
+                    lo <= out && out <= hi,
+                    "quantile {out} outside [{lo}, {hi}]"
+                );
+            } else {
+                assert!(out.is_nan(), "wrote the output on failure");
+            }
+        }
+    }
+}
+
+/// Neumaier's compensated sum: accurate to about one rounding.
+fn accurate_sum(terms: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut carry) = (0.0f64, 0.0f64);
+    for t in terms {
+        let s = sum + t;
+        carry += if sum.abs() >= t.abs() {
+            (sum - s) + t
+        } else {
+            (t - s) + sum
+        };
+        sum = s;
+    }
+    sum + carry
+}
+
+fn clip(values: Vec<f64>, bound: f64, l2: bool, null_values: bool, null_factor: bool) {
+    let mut v = values.clone();
+    let mut factor = f64::NAN;
+    let ptr = if null_values {
+        null_mut()
+    } else {
+        v.as_mut_ptr()
+    };
+    let out = if null_factor { null_mut() } else { &mut factor };
+    let (name, rc) = if l2 {
+        ("ilsp_clip_l2", ilsp_clip_l2(ptr, v.len(), bound, out))
+    } else {
+        ("ilsp_clip_l1", ilsp_clip_l1(ptr, v.len(), bound, out))
+    };
+    checked(name, rc, &[]);
+    let bits = |x: &[f64]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+    if rc != ILSP_OK {
+        assert!(factor.is_nan(), "{name}: wrote the factor on failure");
+        assert_eq!(
+            bits(&v),
+            bits(&values),
+            "{name}: changed the values on failure"
+        );
+        return;
+    }
+    assert!((0.0..=1.0).contains(&factor), "{name}: factor {factor}");
+    if factor == 1.0 {
+        assert_eq!(
+            bits(&v),
+            bits(&values),
+            "{name}: changed values within the bound"
+        );
+    }
+    // The norm of the returned doubles is within the bound.
+    let slack = bound * (1.0 + 4.0 * f64::EPSILON);
+    if l2 {
+        let m = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        if m > 0.0 {
+            let norm = accurate_sum(v.iter().map(|x| (x / m) * (x / m))).sqrt() * m;
+            assert!(norm <= slack, "{name}: L2 norm {norm} over {bound}");
+        }
+    } else {
+        let norm = accurate_sum(v.iter().map(|x| x.abs()));
+        assert!(norm <= slack, "{name}: L1 norm {norm} over {bound}");
     }
 }
 
@@ -342,11 +475,14 @@ fn suppress(counts: &[u64], rows: usize, k: u64, cap: usize, nulls: [bool; 4]) {
     }
 }
 
-fn laplace_batch(values: &[f64], sensitivity: f64, epsilon: f64, layout: u8) {
-    // Keep the noise scale sane so a run spends its time on the boundary
-    // checks, not in sampling.
+/// A batch mechanism called with separate, in-place, overlapping or NULL
+/// arrays: overlap is refused, NULL with `n > 0` too, and a failed call
+/// leaves its arrays as they were.
+fn batch(values: &[f64], layout: u8, call: impl Fn(*const f64, usize, *mut f64) -> i32) {
+    // Few values: a run spends its time on the boundary checks, not sampling.
     let n = values.len().min(64);
     let values = &values[..n];
+    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
     let mut arena = vec![0.0f64; 2 * n + 2];
     arena[..n].copy_from_slice(values);
     let base = arena.as_mut_ptr();
@@ -354,8 +490,7 @@ fn laplace_batch(values: &[f64], sensitivity: f64, epsilon: f64, layout: u8) {
         // Separate arrays.
         0 => {
             let mut out = vec![f64::NAN; n];
-            let rc = ilsp_laplace_batch(values.as_ptr(), n, sensitivity, epsilon, out.as_mut_ptr());
-            checked("ilsp_laplace_batch", rc, &[]);
+            let rc = checked("batch", call(values.as_ptr(), n, out.as_mut_ptr()), &[]);
             if rc == ILSP_OK {
                 assert!(out.iter().all(|v| !v.is_nan()));
             } else {
@@ -370,8 +505,7 @@ fn laplace_batch(values: &[f64], sensitivity: f64, epsilon: f64, layout: u8) {
         3 => (std::ptr::null_mut(), base, false),
         _ => (base, std::ptr::null_mut(), false),
     };
-    let rc = ilsp_laplace_batch(input, n, sensitivity, epsilon, output);
-    checked("ilsp_laplace_batch", rc, &[]);
+    let rc = checked("batch", call(input, n, output), &[]);
     if overlapping {
         assert_eq!(rc, ILSP_ERR_INVALID_ARGUMENT, "overlapping arrays accepted");
     }
@@ -379,7 +513,6 @@ fn laplace_batch(values: &[f64], sensitivity: f64, epsilon: f64, layout: u8) {
         assert!(rc == ILSP_ERR_NULL || rc == ILSP_ERR_INVALID_ARGUMENT);
     }
     if rc != ILSP_OK {
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(
             bits(&arena[..n]),
             bits(values),
