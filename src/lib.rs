@@ -11,6 +11,8 @@
 //!   reseeded after `fork`).
 //! - [`bound`]: clamping and clipping of inputs.
 //! - [`accountant`]: privacy events and their accounting.
+//! - [`aggregate`]: streaming per-partition counts and sums with per-unit
+//!   contribution bounds, mergeable shards and one accounted release.
 //!
 //! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
 //!   documented there and in the generated header.
@@ -19,6 +21,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod accountant;
+pub mod aggregate;
 pub mod bound;
 pub mod error;
 pub mod ffi;
