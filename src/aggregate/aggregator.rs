@@ -3,8 +3,11 @@
 use std::collections::HashMap;
 use std::fmt;
 
+use foldhash::quality::RandomState;
+
 use super::cells::{Cell, UnitCells, rank};
 use super::config::{AggregatorConfig, Partitions};
+use super::units::UnitTable;
 use crate::error::{Error, Result};
 
 /// One event of the stream: privacy unit `unit` (for example a patron token)
@@ -87,7 +90,7 @@ pub struct IngestStats {
 #[derive(Clone, Default)]
 pub(crate) struct PartitionTable {
     pub(crate) keys: Vec<Box<[u8]>>,
-    index: HashMap<Box<[u8]>, u32>,
+    index: HashMap<Box<[u8]>, u32, RandomState>,
 }
 
 impl PartitionTable {
@@ -141,7 +144,7 @@ pub struct Aggregator {
     pub(crate) config: AggregatorConfig,
     pub(crate) l0: usize,
     pub(crate) partitions: PartitionTable,
-    pub(crate) units: HashMap<Box<[u8]>, UnitCells>,
+    pub(crate) units: UnitTable,
     pub(crate) events: u64,
     pub(crate) events_outside_public: u64,
 }
@@ -166,7 +169,7 @@ impl Aggregator {
             l0: config.effective_l0() as usize,
             config,
             partitions,
-            units: HashMap::new(),
+            units: UnitTable::default(),
             events: 0,
             events_outside_public: 0,
         }
@@ -266,12 +269,20 @@ impl Aggregator {
         let keys = &self.partitions.keys;
         let key_of = |p: u32| &keys[p as usize][..];
         let rank_of = || rank(key, event.unit, event.partition);
-        if let Some(cells) = self.units.get_mut(event.unit) {
+        let hash = self.units.hash(event.unit);
+        if let Some(cells) = self.units.get_mut(hash, event.unit) {
             cells.add(partition, count, value, self.l0, rank_of, key_of);
-        } else {
-            let mut cells = UnitCells::default();
-            cells.add(partition, count, value, self.l0, rank_of, key_of);
-            self.units.insert(Box::from(event.unit), cells);
+            return Ok(());
+        }
+        let cells = UnitCells::new(Cell {
+            rank: rank_of(),
+            partition,
+            count,
+            sum: i128::from(value),
+        });
+        if let Err(e) = self.units.insert_new(hash, event.unit, cells) {
+            self.events -= 1;
+            return Err(e);
         }
         Ok(())
     }
@@ -310,18 +321,20 @@ impl Aggregator {
         }
         let keys = &self.partitions.keys;
         let key_of = |p: u32| &keys[p as usize][..];
-        for (unit, theirs) in &other.units {
-            let cells = theirs.cells.iter().map(|c| Cell {
+        for (unit, theirs) in other.units.iter() {
+            let cells = theirs.as_slice().iter().map(|c| Cell {
                 partition: translate[c.partition as usize],
                 ..*c
             });
-            match self.units.get_mut(&unit[..]) {
-                Some(mine) => mine.merge(cells, self.l0, key_of),
-                None => {
-                    let mut mine = UnitCells::default();
-                    mine.merge(cells, self.l0, key_of);
-                    self.units.insert(unit.clone(), mine);
-                }
+            let hash = self.units.hash(unit);
+            if let Some(mine) = self.units.get_mut(hash, unit) {
+                mine.merge(cells, self.l0, key_of);
+            } else {
+                let mut cells: Vec<Cell> = cells.collect();
+                let first = cells.swap_remove(0);
+                let mut mine = UnitCells::new(first);
+                mine.merge(cells, self.l0, key_of);
+                self.units.insert_new(hash, unit, mine)?;
             }
         }
         self.events = self.events.saturating_add(other.events);
@@ -409,7 +422,8 @@ mod tests {
                 agg.add(Event::new("heavy", &format!("p{p}"))).unwrap();
             }
         }
-        let cells = &agg.units[&b"heavy"[..]].cells;
+        let h = agg.units.hash(b"heavy");
+        let cells = agg.units.get_mut(h, b"heavy").unwrap().as_slice();
         assert_eq!(cells.len(), 3);
         assert!(cells.iter().all(|c| c.count == 3));
         assert_eq!(agg.stats().partitions, 50);
@@ -463,8 +477,12 @@ mod tests {
             for p in ["p1", "p2", "p3", "p4", "p1", "p3"] {
                 agg.add(Event::new("u", p)).unwrap();
             }
-            let mut kept: Vec<u8> = agg.units[&b"u"[..]]
-                .cells
+            let h = agg.units.hash(b"u");
+            let mut kept: Vec<u8> = agg
+                .units
+                .get_mut(h, b"u")
+                .unwrap()
+                .as_slice()
                 .iter()
                 .map(|c| agg.partitions.keys[c.partition as usize][1])
                 .collect();

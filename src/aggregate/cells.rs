@@ -44,12 +44,53 @@ pub(crate) struct Cell {
 /// the end was among the L0 smallest at every moment since its first event,
 /// because the L0-th smallest rank only decreases as partitions arrive. So it
 /// was never evicted, and its totals include every one of its events.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub(crate) struct UnitCells {
-    pub(crate) cells: Vec<Cell>,
+///
+/// Most units use one partition, so one cell is stored inline (48 bytes in
+/// all); more go to a heap vector grown one cell at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum UnitCells {
+    /// Exactly one cell.
+    One(Cell),
+    /// Two or more cells (at most L0).
+    Many(Vec<Cell>),
 }
 
 impl UnitCells {
+    /// The cells of a unit whose first event is in `cell`'s partition.
+    pub(crate) fn new(cell: Cell) -> Self {
+        UnitCells::One(cell)
+    }
+
+    /// The cells, in no particular order.
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[Cell] {
+        match self {
+            UnitCells::One(c) => std::slice::from_ref(c),
+            UnitCells::Many(v) => v,
+        }
+    }
+
+    #[inline]
+    fn as_mut_slice(&mut self) -> &mut [Cell] {
+        match self {
+            UnitCells::One(c) => std::slice::from_mut(c),
+            UnitCells::Many(v) => v,
+        }
+    }
+
+    fn push(&mut self, cell: Cell) {
+        match self {
+            UnitCells::One(first) => {
+                *self = UnitCells::Many(vec![*first, cell]);
+            }
+            UnitCells::Many(v) => {
+                // Grow one cell at a time: few units reach L0.
+                v.reserve_exact(1);
+                v.push(cell);
+            }
+        }
+    }
+
     /// Adds one event of `count` and clamped `value` in `partition`.
     ///
     /// `rank_of` computes the partition's rank (called only when the
@@ -65,7 +106,11 @@ impl UnitCells {
         rank_of: impl FnOnce() -> u64,
         key_of: impl Fn(u32) -> &'k [u8],
     ) {
-        if let Some(cell) = self.cells.iter_mut().find(|c| c.partition == partition) {
+        if let Some(cell) = self
+            .as_mut_slice()
+            .iter_mut()
+            .find(|c| c.partition == partition)
+        {
             cell.count = cell.count.saturating_add(count);
             cell.sum = cell.sum.saturating_add(i128::from(value));
             return;
@@ -82,24 +127,20 @@ impl UnitCells {
     /// Inserts a cell for a partition this unit does not hold yet, keeping the
     /// L0 smallest.
     fn offer<'k>(&mut self, cell: Cell, l0: usize, key_of: &impl Fn(u32) -> &'k [u8]) {
-        if self.cells.len() < l0 {
-            if self.cells.len() == self.cells.capacity() {
-                // Grow one cell at a time: most units hold one or two partitions.
-                self.cells.reserve_exact(1);
-            }
-            self.cells.push(cell);
+        let cells = self.as_mut_slice();
+        if cells.len() < l0 {
+            self.push(cell);
             return;
         }
-        let Some((worst, _)) = self
-            .cells
+        let Some((worst, _)) = cells
             .iter()
             .enumerate()
             .max_by(|(_, a), (_, b)| cell_order(a, b, key_of))
         else {
-            return; // l0 == 0 cannot happen (configs reject it)
+            return;
         };
-        if cell_order(&cell, &self.cells[worst], key_of) == Ordering::Less {
-            self.cells[worst] = cell;
+        if cell_order(&cell, &cells[worst], key_of) == Ordering::Less {
+            cells[worst] = cell;
         }
     }
 
@@ -111,24 +152,26 @@ impl UnitCells {
         l0: usize,
         key_of: impl Fn(u32) -> &'k [u8],
     ) {
+        let mut cells = self.as_slice().to_vec();
         for cell in other {
-            if let Some(mine) = self
-                .cells
-                .iter_mut()
-                .find(|c| c.partition == cell.partition)
-            {
+            if let Some(mine) = cells.iter_mut().find(|c| c.partition == cell.partition) {
                 mine.count = mine.count.saturating_add(cell.count);
                 mine.sum = mine.sum.saturating_add(cell.sum);
             } else {
-                self.cells.push(cell);
+                cells.push(cell);
             }
         }
-        if self.cells.len() > l0 {
-            self.cells
-                .sort_unstable_by(|a, b| cell_order(a, b, &key_of));
-            self.cells.truncate(l0);
-            self.cells.shrink_to_fit();
+        if cells.len() > l0 {
+            cells.sort_unstable_by(|a, b| cell_order(a, b, &key_of));
+            cells.truncate(l0);
         }
+        *self = match cells.as_slice() {
+            [one] => UnitCells::One(*one),
+            _ => {
+                cells.shrink_to_fit();
+                UnitCells::Many(cells)
+            }
+        };
     }
 }
 
@@ -149,20 +192,32 @@ mod tests {
         (0..10u8).map(|i| vec![b'p', i]).collect()
     }
 
+    fn fresh(partition: u32, rank: u64) -> UnitCells {
+        UnitCells::new(Cell {
+            rank,
+            partition,
+            count: 1,
+            sum: 2,
+        })
+    }
+
     #[test]
     fn keeps_the_l0_smallest_ranks_with_complete_totals() {
         let ks = keys();
         let key_of = |p: u32| &ks[p as usize][..];
         let ranks = [50u64, 10, 40, 20, 30];
-        let mut u = UnitCells::default();
-        // Partition p gets p+1 events of count 1 and value 2, interleaved.
+        // Partition p gets p+1 events of count 1 and value 2, interleaved
+        // (the first one is made by `fresh`).
+        let mut u = fresh(0, ranks[0]);
         for round in 0..5u32 {
             for p in round..5 {
-                u.add(p, 1, 2, 2, || ranks[p as usize], key_of);
+                if (round, p) != (0, 0) {
+                    u.add(p, 1, 2, 2, || ranks[p as usize], key_of);
+                }
             }
         }
         let mut kept: Vec<(u32, u32, i128)> = u
-            .cells
+            .as_slice()
             .iter()
             .map(|c| (c.partition, c.count, c.sum))
             .collect();
@@ -175,25 +230,27 @@ mod tests {
     fn ties_are_broken_by_partition_key() {
         let ks = keys();
         let key_of = |p: u32| &ks[p as usize][..];
-        let mut a = UnitCells::default();
-        a.add(7, 1, 0, 1, || 5, key_of);
+        let mut a = fresh(7, 5);
         a.add(3, 1, 0, 1, || 5, key_of);
-        assert_eq!(a.cells[0].partition, 3);
-        let mut b = UnitCells::default();
-        b.add(3, 1, 0, 1, || 5, key_of);
+        assert_eq!(a.as_slice()[0].partition, 3);
+        let mut b = fresh(3, 5);
         b.add(7, 1, 0, 1, || 5, key_of);
-        assert_eq!(b.cells[0].partition, 3);
+        assert_eq!(b.as_slice()[0].partition, 3);
     }
 
     #[test]
     fn counts_saturate_instead_of_wrapping() {
         let ks = keys();
         let key_of = |p: u32| &ks[p as usize][..];
-        let mut u = UnitCells::default();
-        u.add(0, u32::MAX - 1, i64::MAX, 1, || 1, key_of);
+        let mut u = UnitCells::new(Cell {
+            rank: 1,
+            partition: 0,
+            count: u32::MAX - 1,
+            sum: i128::from(i64::MAX),
+        });
         u.add(0, 5, i64::MAX, 1, || 1, key_of);
-        assert_eq!(u.cells[0].count, u32::MAX);
-        assert_eq!(u.cells[0].sum, 2 * i128::from(i64::MAX));
+        assert_eq!(u.as_slice()[0].count, u32::MAX);
+        assert_eq!(u.as_slice()[0].sum, 2 * i128::from(i64::MAX));
     }
 
     #[test]
@@ -202,27 +259,31 @@ mod tests {
         let key_of = |p: u32| &ks[p as usize][..];
         let ranks = [9u64, 3, 7, 1, 5, 8, 2, 6, 4, 0];
         let events: Vec<u32> = vec![0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 2, 4, 6, 9, 9, 1];
-        let mut whole = UnitCells::default();
-        for &p in &events {
-            whole.add(p, 1, i64::from(p), 3, || ranks[p as usize], key_of);
-        }
+        let feed = |events: &[u32]| {
+            let first = Cell {
+                rank: ranks[events[0] as usize],
+                partition: events[0],
+                count: 1,
+                sum: i128::from(events[0]),
+            };
+            let mut u = UnitCells::new(first);
+            for &p in &events[1..] {
+                u.add(p, 1, i64::from(p), 3, || ranks[p as usize], key_of);
+            }
+            u
+        };
+        let whole = feed(&events);
         let (left, right) = events.split_at(7);
-        let mut a = UnitCells::default();
-        let mut b = UnitCells::default();
-        for &p in left {
-            a.add(p, 1, i64::from(p), 3, || ranks[p as usize], key_of);
-        }
-        for &p in right {
-            b.add(p, 1, i64::from(p), 3, || ranks[p as usize], key_of);
-        }
-        a.merge(b.cells, 3, key_of);
+        let mut a = feed(left);
+        let b = feed(right);
+        a.merge(b.as_slice().to_vec(), 3, key_of);
         let sorted = |u: &UnitCells| {
-            let mut v = u.cells.clone();
+            let mut v = u.as_slice().to_vec();
             v.sort_by_key(|c| c.partition);
             v
         };
         assert_eq!(sorted(&a), sorted(&whole));
-        assert_eq!(a.cells.len(), 3);
+        assert_eq!(a.as_slice().len(), 3);
     }
 
     #[test]

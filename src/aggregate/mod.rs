@@ -78,6 +78,7 @@ mod state;
     )
 )]
 mod table;
+mod units;
 
 pub use aggregator::{Aggregator, Event, IngestStats};
 pub use config::{

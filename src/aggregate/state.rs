@@ -82,8 +82,7 @@ impl Aggregator {
         for (new, &old) in order.iter().enumerate() {
             canonical[old as usize] = new as u32;
         }
-        let mut units: Vec<(&[u8], &UnitCells)> =
-            self.units.iter().map(|(k, v)| (&k[..], v)).collect();
+        let mut units: Vec<(&[u8], &UnitCells)> = self.units.iter().collect();
         units.sort_unstable_by(|a, b| a.0.cmp(b.0));
         let state = StateV1::<&[u8]> {
             max_partitions_per_unit: self.config.max_partitions_per_unit(),
@@ -100,7 +99,7 @@ impl Aggregator {
                 .into_iter()
                 .map(|(id, u)| {
                     let mut cells: Vec<CellV1> = u
-                        .cells
+                        .as_slice()
                         .iter()
                         .map(|c| CellV1 {
                             partition: canonical[c.partition as usize],
@@ -223,13 +222,16 @@ fn from_v1(s: StateV1<Vec<u8>>) -> Result<Aggregator> {
                 sum: c.sum,
             });
         }
-        if agg
-            .units
-            .insert(u.id.into_boxed_slice(), UnitCells { cells })
-            .is_some()
-        {
+        let hash = agg.units.hash(&u.id);
+        if agg.units.get_mut(hash, &u.id).is_some() {
             return Err(corrupt(format!("unit {i} is repeated")));
         }
+        let first = cells.swap_remove(0);
+        let mut unit = UnitCells::new(first);
+        unit.merge(cells, agg.l0, |p| &agg.partitions.keys[p as usize][..]);
+        agg.units
+            .insert_new(hash, &u.id, unit)
+            .map_err(|e| corrupt(e.to_string()))?;
     }
     Ok(agg)
 }
@@ -301,8 +303,8 @@ mod tests {
                 let mut b = good.clone();
                 b[n] ^= bit;
                 if let Ok(agg) = Aggregator::from_bytes(&b) {
-                    for u in agg.units.values() {
-                        assert!(u.cells.len() <= agg.l0);
+                    for u in agg.units.cells() {
+                        assert!(u.as_slice().len() <= agg.l0);
                     }
                 }
             }

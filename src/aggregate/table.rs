@@ -38,9 +38,10 @@ impl Aggregator {
             None => (0, 0),
         };
         let mut acc = vec![(0i128, 0i128, 0i128); self.partitions.len()];
-        for unit in self.units.values() {
-            debug_assert!(unit.cells.len() <= self.l0);
-            for cell in unit.cells.iter().take(self.l0) {
+        for unit in self.units.cells() {
+            let cells = unit.as_slice();
+            debug_assert!(cells.len() <= self.l0);
+            for cell in cells.iter().take(self.l0) {
                 let a = &mut acc[cell.partition as usize];
                 a.0 += 1;
                 a.1 += i128::from(cell.count).min(cap);
@@ -62,8 +63,8 @@ impl Aggregator {
     /// quantile's input changes by one record when a unit is added or removed).
     pub(crate) fn unit_max_cell_counts(&self) -> Vec<u32> {
         self.units
-            .values()
-            .map(|u| u.cells.iter().map(|c| c.count).max().unwrap_or(0))
+            .cells()
+            .map(|u| u.as_slice().iter().map(|c| c.count).max().unwrap_or(0))
             .collect()
     }
 }
