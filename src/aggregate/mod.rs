@@ -69,6 +69,7 @@
 mod aggregator;
 mod cells;
 mod config;
+mod csv;
 mod state;
 #[cfg_attr(
     not(test),
@@ -83,5 +84,9 @@ mod units;
 pub use aggregator::{Aggregator, Event, IngestStats};
 pub use config::{
     AggregatorConfig, MAX_PARTITIONS_PER_UNIT_LIMIT, Partitions, SelectionKey, ValueBounds,
+};
+pub use csv::{
+    CsvColumns, CsvEvents, PARTITION_SEPARATOR, QUARANTINE_LINES_KEPT, Quarantine, QuarantineEntry,
+    QuarantineReason,
 };
 pub use state::STATE_FORMAT_VERSION;
