@@ -455,7 +455,9 @@ mod tests {
     use super::*;
     use crate::error::Status;
 
-    fn read(data: &[u8], columns: &CsvColumns) -> (Vec<(Vec<u8>, Vec<u8>, u64, i64)>, Quarantine) {
+    type Row = (Vec<u8>, Vec<u8>, u64, i64);
+
+    fn read(data: &[u8], columns: &CsvColumns) -> (Vec<Row>, Quarantine) {
         let mut r = CsvEvents::new(data, columns).unwrap();
         let mut out = Vec::new();
         while let Some(e) = r.next_event().unwrap() {
