@@ -34,6 +34,12 @@
 // Patch version of the library this header belongs to.
 #define ILSP_VERSION_PATCH 0
 
+// A streaming aggregator: per-unit bounded cells, mergeable across shards.
+//
+// Opaque; made by `ilsp_aggregator_new`, `ilsp_aggregator_new_shard` or
+// `ilsp_aggregator_deserialize`; released by `ilsp_aggregator_free`.
+typedef struct ilsp_aggregator ilsp_aggregator;
+
 // The status code returned by every fallible `ilsp_` function.
 typedef int32_t ilsp_status;
 
@@ -75,6 +81,142 @@ typedef int32_t ilsp_status;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Creates an aggregator.
+//
+// - `max_partitions_per_unit`: L0, the most partitions one privacy unit
+//   contributes to (1 to 65536). Each unit keeps a uniformly random subset
+//   of its partitions of that size.
+// - `sum_values`: 0 to count only; 1 to also sum each event's value clamped
+//   to `[value_lo, value_hi]` (ignored when `sum_values` is 0).
+// - `public_partitions` / `public_offsets` / `n_public`: the public list of
+//   partition keys, packed (see the module notes: `n_public + 1` offsets
+//   into the concatenated keys). `n_public == 0` takes partitions from the
+//   data (the release then selects them privately).
+//
+// A fresh selection key is drawn from the OS; give other shards of the same
+// job `ilsp_aggregator_new_shard` of this handle (or its serialized state).
+// Errors: `ILSP_ERR_NULL` (`out`, or a list pointer while `n_public > 0`),
+// `ILSP_ERR_INVALID_ARGUMENT` (L0 out of range, `sum_values` not 0/1,
+// `value_lo > value_hi`, an empty or repeated public key, decreasing
+// offsets), `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_aggregator_new(uint32_t max_partitions_per_unit,
+                                int32_t sum_values,
+                                int64_t value_lo,
+                                int64_t value_hi,
+                                const uint8_t *public_partitions,
+                                const size_t *public_offsets,
+                                size_t n_public,
+                                ilsp_aggregator **out);
+
+// Creates an empty aggregator with `a`'s configuration, including its
+// selection key: another shard of the same job, whose state can later be
+// merged with `a`'s.
+//
+// Errors: `ILSP_ERR_NULL`.
+//
+// Thread safety: `a` is only read; do not run this concurrently with a call
+// that modifies `a`.
+ilsp_status ilsp_aggregator_new_shard(const ilsp_aggregator *a, ilsp_aggregator **out);
+
+// Releases an aggregator. NULL is a no-op.
+//
+// Thread safety: no other call may use `a` concurrently or afterwards.
+void ilsp_aggregator_free(ilsp_aggregator *a);
+
+// Adds one event: privacy unit `unit` (e.g. a patron token, non-empty)
+// contributed `count` (usually 1) and `value` to partition `partition`
+// (non-empty). `value` is used only when the aggregator sums values.
+//
+// With public partitions, an event of an unlisted partition is dropped.
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (empty unit or
+// partition); nothing is added then.
+//
+// Thread safety: not safe to call concurrently with any other call on `a`;
+// use one aggregator per thread (`ilsp_aggregator_new_shard`) and merge.
+ilsp_status ilsp_aggregator_add(ilsp_aggregator *a,
+                                const uint8_t *unit,
+                                size_t unit_len,
+                                const uint8_t *partition,
+                                size_t partition_len,
+                                uint64_t count,
+                                int64_t value);
+
+// Adds `n` events at once, all or nothing.
+//
+// `units`/`unit_offsets` and `partitions`/`partition_offsets` are packed
+// columns (`n + 1` offsets each, see the module notes); `counts` and
+// `values` hold `n` entries each, or are NULL for all-1 counts and all-0
+// values.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (decreasing offsets,
+// an empty unit or partition: the message names the event's index); no
+// event is added then.
+//
+// Thread safety: as `ilsp_aggregator_add`.
+ilsp_status ilsp_aggregator_add_batch(ilsp_aggregator *a,
+                                      size_t n,
+                                      const uint8_t *units,
+                                      const size_t *unit_offsets,
+                                      const uint8_t *partitions,
+                                      const size_t *partition_offsets,
+                                      const uint64_t *counts,
+                                      const int64_t *values);
+
+// Merges the state of `other` (another shard of the same job) into `a`.
+// `other` is not modified. Merging every shard and then releasing equals
+// releasing one aggregator fed all the events.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`other` was
+// configured differently, e.g. not made by `ilsp_aggregator_new_shard`);
+// nothing is merged then.
+//
+// Thread safety: `a` must not be used concurrently; `other` is only read.
+ilsp_status ilsp_aggregator_merge(ilsp_aggregator *a, const ilsp_aggregator *other);
+
+// Writes `a`'s state in its versioned binary form into `out` (capacity
+// `out_cap` bytes) and its length into `*out_len`. The bytes hold every
+// unit's identifier and exact totals: keep them as confidential as the
+// input.
+//
+// Call with `out_cap == 0` (and `out` NULL) to learn the length: the call
+// then returns `ILSP_ERR_BUFFER_TOO_SMALL` with the needed length in
+// `*out_len` (the only case where an output is written on failure).
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: `a` is only read; do not run this concurrently with a call
+// that modifies `a`.
+ilsp_status ilsp_aggregator_serialize(const ilsp_aggregator *a,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+// Reads a state written by `ilsp_aggregator_serialize` (by this or an older
+// version of the library) into a new aggregator.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (not a state, an
+// unknown format version, or an inconsistent state).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_aggregator_deserialize(const uint8_t *state,
+                                        size_t state_len,
+                                        ilsp_aggregator **out);
+
+// Writes what `a` has taken in: events added, events dropped for being
+// outside the public partitions, privacy units tracked, partitions in the
+// table. Exact counts for the operator's logs, **not** differentially
+// private: never publish them. Any output pointer may be NULL to skip it.
+//
+// Errors: `ILSP_ERR_NULL` (`a`).
+//
+// Thread safety: `a` is only read.
+ilsp_status ilsp_aggregator_stats(const ilsp_aggregator *a,
+                                  uint64_t *events,
+                                  uint64_t *events_outside_public,
+                                  uint64_t *units,
+                                  uint64_t *partitions);
 
 // Clamps `value` to `[lo, hi]` and writes it to `*out`.
 //

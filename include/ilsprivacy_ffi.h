@@ -6,6 +6,8 @@
 
 #define ILSP_VERSION_PATCH 0
 
+typedef struct ilsp_aggregator ilsp_aggregator;
+
 typedef int32_t ilsp_status;
 
 
@@ -31,6 +33,53 @@ typedef int32_t ilsp_status;
 #define ILSP_ERR_ENTROPY 9
 
 #define ILSP_ERR_INTERNAL 10
+
+ilsp_status ilsp_aggregator_new(uint32_t max_partitions_per_unit,
+                                int32_t sum_values,
+                                int64_t value_lo,
+                                int64_t value_hi,
+                                const uint8_t *public_partitions,
+                                const size_t *public_offsets,
+                                size_t n_public,
+                                ilsp_aggregator **out);
+
+ilsp_status ilsp_aggregator_new_shard(const ilsp_aggregator *a, ilsp_aggregator **out);
+
+void ilsp_aggregator_free(ilsp_aggregator *a);
+
+ilsp_status ilsp_aggregator_add(ilsp_aggregator *a,
+                                const uint8_t *unit,
+                                size_t unit_len,
+                                const uint8_t *partition,
+                                size_t partition_len,
+                                uint64_t count,
+                                int64_t value);
+
+ilsp_status ilsp_aggregator_add_batch(ilsp_aggregator *a,
+                                      size_t n,
+                                      const uint8_t *units,
+                                      const size_t *unit_offsets,
+                                      const uint8_t *partitions,
+                                      const size_t *partition_offsets,
+                                      const uint64_t *counts,
+                                      const int64_t *values);
+
+ilsp_status ilsp_aggregator_merge(ilsp_aggregator *a, const ilsp_aggregator *other);
+
+ilsp_status ilsp_aggregator_serialize(const ilsp_aggregator *a,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+ilsp_status ilsp_aggregator_deserialize(const uint8_t *state,
+                                        size_t state_len,
+                                        ilsp_aggregator **out);
+
+ilsp_status ilsp_aggregator_stats(const ilsp_aggregator *a,
+                                  uint64_t *events,
+                                  uint64_t *events_outside_public,
+                                  uint64_t *units,
+                                  uint64_t *partitions);
 
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 

@@ -12,6 +12,8 @@ use crate::rng::{NoiseRng, with_secure_rng};
 ///
 /// A unit's state holds up to L0 cells of 32 bytes, so this also caps the
 /// memory one unit can take (2 MiB) whatever the input.
+///
+/// cbindgen:ignore
 pub const MAX_PARTITIONS_PER_UNIT_LIMIT: u32 = 1 << 16;
 
 /// The 128-bit key of the keyed hash (SipHash-2-4) that ranks a unit's

@@ -40,9 +40,13 @@ use super::aggregator::Event;
 use crate::error::{Error, Result};
 
 /// The byte that joins the fields of a multi-column partition key.
+///
+/// cbindgen:ignore
 pub const PARTITION_SEPARATOR: u8 = 0x1F;
 
 /// How many line numbers a quarantine keeps per (reason, column).
+///
+/// cbindgen:ignore
 pub const QUARANTINE_LINES_KEPT: usize = 5;
 
 /// Which columns hold the unit, the partition, the count and the value.

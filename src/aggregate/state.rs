@@ -26,6 +26,8 @@ use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"ILSPAGG\0";
 /// The format version written by this library.
+///
+/// cbindgen:ignore
 pub const STATE_FORMAT_VERSION: u16 = 1;
 
 /// Version 1 of the state (field order is the wire order; never reorder).

@@ -21,6 +21,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::error::{Error, Result};
 
+pub mod aggregate;
 pub mod bound;
 pub mod core;
 pub(crate) mod os;
@@ -169,13 +170,6 @@ pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, param: &'static str) -> Res
 /// # Safety
 ///
 /// When `len > 0`, `ptr` must point to `len` readable bytes valid for `'a`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "first used by the tokenizer and budget entry points"
-    )
-)]
 pub(crate) unsafe fn bytes_arg<'a>(
     ptr: *const u8,
     len: usize,
@@ -203,7 +197,6 @@ pub(crate) unsafe fn bytes_arg<'a>(
 /// # Safety
 ///
 /// When `n > 0`, `ptr` must point to `n` initialized, aligned values valid for `'a`.
-#[expect(dead_code, reason = "first used by the batch mechanism entry points")]
 pub(crate) unsafe fn slice_arg<'a, T>(
     ptr: *const T,
     n: usize,
@@ -231,7 +224,6 @@ pub(crate) unsafe fn slice_arg<'a, T>(
 ///
 /// When `n > 0`, `ptr` must point to `n` writable, aligned values valid for
 /// `'a` and not aliased by any other argument.
-#[expect(dead_code, reason = "first used by the batch mechanism entry points")]
 pub(crate) unsafe fn slice_out<'a, T>(
     ptr: *mut T,
     n: usize,

@@ -9,6 +9,7 @@ repository's ``target/release`` folder or on the system's library path.
 10.0
 """
 
+from .aggregate import Aggregator, AggregatorStats
 from .core import clamp, version
 from .errors import (
     BudgetExhaustedError,
@@ -27,6 +28,8 @@ from .errors import (
 __version__ = version()
 
 __all__ = [
+    "Aggregator",
+    "AggregatorStats",
     "BudgetExhaustedError",
     "BufferTooSmallError",
     "EncodingError",
