@@ -247,6 +247,97 @@ const char *ilsp_version(void);
 // Thread safety: each thread has its own message.
 const char *ilsp_last_error(void);
 
+// Adds Laplace noise to `value` and writes the result to `*out`: ε-DP for a
+// query of L1 sensitivity `sensitivity`.
+//
+// Float-safe: the value is rounded to a power-of-two grid `γ ≈ (Δ/ε)·2^-40`,
+// exact integer noise is added, and the output is a multiple of `γ` (the
+// rounding is charged: the mechanism is calibrated to `Δ + γ`). Outputs
+// beyond the double range saturate at `±DBL_MAX`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if `value`
+// is NaN/±inf or `|value| ≥ 2^126·γ` (the message never contains the value),
+// or `sensitivity`/`epsilon` is not finite and `> 0`; `ILSP_ERR_ENTROPY`.
+// `*out` is written only on success.
+//
+// The first call with a given (sensitivity, epsilon) on a thread calibrates
+// the mechanism; later calls reuse it (a per-thread cache of 8 entries).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_laplace(double value, double sensitivity, double epsilon, double *out);
+
+// Adds Gaussian noise to `value` and writes the result to `*out`:
+// (ε, δ)-DP for a query of L2 sensitivity `l2_sensitivity`.
+//
+// σ is the analytic (Balle–Wang) calibration, proved for the discrete
+// Gaussian actually sampled on the grid `γ ≈ σ·2^-40` with the charged
+// sensitivity `Δ + γ`, rounded up. Float-safe as `ilsp_laplace`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` for a
+// NaN/±inf or too large `value`, a non-finite or non-positive
+// `l2_sensitivity` or `epsilon`, or `delta` outside (0, 1);
+// `ILSP_ERR_ENTROPY`. `*out` is written only on success.
+//
+// Thread safety: safe to call from any thread (per-thread calibration cache).
+ilsp_status ilsp_gaussian(double value,
+                          double l2_sensitivity,
+                          double epsilon,
+                          double delta,
+                          double *out);
+
+// Adds discrete Laplace noise (P(x) ∝ exp(-|x|·ε/Δ)) to an integer `value`
+// and writes the result to `*out`: ε-DP for integer sensitivity
+// `sensitivity`.
+//
+// The sum is exact and then clamped to `[INT64_MIN, INT64_MAX]`
+// (post-processing): the noise never causes an error.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+// `sensitivity <= 0`, `epsilon` is not finite and `> 0`, or
+// `sensitivity/epsilon > 2^64`; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_laplace_i64(int64_t value, int64_t sensitivity, double epsilon, int64_t *out);
+
+// Adds discrete Gaussian noise to an integer `value` and writes the result
+// to `*out`: (ε, δ)-DP for integer L2 sensitivity `l2_sensitivity`, with σ
+// the smallest value whose rigorous discrete-Gaussian δ bound is `<= delta`.
+//
+// The sum is exact and then clamped to `[INT64_MIN, INT64_MAX]`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+// `l2_sensitivity <= 0`, `epsilon` is not finite and `> 0`, or `delta` is
+// outside (0, 1); `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_gaussian_i64(int64_t value,
+                              int64_t l2_sensitivity,
+                              double epsilon,
+                              double delta,
+                              int64_t *out);
+
+// Adds independent Laplace noise to each of `values[0..n]` and writes the
+// results to `out[0..n]`, as `n` calls of `ilsp_laplace` would (each output
+// is one ε-DP release; the privacy cost is per value), amortising the
+// per-call work.
+//
+// `out` may be the same pointer as `values` (in place); otherwise the two
+// arrays must not overlap (`ILSP_ERR_INVALID_ARGUMENT`). With `n == 0`
+// both pointers may be NULL.
+//
+// Errors: `ILSP_ERR_NULL` (`values` or `out` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for bad parameters or any bad value (every
+// value is checked before any noise is drawn; nothing is written then);
+// `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; the arrays must not be
+// modified by another thread during the call.
+ilsp_status ilsp_laplace_batch(const double *values,
+                               size_t n,
+                               double sensitivity,
+                               double epsilon,
+                               double *out);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

@@ -86,3 +86,25 @@ ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 const char *ilsp_version(void);
 
 const char *ilsp_last_error(void);
+
+ilsp_status ilsp_laplace(double value, double sensitivity, double epsilon, double *out);
+
+ilsp_status ilsp_gaussian(double value,
+                          double l2_sensitivity,
+                          double epsilon,
+                          double delta,
+                          double *out);
+
+ilsp_status ilsp_laplace_i64(int64_t value, int64_t sensitivity, double epsilon, int64_t *out);
+
+ilsp_status ilsp_gaussian_i64(int64_t value,
+                              int64_t l2_sensitivity,
+                              double epsilon,
+                              double delta,
+                              int64_t *out);
+
+ilsp_status ilsp_laplace_batch(const double *values,
+                               size_t n,
+                               double sensitivity,
+                               double epsilon,
+                               double *out);

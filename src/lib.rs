@@ -9,6 +9,9 @@
 //! - [`error`]: the one error type and its C status codes.
 //! - [`rng`]: the one source of randomness (ChaCha12 seeded from the OS,
 //!   reseeded after `fork`).
+//! - [`sample`]: exact samplers (Bernoulli, discrete Laplace, discrete
+//!   Gaussian) in integer and rational arithmetic.
+//! - [`mechanism`]: Laplace, Gaussian and their discrete forms, float-safe.
 //! - [`bound`]: clamping and clipping of inputs.
 //! - [`accountant`]: privacy events and their accounting.
 //! - [`aggregate`]: streaming per-partition counts and sums with per-unit
@@ -25,7 +28,9 @@ pub mod aggregate;
 pub mod bound;
 pub mod error;
 pub mod ffi;
+pub mod mechanism;
 pub mod rng;
+pub mod sample;
 
 pub use error::{Error, Result, Status};
 

@@ -24,6 +24,7 @@ use crate::error::{Error, Result};
 pub mod aggregate;
 pub mod bound;
 pub mod core;
+pub mod mechanism;
 pub(crate) mod os;
 
 /// The status code returned by every fallible `ilsp_` function.

@@ -25,9 +25,12 @@ namespace IlsPrivacy;
 
 require_once __DIR__ . '/Exceptions.php';
 require_once __DIR__ . '/Aggregator.php';
+require_once __DIR__ . '/Mechanisms.php';
 
 final class Library
 {
+    use Mechanisms;
+
     /** Status codes of the C ABI (fixed numbers; FFI::cdef cannot read #defines). */
     public const OK = 0;
     public const ERR_NULL = 1;

@@ -11,6 +11,7 @@ repository's ``target/release`` folder or on the system's library path.
 
 from .aggregate import Aggregator, AggregatorStats
 from .core import clamp, version
+from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
 from .errors import (
     BudgetExhaustedError,
     BufferTooSmallError,
@@ -42,5 +43,10 @@ __all__ = [
     "LedgerIntegrityError",
     "NullPointerError",
     "clamp",
+    "gaussian",
+    "gaussian_i64",
+    "laplace",
+    "laplace_batch",
+    "laplace_i64",
     "version",
 ]

@@ -1,0 +1,208 @@
+//! The power-of-two grid of the float mechanisms, and directed rounding.
+//!
+//! A float mechanism of noise scale `b` works on the grid `γ ℤ` with
+//! `γ = 2^k` the smallest power of two `≥ b · 2^−40` (so `b·2^−40 ≤ γ <
+//! b·2^−39`, inside the design's `[b·2^−50, b·2^−30]`; Google's "Secure Noise
+//! Generation", 2020, §4). The input is rounded to the nearest grid point,
+//! exact integer noise of scale `b/γ ≈ 2^40` grid units is added in integer
+//! arithmetic, and the integer result times `γ` is the output. Rounding moves
+//! the input by at most `γ/2`, so neighbouring inputs `Δ` apart land at most
+//! `Δ + γ` apart: the mechanisms are calibrated to the sensitivity `Δ + γ`.
+//!
+//! Every step after the noise is added (the conversion of an integer to the
+//! nearest double, saturation at `±f64::MAX`) is a deterministic function of
+//! the exact noisy integer, i.e. post-processing, so it cannot weaken the
+//! guarantee; no step ever depends on the noise to reject or retry.
+
+use crate::error::{Error, Result};
+
+/// `γ ≈ scale · 2^−GRID_BITS`.
+pub(crate) const GRID_BITS: i32 = 40;
+
+/// Inputs must satisfy `|value| < 2^VALUE_BITS · γ` (the grid integer fits an `i128`).
+pub(crate) const VALUE_BITS: i32 = 126;
+
+/// `2^e` for `−1074 ≤ e ≤ 1023`, exactly.
+pub(crate) fn pow2(e: i32) -> f64 {
+    debug_assert!((-1074..=1023).contains(&e));
+    if e >= -1022 {
+        f64::from_bits(((e + 1023) as u64) << 52)
+    } else {
+        f64::from_bits(1u64 << (e + 1074))
+    }
+}
+
+/// `x · 2^e` (exact unless the result overflows or is subnormal).
+pub(crate) fn ldexp(mut x: f64, mut e: i32) -> f64 {
+    while e > 1023 {
+        x *= pow2(1023);
+        e -= 1023;
+    }
+    while e < -1022 {
+        x *= pow2(-1022);
+        e += 1022;
+    }
+    x * pow2(e)
+}
+
+/// The smallest `e` with `2^e ≥ x`, for finite `x > 0`.
+pub(crate) fn ceil_log2(x: f64) -> i32 {
+    let (m, e) = crate::sample::decompose_f64(x);
+    let bits = 64 - m.leading_zeros() as i32;
+    if m.is_power_of_two() {
+        bits - 1 + e as i32
+    } else {
+        bits + e as i32
+    }
+}
+
+/// The grid exponent `k` (γ = 2^k) for a noise scale `b > 0`.
+pub(crate) fn grid_exponent(scale: f64) -> i32 {
+    (ceil_log2(scale) - GRID_BITS).max(-1074)
+}
+
+/// `a + b` rounded toward +∞.
+pub(crate) fn add_up(a: f64, b: f64) -> f64 {
+    let s = a + b;
+    if !s.is_finite() {
+        return s;
+    }
+    // TwoSum: s + err = a + b exactly.
+    let bb = s - a;
+    let err = (a - (s - bb)) + (b - bb);
+    if err > 0.0 { s.next_up() } else { s }
+}
+
+/// `a / b` rounded toward +∞, for `a, b > 0`.
+pub(crate) fn div_up(a: f64, b: f64) -> f64 {
+    let q = a / b;
+    if !q.is_finite() || q == 0.0 {
+        return if q == 0.0 { f64::from_bits(1) } else { q };
+    }
+    // a − q·b exactly (no underflow for the magnitudes used here).
+    let r = (-q).mul_add(b, a);
+    if r > 0.0 { q.next_up() } else { q }
+}
+
+/// `a · b` rounded toward +∞, for `a, b > 0`.
+pub(crate) fn mul_up(a: f64, b: f64) -> f64 {
+    let p = a * b;
+    if !p.is_finite() {
+        return p;
+    }
+    let err = a.mul_add(b, -p);
+    if err > 0.0 { p.next_up() } else { p }
+}
+
+/// `√x` rounded toward −∞, for `x ≥ 0`.
+pub(crate) fn sqrt_down(x: f64) -> f64 {
+    let r = x.sqrt();
+    if r.mul_add(r, -x) > 0.0 {
+        r.next_down()
+    } else {
+        r
+    }
+}
+
+/// The grid integer nearest `value / γ` (ties to even), or an error if
+/// `|value| ≥ 2^126 · γ`. The message names the limit, never the value.
+pub(crate) fn to_grid(param: &'static str, value: f64, grid_exp: i32) -> Result<i128> {
+    check_grid(param, value, grid_exp)?;
+    Ok(grid_int(value, grid_exp))
+}
+
+/// The grid integer nearest `value / γ`, for a value accepted by [`check_grid`].
+#[inline]
+pub(crate) fn grid_int(value: f64, grid_exp: i32) -> i128 {
+    ldexp(value, -grid_exp).round_ties_even() as i128
+}
+
+/// Checks that `value` is finite and `|value| < 2^126 · γ`.
+pub(crate) fn check_grid(param: &'static str, value: f64, grid_exp: i32) -> Result<()> {
+    crate::error::check_finite_data(param, value)?;
+    let scaled = ldexp(value, -grid_exp);
+    if !scaled.is_finite() || scaled.abs() >= pow2(VALUE_BITS) {
+        return Err(Error::invalid(
+            param,
+            format!(
+                "is too large for this mechanism's noise grid: |{param}| must be < {:e}",
+                ldexp(1.0, VALUE_BITS + grid_exp)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The double nearest `n · γ`, saturated at `±f64::MAX` (post-processing).
+pub(crate) fn from_grid(n: i128, grid_exp: i32) -> f64 {
+    let v = ldexp(n as f64, grid_exp);
+    if v.is_finite() {
+        v
+    } else {
+        v.signum() * f64::MAX
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn powers_and_logs() {
+        assert_eq!(pow2(0), 1.0);
+        assert_eq!(pow2(-1074), f64::from_bits(1));
+        assert_eq!(pow2(1023), 2f64.powi(1023));
+        assert_eq!(ceil_log2(1.0), 0);
+        assert_eq!(ceil_log2(1.5), 1);
+        assert_eq!(ceil_log2(0.25), -2);
+        assert_eq!(ceil_log2(f64::from_bits(3)), -1072);
+        assert_eq!(grid_exponent(1.0), -40);
+        assert_eq!(grid_exponent(10.0), -36);
+        assert_eq!(grid_exponent(1e-320), -1074);
+        assert_eq!(ldexp(3.0, -1074 - 1), 2.0 * pow2(-1074));
+        assert_eq!(ldexp(1.0, 2000), f64::INFINITY);
+    }
+
+    #[test]
+    fn directed_rounding_brackets_the_exact_result() {
+        assert_eq!(add_up(1.0, 2f64.powi(-60)), 1.0f64.next_up());
+        assert_eq!(add_up(1.0, 2.0), 3.0);
+        assert!(div_up(1.0, 3.0) > 1.0 / 3.0 || (1.0f64 / 3.0) * 3.0 >= 1.0);
+        assert_eq!(div_up(1.0, 3.0), (1.0f64 / 3.0).next_up());
+        assert_eq!(div_up(1.0, 4.0), 0.25);
+        for (a, b) in [(0.1, 0.1), (1.0 / 3.0, 3.0), (0.7, 1.3), (1e-3, 7.0)] {
+            let p = mul_up(a, b);
+            assert!(
+                a.mul_add(b, -p) <= 0.0,
+                "{a}·{b} rounded up is at least the product"
+            );
+            assert!(
+                a.mul_add(b, -p.next_down()) > 0.0,
+                "and the smallest such double"
+            );
+            let q = div_up(a, b);
+            assert!((-q).mul_add(b, a) <= 0.0 && (-q.next_down()).mul_add(b, a) > 0.0);
+        }
+        assert_eq!(sqrt_down(4.0), 2.0);
+        let s = sqrt_down(2.0);
+        assert!(s * s <= 2.0);
+    }
+
+    #[test]
+    fn grid_round_trip_and_limits() {
+        let k = -40;
+        assert_eq!(to_grid("value", 1.0, k).unwrap(), 1i128 << 40);
+        assert_eq!(to_grid("value", 1.5 * pow2(k), k).unwrap(), 2);
+        assert_eq!(to_grid("value", 2.5 * pow2(k), k).unwrap(), 2);
+        assert_eq!(from_grid(1i128 << 40, k), 1.0);
+        assert_eq!(from_grid(i128::MAX, 1000), f64::MAX);
+        assert_eq!(from_grid(i128::MIN, 1000), -f64::MAX);
+        let e = to_grid("value", 1e30, k).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "value is too large for this mechanism's noise grid: |value| must be < 7.737125245533627e25"
+        );
+        let e = to_grid("value", f64::NAN, k).unwrap_err();
+        assert_eq!(e.to_string(), "value must be finite (got NaN or ±inf)");
+    }
+}

@@ -1,0 +1,29 @@
+//! Exact samplers: integer and rational arithmetic only, on bits from
+//! [`crate::rng`].
+//!
+//! No sampler evaluates `ln` or `exp` in floating point. Probabilities such
+//! as `e^(−x)` are compared with random bits through rigorous integer bounds
+//! ([`exp`]), refined only when the bits fall between the bounds, so every
+//! output follows its stated law exactly.
+//!
+//! - [`bernoulli_rational`]: Bernoulli(`p`) for rational `p`.
+//! - [`bernoulli_exp_neg`]: Bernoulli(`e^(−x)`) for rational `x ≥ 0`.
+//! - [`DiscreteLaplaceSampler`]: `P(x) ∝ e^(−|x|/t)` on the integers.
+//! - [`RoundedLaplaceSampler`]: the law of `round(W)`, `W` continuous Laplace.
+//! - [`DiscreteGaussianSampler`]: `P(x) ∝ e^(−x²/(2σ²))` on the integers.
+//!
+//! Parameters are [`Rational`]s; every `f64` converts to one exactly.
+
+mod bernoulli;
+pub mod exp;
+mod gaussian;
+mod laplace;
+mod rational;
+#[cfg(test)]
+pub(crate) mod stats;
+
+pub use bernoulli::{bernoulli_exp_neg, bernoulli_rational, uniform_below_big, uniform_below_real};
+pub use gaussian::DiscreteGaussianSampler;
+pub use laplace::{DiscreteLaplaceSampler, RoundedLaplaceSampler};
+pub use rational::Rational;
+pub(crate) use rational::decompose as decompose_f64;
