@@ -70,14 +70,12 @@ mod aggregator;
 mod cells;
 mod config;
 mod csv;
-mod state;
 #[cfg_attr(
     not(test),
-    expect(
-        dead_code,
-        reason = "read by the release step, which needs crate::mechanism"
-    )
+    expect(dead_code, reason = "the accounted entry point needs crate::budget")
 )]
+mod release;
+mod state;
 mod table;
 mod units;
 
@@ -89,4 +87,5 @@ pub use csv::{
     CsvColumns, CsvEvents, PARTITION_SEPARATOR, QUARANTINE_LINES_KEPT, Quarantine, QuarantineEntry,
     QuarantineReason,
 };
+pub use release::{NoiseKind, NoiseScale, ReleasePlan, ReleasedRow, ReleasedTable, TableNoise};
 pub use state::STATE_FORMAT_VERSION;
