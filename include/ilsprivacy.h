@@ -34,11 +34,77 @@
 // Patch version of the library this header belongs to.
 #define ILSP_VERSION_PATCH 0
 
+// Date granularity: `YYYY-MM-DD`.
+#define ILSP_DATE_DAY 0
+
+// Date granularity: ISO 8601 week `YYYY-Www`.
+#define ILSP_DATE_ISO_WEEK 1
+
+// Date granularity: `YYYY-MM`.
+#define ILSP_DATE_MONTH 2
+
+// Suppressed-table entry status: published with its value.
+#define ILSP_CELL_PUBLISHED 0
+
+// Suppressed-table entry status: hidden, value from 1 to k − 1.
+#define ILSP_CELL_PRIMARY 1
+
+// Suppressed-table entry status: hidden to protect a primary suppression.
+#define ILSP_CELL_COMPLEMENTARY 2
+
+// Compatibility token kind: 64 lowercase hex characters of HMAC-SHA256(key, id).
+#define ILSP_TOKEN_COMPAT 0
+
+// Versioned token kind: `v1.<key id>.<body>`.
+#define ILSP_TOKEN_V1 1
+
+// Length of a compatibility token (without the NUL).
+#define ILSP_COMPAT_TOKEN_LEN 64
+
+// Versioned token bodies in lowercase hex.
+#define ILSP_BODY_HEX 0
+
+// Versioned token bodies in unpadded lowercase base32 (RFC 4648 alphabet).
+#define ILSP_BODY_BASE32 1
+
+// Key material stored as the bytes themselves.
+#define ILSP_KEY_RAW 0
+
+// Key material stored as hexadecimal text (surrounding whitespace ignored).
+#define ILSP_KEY_HEX 1
+
+// The shortest accepted key, in bytes.
+#define ILSP_MIN_KEY_LEN 32
+
+// No normalisation: IDs are hashed byte for byte.
+#define ILSP_NORM_NONE 0
+
+// Normalisation: remove leading and trailing whitespace.
+#define ILSP_NORM_TRIM 1
+
+// Normalisation: Unicode lowercase.
+#define ILSP_NORM_CASE_FOLD 2
+
+// Normalisation: remove whitespace and barcode separators (`-._/:`, dashes).
+#define ILSP_NORM_STRIP_SEPARATORS 4
+
+// Normalisation for library barcodes: trim, case fold, strip separators.
+#define ILSP_NORM_BARCODE 7
+
 // A streaming aggregator: per-unit bounded cells, mergeable across shards.
 //
 // Opaque; made by `ilsp_aggregator_new`, `ilsp_aggregator_new_shard` or
 // `ilsp_aggregator_deserialize`; released by `ilsp_aggregator_free`.
 typedef struct ilsp_aggregator ilsp_aggregator;
+
+// An export schema: allowed fields and what happens to each. Opaque, immutable.
+typedef struct ilsp_export_schema ilsp_export_schema;
+
+// Secret key material (at least 32 bytes), wiped when freed. Opaque.
+typedef struct ilsp_key ilsp_key;
+
+// A key ring with one active key and a versioned-token format. Opaque.
+typedef struct ilsp_tokenizer ilsp_tokenizer;
 
 // The status code returned by every fallible `ilsp_` function.
 typedef int32_t ilsp_status;
@@ -247,6 +313,131 @@ const char *ilsp_version(void);
 // Thread safety: each thread has its own message.
 const char *ilsp_last_error(void);
 
+// Writes the partially redacted form of `email`: the local part's first
+// character (when it has at least four) and `***`, then `@` and the domain
+// (lowercased) if `keep_domain` is 1, or `***.` and its last label if 0.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (not `local@domain`; `keep_domain` not 0 or 1), `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_mask_email(const char *email,
+                            uint32_t keep_domain,
+                            char *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+// Writes `date` (`YYYY-MM-DD`, optionally followed by `T` or a space and a
+// time, which is dropped) coarsened to `ILSP_DATE_DAY` (`YYYY-MM-DD`),
+// `ILSP_DATE_ISO_WEEK` (`YYYY-Www`, ISO week-numbering year) or
+// `ILSP_DATE_MONTH` (`YYYY-MM`).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (not such a date, or not a calendar day; bad `granularity`),
+// `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_mask_date(const char *date,
+                           uint32_t granularity,
+                           char *out,
+                           size_t out_cap,
+                           size_t *out_len);
+
+// Writes the age band of `age`: `"30-39"` for `width` 10 (`"34"` for width
+// 1), or `"<top>+"` when `age >= top`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`width` 0; `top` not
+// a positive multiple of `width` up to 150; `age` above 150),
+// `ILSP_ERR_BUFFER_TOO_SMALL` (16 bytes always suffice).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_mask_age_band(uint32_t age,
+                               uint32_t width,
+                               uint32_t top,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+// Writes the first `keep` characters of `postcode` after removing spaces and
+// hyphens and upper-casing (`"SW1A 1AA"`, 4 → `"SW1A"`; `"12345-6789"`, 3 →
+// `"123"`).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (`keep` 0; characters other than ASCII letters, digits, spaces, hyphens;
+// not longer than `keep`), `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_mask_postcode(const char *postcode,
+                               size_t keep,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+// Small-cell suppression of a `rows × cols` table of `counts` (row-major)
+// with threshold `k`, with its margins.
+//
+// Writes the `(rows + 1) × (cols + 1)` grid (column `cols`: row totals; row
+// `rows`: column totals; last entry: grand total) row-major: the published
+// value into `values` (0 where hidden) and an `ILSP_CELL_*` status into
+// `status`. Entries from 1 to `k − 1` are hidden (`ILSP_CELL_PRIMARY`), then
+// further entries (`ILSP_CELL_COMPLEMENTARY`) until no hidden entry can be
+// computed exactly from the published ones. Interval bounds, linked tables
+// and successive releases are not protected (see the README).
+//
+// `out_cap` is the number of entries `values` and `status` each hold;
+// `*out_len` receives `(rows + 1) * (cols + 1)`, also with
+// `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`rows` or `cols` 0,
+// more than 250,000 cells, `k` 0, totals overflowing 64 bits),
+// `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_suppress_small_cells(const uint64_t *counts,
+                                      size_t rows,
+                                      size_t cols,
+                                      uint64_t k,
+                                      uint64_t *values,
+                                      uint8_t *status,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+// Parses an export schema from JSON (NUL-terminated; see the README for the
+// format) into a new handle `*out`, freed with `ilsp_export_schema_free`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (the message gives the parser's reason and position; the schema is
+// configuration, not patron data).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_export_schema_new(const char *schema_json, ilsp_export_schema **out);
+
+// Frees an export schema. NULL is a no-op. Cannot fail.
+//
+// Thread safety: must not run concurrently with any other use of this schema.
+void ilsp_export_schema_free(ilsp_export_schema *schema);
+
+// Applies `schema` to one record, a JSON object of `record_len` bytes, with
+// `t` for the tokenized fields. Writes JSON into `out`: the clean record, or
+// `{"issues":[{"field":…,"reason":…},…],"quarantined":true}`; sets
+// `*quarantined` to 1 or 0. A record that is not a JSON object is
+// quarantined (field `""`, reason `not_an_object`), not an error. Reasons
+// name fields, never values.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (record not UTF-8),
+// `ILSP_ERR_BUFFER_TOO_SMALL` (`*quarantined` is then also set, so the call
+// can be repeated with a larger buffer).
+//
+// Thread safety: safe to call from any thread, also on the same schema and tokenizer.
+ilsp_status ilsp_export_record(const ilsp_export_schema *schema,
+                               const ilsp_tokenizer *t,
+                               const char *record,
+                               size_t record_len,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len,
+                               int32_t *quarantined);
+
 // Adds Laplace noise to `value` and writes the result to `*out`: ε-DP for a
 // query of L1 sensitivity `sensitivity`.
 //
@@ -337,6 +528,312 @@ ilsp_status ilsp_laplace_batch(const double *values,
                                double sensitivity,
                                double epsilon,
                                double *out);
+
+// Copies `len` bytes of key material into a new key handle `*out`.
+//
+// The caller should wipe its own copy afterwards. Errors: `ILSP_ERR_NULL`
+// (`bytes` with `len > 0`, `out`), `ILSP_ERR_KEY` if `len < ILSP_MIN_KEY_LEN`
+// (32). Free the key with `ilsp_key_free`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_key_from_bytes(const uint8_t *bytes, size_t len, ilsp_key **out);
+
+// Reads a key from the file at `path` (NUL-terminated), stored as
+// `ILSP_KEY_RAW` bytes (used exactly, no newline removed) or `ILSP_KEY_HEX`
+// text.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`path` not UTF-8),
+// `ILSP_ERR_INVALID_ARGUMENT` (bad `encoding`), `ILSP_ERR_IO` (unreadable
+// file; the message names the path), `ILSP_ERR_KEY` (too short, not hex,
+// larger than 64 KiB; the message never contains key bytes).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_key_from_file(const char *path, uint32_t encoding, ilsp_key **out);
+
+// Reads a key from the environment variable `name` (NUL-terminated), stored
+// as `ILSP_KEY_RAW` (the value's bytes, as `os.environ[name].encode()` gives
+// them) or `ILSP_KEY_HEX`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (bad `encoding`), `ILSP_ERR_KEY` (unset, too short, not hex).
+//
+// Thread safety: safe to call from any thread, provided no thread changes
+// the environment at the same time (a C library rule).
+ilsp_status ilsp_key_from_env(const char *name, uint32_t encoding, ilsp_key **out);
+
+// A new random key of `len` bytes (at least 32) from the library's CSPRNG,
+// seeded from the operating system.
+//
+// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_KEY` (`len < 32`),
+// `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_key_generate(size_t len, ilsp_key **out);
+
+// The 32-byte key of `tenant` and `purpose` (NUL-terminated, 1–255 bytes of
+// UTF-8 each), derived from `master` with HKDF-SHA256:
+// `info = "ilsprivacy/v1/tenant-key" 0x00 u16be(len) tenant u16be(len) purpose`,
+// no salt.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (empty or too long label).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_key_derive(const ilsp_key *master,
+                            const char *tenant,
+                            const char *purpose,
+                            ilsp_key **out);
+
+// Wipes and frees a key. NULL is a no-op. Cannot fail.
+//
+// Thread safety: must not run concurrently with any other use of this key.
+void ilsp_key_free(ilsp_key *key);
+
+// A tokenizer whose only key is a copy of `key_len` bytes at `key` (at least
+// 32), with key id `"k1"`, active. The caller should wipe its copy; the
+// library's copy is wiped by `ilsp_tokenizer_free`.
+//
+// Errors: `ILSP_ERR_NULL` (`key` with `key_len > 0`, `out`), `ILSP_ERR_KEY`
+// (`key_len < 32`; the message gives the length, never the bytes).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_tokenizer_new(const uint8_t *key, size_t key_len, ilsp_tokenizer **out);
+
+// A tokenizer whose only key is `key` (copied), named `key_id`
+// (1–32 characters from `A–Z a–z 0–9 _ -`), active.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (malformed `key_id`).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_tokenizer_new_with_key(const char *key_id,
+                                        const ilsp_key *key,
+                                        ilsp_tokenizer **out);
+
+// Wipes every key of the tokenizer and frees it. NULL is a no-op. Cannot fail.
+//
+// Thread safety: must not run concurrently with any other use of this tokenizer.
+void ilsp_tokenizer_free(ilsp_tokenizer *t);
+
+// Sets the format of versioned tokens: `encoding` `ILSP_BODY_HEX` or
+// `ILSP_BODY_BASE32`, `bits` a multiple of 8 from 128 to 256 (default:
+// base32, 128 bits).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: safe from any thread; waits for token calls in progress.
+ilsp_status ilsp_tokenizer_set_format(ilsp_tokenizer *t, uint32_t encoding, uint32_t bits);
+
+// Adds a copy of `key` to the ring under `key_id`, live but not active.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (malformed or duplicate `key_id`, ring full at 16 keys).
+//
+// Thread safety: safe from any thread; waits for token calls in progress.
+ilsp_status ilsp_tokenizer_add_key(ilsp_tokenizer *t, const char *key_id, const ilsp_key *key);
+
+// Makes the ring key `key_id` the active one (used when no key is named).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_KEY` (not in the ring).
+//
+// Thread safety: safe from any thread; waits for token calls in progress.
+ilsp_status ilsp_tokenizer_activate(ilsp_tokenizer *t, const char *key_id);
+
+// Removes the ring key `key_id` and wipes it; its tokens can no longer be
+// produced or verified.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_KEY` (not in the
+// ring), `ILSP_ERR_INVALID_ARGUMENT` (it is the active key).
+//
+// Thread safety: safe from any thread; waits for token calls in progress.
+ilsp_status ilsp_tokenizer_retire(ilsp_tokenizer *t, const char *key_id);
+
+// Writes the number of live keys to `*out`.
+//
+// Errors: `ILSP_ERR_NULL`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_tokenizer_key_count(const ilsp_tokenizer *t, size_t *out);
+
+// Writes the id of live key number `index` (in the order keys were added)
+// into `out` (text convention).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`index` ≥ count),
+// `ILSP_ERR_BUFFER_TOO_SMALL` (33 bytes always suffice).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_tokenizer_key_id(const ilsp_tokenizer *t,
+                                  size_t index,
+                                  char *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+// Writes the active key's id into `out` (text convention).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_BUFFER_TOO_SMALL` (33 bytes always suffice).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_tokenizer_active_key_id(const ilsp_tokenizer *t,
+                                         char *out,
+                                         size_t out_cap,
+                                         size_t *out_len);
+
+// Writes the compatibility token of `id` (`id_len` bytes of UTF-8; the empty
+// ID is allowed) under the active key: the 64 lowercase hex characters of
+// HMAC-SHA256(key, id), byte-identical to Python's
+// `hmac.new(key, id, hashlib.sha256).hexdigest()`, then a NUL. `out_cap` must
+// be at least 65; `*out_len` receives 64.
+//
+// Errors: `ILSP_ERR_NULL` (`t`, `id` with `id_len > 0`, `out_len`, `out`),
+// `ILSP_ERR_ENCODING` (`id` not UTF-8; the message gives the byte offset,
+// never the ID), `ILSP_ERR_BUFFER_TOO_SMALL` (`*out_len` = 65).
+//
+// Thread safety: safe to call from any thread, also on the same tokenizer.
+ilsp_status ilsp_tokenize(const ilsp_tokenizer *t,
+                          const char *id,
+                          size_t id_len,
+                          char *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+// Writes the token of `id` as asked: `kind` `ILSP_TOKEN_COMPAT` or
+// `ILSP_TOKEN_V1`, under the ring key `key_id` (NUL-terminated; NULL for the
+// active key), after the `ILSP_NORM_*` steps in `normalization`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_KEY` (unknown
+// `key_id`), `ILSP_ERR_INVALID_ARGUMENT` (bad `kind` or `normalization`; an
+// ID that is empty after normalisation with `ILSP_TOKEN_V1`),
+// `ILSP_ERR_BUFFER_TOO_SMALL` (see `ilsp_tokenizer_token_len`).
+//
+// Thread safety: safe to call from any thread, also on the same tokenizer.
+ilsp_status ilsp_tokenize_with(const ilsp_tokenizer *t,
+                               const char *key_id,
+                               uint32_t kind,
+                               uint32_t normalization,
+                               const char *id,
+                               size_t id_len,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+// Writes to `*out` the length (without NUL) of every token of `kind` under
+// `key_id` (NULL: the active key) with the current format: 64 for
+// compatibility tokens, `3 + len(key id) + 1 + body` for versioned ones.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_KEY`,
+// `ILSP_ERR_INVALID_ARGUMENT` (bad `kind`).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_tokenizer_token_len(const ilsp_tokenizer *t,
+                                     const char *key_id,
+                                     uint32_t kind,
+                                     size_t *out);
+
+// Tokenizes `n` IDs packed in one buffer: ID `i` is the bytes
+// `ids[offsets[i] .. offsets[i + 1]]` (UTF-8), so `offsets` has `n + 1`
+// non-decreasing entries, the last at most `ids_len`. The tokens are written
+// back to back into `out`, each exactly `ilsp_tokenizer_token_len` bytes,
+// followed by one NUL; `*out_len` receives `n * token_len`.
+//
+// `kind`, `key_id` and `normalization` as for `ilsp_tokenize_with`. IDs of
+// up to 55 bytes are hashed four at a time. Nothing is written to `out`
+// unless every ID is valid.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (the message gives the byte
+// offset in `ids`), `ILSP_ERR_INVALID_ARGUMENT` (bad offsets, kind or
+// normalisation; an empty ID for `ILSP_TOKEN_V1`, named by its index),
+// `ILSP_ERR_KEY`, `ILSP_ERR_BUFFER_TOO_SMALL` (`*out_len` = `n * token_len + 1`).
+//
+// Thread safety: safe to call from any thread, also on the same tokenizer.
+ilsp_status ilsp_tokenize_batch(const ilsp_tokenizer *t,
+                                const char *key_id,
+                                uint32_t kind,
+                                uint32_t normalization,
+                                const char *ids,
+                                size_t ids_len,
+                                const size_t *offsets,
+                                size_t n,
+                                char *out,
+                                size_t out_cap,
+                                size_t *out_len);
+
+// Writes a rotation bridge for `n` packed IDs (as in `ilsp_tokenize_batch`):
+// one line per ID, `old,new\n`, where `old` is the ID's token of `from_kind`
+// under `from_key_id` after `from_normalization`, and `new` its token of
+// `to_kind` under `to_key_id` after `to_normalization` (NULL key ids: the
+// active key). Followed by a NUL; `*out_len` receives the text length.
+//
+// Errors: as `ilsp_tokenize_batch`, for either side.
+//
+// Thread safety: safe to call from any thread, also on the same tokenizer.
+ilsp_status ilsp_tokenize_bridge(const ilsp_tokenizer *t,
+                                 const char *from_key_id,
+                                 uint32_t from_kind,
+                                 uint32_t from_normalization,
+                                 const char *to_key_id,
+                                 uint32_t to_kind,
+                                 uint32_t to_normalization,
+                                 const char *ids,
+                                 size_t ids_len,
+                                 const size_t *offsets,
+                                 size_t n,
+                                 char *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
+
+// Sets `*matches` to 1 if `token` (NUL-terminated) is the token of `id`
+// (`id_len` bytes of UTF-8, after `normalization`) under a live key, else 0.
+// A `v1.<key id>.<body>` token is checked against the key it names, a
+// 64-hex-character compatibility token against every live key; the
+// comparison is constant-time in the token's content.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (`token` is neither form; empty ID with a v1 token; bad normalisation),
+// `ILSP_ERR_KEY` (the token names a key not in the ring, e.g. retired).
+//
+// Thread safety: safe to call from any thread, also on the same tokenizer.
+ilsp_status ilsp_token_verify(const ilsp_tokenizer *t,
+                              const char *token,
+                              uint32_t normalization,
+                              const char *id,
+                              size_t id_len,
+                              int32_t *matches);
+
+// Sets `*index` to the position of the first of `n` packed tokens (layout as
+// the IDs of `ilsp_tokenize_batch`) that is a token of `id` (after
+// `normalization`) under a live key, or to `n` if none is. Every entry is
+// compared in constant time and the answer selected without branching on the
+// comparisons; malformed entries and entries naming unknown keys never match.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (a token or the ID is not
+// UTF-8), `ILSP_ERR_INVALID_ARGUMENT` (bad offsets or normalisation; empty
+// ID while some entry is a v1 token).
+//
+// Thread safety: safe to call from any thread, also on the same tokenizer.
+ilsp_status ilsp_token_lookup(const ilsp_tokenizer *t,
+                              const char *tokens,
+                              size_t tokens_len,
+                              const size_t *offsets,
+                              size_t n,
+                              uint32_t normalization,
+                              const char *id,
+                              size_t id_len,
+                              size_t *index);
+
+// Writes the address token of `address` (NUL-terminated): the versioned
+// token, under the active key, of its canonical form (lowercase, punctuation
+// to spaces, single spaces, `street` → `st` and similar abbreviations),
+// domain-separated from ID tokens.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (no letter or digit), `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread, also on the same tokenizer.
+ilsp_status ilsp_tokenize_address(const ilsp_tokenizer *t,
+                                  const char *address,
+                                  char *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
 
 #ifdef __cplusplus
 }  // extern "C"

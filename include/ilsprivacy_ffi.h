@@ -6,7 +6,51 @@
 
 #define ILSP_VERSION_PATCH 0
 
+#define ILSP_DATE_DAY 0
+
+#define ILSP_DATE_ISO_WEEK 1
+
+#define ILSP_DATE_MONTH 2
+
+#define ILSP_CELL_PUBLISHED 0
+
+#define ILSP_CELL_PRIMARY 1
+
+#define ILSP_CELL_COMPLEMENTARY 2
+
+#define ILSP_TOKEN_COMPAT 0
+
+#define ILSP_TOKEN_V1 1
+
+#define ILSP_COMPAT_TOKEN_LEN 64
+
+#define ILSP_BODY_HEX 0
+
+#define ILSP_BODY_BASE32 1
+
+#define ILSP_KEY_RAW 0
+
+#define ILSP_KEY_HEX 1
+
+#define ILSP_MIN_KEY_LEN 32
+
+#define ILSP_NORM_NONE 0
+
+#define ILSP_NORM_TRIM 1
+
+#define ILSP_NORM_CASE_FOLD 2
+
+#define ILSP_NORM_STRIP_SEPARATORS 4
+
+#define ILSP_NORM_BARCODE 7
+
 typedef struct ilsp_aggregator ilsp_aggregator;
+
+typedef struct ilsp_export_schema ilsp_export_schema;
+
+typedef struct ilsp_key ilsp_key;
+
+typedef struct ilsp_tokenizer ilsp_tokenizer;
 
 typedef int32_t ilsp_status;
 
@@ -87,6 +131,53 @@ const char *ilsp_version(void);
 
 const char *ilsp_last_error(void);
 
+ilsp_status ilsp_mask_email(const char *email,
+                            uint32_t keep_domain,
+                            char *out,
+                            size_t out_cap,
+                            size_t *out_len);
+
+ilsp_status ilsp_mask_date(const char *date,
+                           uint32_t granularity,
+                           char *out,
+                           size_t out_cap,
+                           size_t *out_len);
+
+ilsp_status ilsp_mask_age_band(uint32_t age,
+                               uint32_t width,
+                               uint32_t top,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+ilsp_status ilsp_mask_postcode(const char *postcode,
+                               size_t keep,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+ilsp_status ilsp_suppress_small_cells(const uint64_t *counts,
+                                      size_t rows,
+                                      size_t cols,
+                                      uint64_t k,
+                                      uint64_t *values,
+                                      uint8_t *status,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+ilsp_status ilsp_export_schema_new(const char *schema_json, ilsp_export_schema **out);
+
+void ilsp_export_schema_free(ilsp_export_schema *schema);
+
+ilsp_status ilsp_export_record(const ilsp_export_schema *schema,
+                               const ilsp_tokenizer *t,
+                               const char *record,
+                               size_t record_len,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len,
+                               int32_t *quarantined);
+
 ilsp_status ilsp_laplace(double value, double sensitivity, double epsilon, double *out);
 
 ilsp_status ilsp_gaussian(double value,
@@ -108,3 +199,119 @@ ilsp_status ilsp_laplace_batch(const double *values,
                                double sensitivity,
                                double epsilon,
                                double *out);
+
+ilsp_status ilsp_key_from_bytes(const uint8_t *bytes, size_t len, ilsp_key **out);
+
+ilsp_status ilsp_key_from_file(const char *path, uint32_t encoding, ilsp_key **out);
+
+ilsp_status ilsp_key_from_env(const char *name, uint32_t encoding, ilsp_key **out);
+
+ilsp_status ilsp_key_generate(size_t len, ilsp_key **out);
+
+ilsp_status ilsp_key_derive(const ilsp_key *master,
+                            const char *tenant,
+                            const char *purpose,
+                            ilsp_key **out);
+
+void ilsp_key_free(ilsp_key *key);
+
+ilsp_status ilsp_tokenizer_new(const uint8_t *key, size_t key_len, ilsp_tokenizer **out);
+
+ilsp_status ilsp_tokenizer_new_with_key(const char *key_id,
+                                        const ilsp_key *key,
+                                        ilsp_tokenizer **out);
+
+void ilsp_tokenizer_free(ilsp_tokenizer *t);
+
+ilsp_status ilsp_tokenizer_set_format(ilsp_tokenizer *t, uint32_t encoding, uint32_t bits);
+
+ilsp_status ilsp_tokenizer_add_key(ilsp_tokenizer *t, const char *key_id, const ilsp_key *key);
+
+ilsp_status ilsp_tokenizer_activate(ilsp_tokenizer *t, const char *key_id);
+
+ilsp_status ilsp_tokenizer_retire(ilsp_tokenizer *t, const char *key_id);
+
+ilsp_status ilsp_tokenizer_key_count(const ilsp_tokenizer *t, size_t *out);
+
+ilsp_status ilsp_tokenizer_key_id(const ilsp_tokenizer *t,
+                                  size_t index,
+                                  char *out,
+                                  size_t out_cap,
+                                  size_t *out_len);
+
+ilsp_status ilsp_tokenizer_active_key_id(const ilsp_tokenizer *t,
+                                         char *out,
+                                         size_t out_cap,
+                                         size_t *out_len);
+
+ilsp_status ilsp_tokenize(const ilsp_tokenizer *t,
+                          const char *id,
+                          size_t id_len,
+                          char *out,
+                          size_t out_cap,
+                          size_t *out_len);
+
+ilsp_status ilsp_tokenize_with(const ilsp_tokenizer *t,
+                               const char *key_id,
+                               uint32_t kind,
+                               uint32_t normalization,
+                               const char *id,
+                               size_t id_len,
+                               char *out,
+                               size_t out_cap,
+                               size_t *out_len);
+
+ilsp_status ilsp_tokenizer_token_len(const ilsp_tokenizer *t,
+                                     const char *key_id,
+                                     uint32_t kind,
+                                     size_t *out);
+
+ilsp_status ilsp_tokenize_batch(const ilsp_tokenizer *t,
+                                const char *key_id,
+                                uint32_t kind,
+                                uint32_t normalization,
+                                const char *ids,
+                                size_t ids_len,
+                                const size_t *offsets,
+                                size_t n,
+                                char *out,
+                                size_t out_cap,
+                                size_t *out_len);
+
+ilsp_status ilsp_tokenize_bridge(const ilsp_tokenizer *t,
+                                 const char *from_key_id,
+                                 uint32_t from_kind,
+                                 uint32_t from_normalization,
+                                 const char *to_key_id,
+                                 uint32_t to_kind,
+                                 uint32_t to_normalization,
+                                 const char *ids,
+                                 size_t ids_len,
+                                 const size_t *offsets,
+                                 size_t n,
+                                 char *out,
+                                 size_t out_cap,
+                                 size_t *out_len);
+
+ilsp_status ilsp_token_verify(const ilsp_tokenizer *t,
+                              const char *token,
+                              uint32_t normalization,
+                              const char *id,
+                              size_t id_len,
+                              int32_t *matches);
+
+ilsp_status ilsp_token_lookup(const ilsp_tokenizer *t,
+                              const char *tokens,
+                              size_t tokens_len,
+                              const size_t *offsets,
+                              size_t n,
+                              uint32_t normalization,
+                              const char *id,
+                              size_t id_len,
+                              size_t *index);
+
+ilsp_status ilsp_tokenize_address(const ilsp_tokenizer *t,
+                                  const char *address,
+                                  char *out,
+                                  size_t out_cap,
+                                  size_t *out_len);

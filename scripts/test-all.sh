@@ -51,6 +51,10 @@ done
 
 build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
+
+step "tokenization vectors from CPython's hmac (checked by the C and PHP tests)"
+python3 tests/vectors/token_vectors.py "$build/token_vectors.txt"
+export ILSP_TOKEN_VECTORS=$build/token_vectors.txt
 cflags=(-Wall -Wextra -Werror -std=c99 -pedantic -I"$root/include")
 for src in examples/c/*.c; do
   name=$(basename "$src" .c)

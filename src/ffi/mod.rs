@@ -24,8 +24,11 @@ use crate::error::{Error, Result};
 pub mod aggregate;
 pub mod bound;
 pub mod core;
+pub(crate) mod cpu;
+pub mod mask;
 pub mod mechanism;
 pub(crate) mod os;
+pub mod token;
 
 /// The status code returned by every fallible `ilsp_` function.
 pub type ilsp_status = i32;
@@ -147,13 +150,6 @@ pub(crate) fn check_out<T>(out: *mut T, param: &'static str) -> Result<()> {
 ///
 /// `ptr` must be NULL or point to a NUL-terminated string that stays valid and
 /// unchanged for `'a`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "first used by the tokenizer and budget entry points"
-    )
-)]
 pub(crate) unsafe fn str_arg<'a>(ptr: *const c_char, param: &'static str) -> Result<&'a str> {
     if ptr.is_null() {
         return Err(Error::Null { param });
@@ -244,6 +240,134 @@ pub(crate) unsafe fn slice_out<'a, T>(
     // SAFETY: non-NULL, `n` writable unaliased values per this function's
     // contract, total size checked against isize::MAX above.
     Ok(unsafe { std::slice::from_raw_parts_mut(ptr, n) })
+}
+
+/// Borrows an optional NUL-terminated UTF-8 string: NULL gives `None`.
+///
+/// # Safety
+///
+/// As [`str_arg`] when `ptr` is not NULL.
+pub(crate) unsafe fn opt_str_arg<'a>(
+    ptr: *const c_char,
+    param: &'static str,
+) -> Result<Option<&'a str>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: non-NULL; the rest is this function's contract.
+        unsafe { str_arg(ptr, param) }.map(Some)
+    }
+}
+
+/// Borrows a `(pointer, length)` text argument that must be UTF-8 (NULL is
+/// accepted when `len == 0`). The error gives the offset of the first invalid
+/// byte, never the bytes.
+///
+/// # Safety
+///
+/// As [`bytes_arg`].
+pub(crate) unsafe fn text_arg<'a>(
+    ptr: *const c_char,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a str> {
+    // SAFETY: forwarded contract.
+    let bytes = unsafe { bytes_arg(ptr.cast(), len, param) }?;
+    std::str::from_utf8(bytes).map_err(|e| Error::Encoding {
+        param,
+        offset: e.valid_up_to(),
+    })
+}
+
+/// Checks an output text buffer of `cap` bytes for a text of `len` bytes and
+/// returns it (`len + 1` bytes, room for the NUL).
+///
+/// The convention for every text output: `out_len` must not be NULL; if `cap`
+/// is below `len + 1`, `*out_len` receives `len + 1` (the capacity needed) and
+/// the call fails with `ILSP_ERR_BUFFER_TOO_SMALL` — so `(NULL, 0)` asks for
+/// the size; otherwise `out` must not be NULL. On success the caller writes the
+/// text and a NUL, then sets `*out_len = len` with [`finish_text`].
+///
+/// # Safety
+///
+/// When `cap > 0`, `out` must be NULL or point to `cap` writable bytes not
+/// aliased by any other argument.
+pub(crate) unsafe fn text_out<'a>(
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    len: usize,
+    param: &'static str,
+) -> Result<&'a mut [u8]> {
+    check_out(out_len, "out_len")?;
+    let needed = len
+        .checked_add(1)
+        .ok_or_else(|| Error::invalid(param, "would exceed the address space"))?;
+    if cap < needed {
+        write_out(out_len, needed);
+        return Err(Error::BufferTooSmall {
+            param,
+            needed,
+            capacity: cap,
+        });
+    }
+    // SAFETY: forwarded contract; `needed <= cap`.
+    unsafe { slice_out(out.cast::<u8>(), needed, param) }
+}
+
+/// Completes a text output prepared by [`text_out`]: writes the NUL after
+/// `len` bytes and sets `*out_len = len`.
+pub(crate) fn finish_text(buf: &mut [u8], len: usize, out_len: *mut usize) {
+    buf[len] = 0;
+    write_out(out_len, len);
+}
+
+/// Writes `text` with the [`text_out`] convention.
+///
+/// # Safety
+///
+/// As [`text_out`].
+pub(crate) unsafe fn write_text(
+    text: &str,
+    out: *mut c_char,
+    cap: usize,
+    out_len: *mut usize,
+    param: &'static str,
+) -> Result<()> {
+    // SAFETY: forwarded contract.
+    let buf = unsafe { text_out(out, cap, out_len, text.len(), param) }?;
+    buf[..text.len()].copy_from_slice(text.as_bytes());
+    finish_text(buf, text.len(), out_len);
+    Ok(())
+}
+
+/// Borrows an opaque handle made by `Box::into_raw`.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a live handle of type `T` created by this library
+/// and not freed, with no concurrent mutable borrow.
+pub(crate) unsafe fn handle_ref<'a, T>(ptr: *const T, param: &'static str) -> Result<&'a T> {
+    // SAFETY: NULL is rejected by `as_ref`; the rest is this function's contract.
+    unsafe { ptr.as_ref() }.ok_or(Error::Null { param })
+}
+
+/// Moves a new handle to the caller through `out` (checked by [`check_out`]).
+pub(crate) fn give_handle<T>(out: *mut *mut T, value: T) {
+    write_out(out, Box::into_raw(Box::new(value)));
+}
+
+/// Frees a handle made by [`give_handle`]; NULL is a no-op.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a live handle of type `T` from [`give_handle`], not
+/// used again afterwards.
+pub(crate) unsafe fn free_handle<T>(ptr: *mut T) {
+    if !ptr.is_null() {
+        // SAFETY: created by `Box::into_raw` in `give_handle`, freed once.
+        drop(unsafe { Box::from_raw(ptr) });
+    }
 }
 
 #[cfg(test)]

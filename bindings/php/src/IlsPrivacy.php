@@ -26,10 +26,16 @@ namespace IlsPrivacy;
 require_once __DIR__ . '/Exceptions.php';
 require_once __DIR__ . '/Aggregator.php';
 require_once __DIR__ . '/Mechanisms.php';
+require_once __DIR__ . '/Buffers.php';
+require_once __DIR__ . '/Masking.php';
+require_once __DIR__ . '/Key.php';
+require_once __DIR__ . '/Tokenizer.php';
 
 final class Library
 {
     use Mechanisms;
+    use Buffers;
+    use Masking;
 
     /** Status codes of the C ABI (fixed numbers; FFI::cdef cannot read #defines). */
     public const OK = 0;

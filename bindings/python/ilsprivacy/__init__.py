@@ -12,6 +12,17 @@ repository's ``target/release`` folder or on the system's library path.
 from .aggregate import Aggregator, AggregatorStats
 from .core import clamp, version
 from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
+from .masking import (
+    ExportSchema,
+    RecordOutcome,
+    SuppressedTable,
+    age_band,
+    coarsen_date,
+    mask_email,
+    suppress_small_cells,
+    truncate_postcode,
+)
+from .token import Key, Tokenizer
 from .errors import (
     BudgetExhaustedError,
     BufferTooSmallError,
@@ -35,18 +46,28 @@ __all__ = [
     "BufferTooSmallError",
     "EncodingError",
     "EntropyError",
+    "ExportSchema",
     "IlsPrivacyError",
     "InternalError",
     "InvalidArgumentError",
+    "Key",
     "KeyMaterialError",
     "LedgerIOError",
     "LedgerIntegrityError",
     "NullPointerError",
+    "RecordOutcome",
+    "SuppressedTable",
+    "Tokenizer",
+    "age_band",
     "clamp",
     "gaussian",
     "gaussian_i64",
     "laplace",
     "laplace_batch",
     "laplace_i64",
+    "coarsen_date",
+    "mask_email",
+    "suppress_small_cells",
+    "truncate_postcode",
     "version",
 ]

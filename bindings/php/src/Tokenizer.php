@@ -1,0 +1,279 @@
+<?php
+/**
+ * Patron-ID tokenization: a key ring with one active key.
+ *
+ *     $t = new IlsPrivacy\Tokenizer($keyBytes);          // key id "k1"
+ *     $t->tokenize('21234000123456');                   // === hash_hmac('sha256', '21234000123456', $keyBytes)
+ *     $t->tokenizeVersioned('21234000123456');          // 'v1.k1.…'
+ *
+ * Every method may be called from any thread on the same object (the
+ * library locks the ring). Error messages never contain IDs or key bytes.
+ */
+
+declare(strict_types=1);
+
+namespace IlsPrivacy;
+
+final class Tokenizer
+{
+    /** Compatibility tokens: the 64 lowercase hex characters of HMAC-SHA256(key, id). */
+    public const COMPAT = 0;
+    /** Versioned tokens: v1.<key id>.<body>. */
+    public const V1 = 1;
+    /** Versioned bodies in lowercase hex. */
+    public const BODY_HEX = 0;
+    /** Versioned bodies in unpadded lowercase base32. */
+    public const BODY_BASE32 = 1;
+    /** Normalisation flags (combine with |). */
+    public const NORM_NONE = 0;
+    public const NORM_TRIM = 1;
+    public const NORM_CASE_FOLD = 2;
+    public const NORM_STRIP_SEPARATORS = 4;
+    public const NORM_BARCODE = 7;
+    /** Length of a compatibility token. */
+    public const COMPAT_TOKEN_LEN = 64;
+
+    private readonly Library $lib;
+    /** @var \FFI\CData The ilsp_tokenizer* handle. */
+    private \FFI\CData $handle;
+
+    /**
+     * A tokenizer whose only key is $key (a binary string of at least 32 bytes,
+     * or a Key), named $keyId ("k1" by default), active.
+     *
+     * @throws KeyException if the key is shorter than 32 bytes.
+     * @throws InvalidArgumentException for a malformed key id.
+     */
+    public function __construct(string|Key $key, ?string $keyId = null)
+    {
+        $this->lib = Library::load();
+        $ffi = $this->lib->ffi;
+        $out = $ffi->new('ilsp_tokenizer*');
+        if ($key instanceof Key) {
+            $this->lib->check($ffi->ilsp_tokenizer_new_with_key($keyId ?? 'k1', $key->handle(), \FFI::addr($out)));
+        } elseif ($keyId === null) {
+            $buf = Key::byteBuffer($this->lib, $key);
+            try {
+                $this->lib->check($ffi->ilsp_tokenizer_new($buf, strlen($key), \FFI::addr($out)));
+            } finally {
+                Key::wipe($buf, strlen($key));
+            }
+        } else {
+            $k = Key::fromBytes($key);
+            $this->lib->check($ffi->ilsp_tokenizer_new_with_key($keyId, $k->handle(), \FFI::addr($out)));
+        }
+        $this->handle = $out;
+    }
+
+    public function __destruct()
+    {
+        $this->lib->ffi->ilsp_tokenizer_free($this->handle);
+    }
+
+    /** Shows key ids only. */
+    public function __debugInfo(): array
+    {
+        return ['keys' => $this->keyIds(), 'active' => $this->activeKeyId()];
+    }
+
+    /** @internal The ilsp_tokenizer* handle, for ExportSchema. */
+    public function handle(): \FFI\CData
+    {
+        return $this->handle;
+    }
+
+    /**
+     * The compatibility token of $id (UTF-8; '' allowed) under the active key,
+     * identical to hash_hmac('sha256', $id, $key) and Python's hmac hexdigest().
+     *
+     * @throws EncodingException if $id is not UTF-8 (the message gives the offset, not the ID).
+     */
+    public function tokenize(string $id): string
+    {
+        $ffi = $this->lib->ffi;
+        $out = $ffi->new('char[65]');
+        $len = $ffi->new('size_t');
+        $this->lib->check($ffi->ilsp_tokenize($this->handle, $id, strlen($id), $out, 65, \FFI::addr($len)));
+        return \FFI::string($out, 64);
+    }
+
+    /**
+     * The versioned token v1.<key id>.<body> of $id under $keyId (null: the
+     * active key) after the NORM_* steps in $normalize.
+     *
+     * @throws InvalidArgumentException if $id is empty (after normalisation).
+     * @throws KeyException if $keyId is not in the ring.
+     */
+    public function tokenizeVersioned(string $id, ?string $keyId = null, int $normalize = self::NORM_NONE): string
+    {
+        return $this->tokenizeWith($id, self::V1, $keyId, $normalize);
+    }
+
+    /** The token of $id of $kind (COMPAT or V1) under $keyId after $normalize. */
+    public function tokenizeWith(string $id, int $kind, ?string $keyId = null, int $normalize = self::NORM_NONE): string
+    {
+        $ffi = $this->lib->ffi;
+        return $this->lib->textCall(
+            fn ($out, $cap, $len) => $ffi->ilsp_tokenize_with($this->handle, $keyId, $kind, $normalize, $id, strlen($id), $out, $cap, $len),
+            128
+        );
+    }
+
+    /** The length of every token of $kind under $keyId (null: active). */
+    public function tokenLen(int $kind = self::V1, ?string $keyId = null): int
+    {
+        $n = $this->lib->ffi->new('size_t');
+        $this->lib->check($this->lib->ffi->ilsp_tokenizer_token_len($this->handle, $keyId, $kind, \FFI::addr($n)));
+        return $n->cdata;
+    }
+
+    /**
+     * The tokens of $ids in one library call (four IDs hashed at a time).
+     *
+     * @param list<string> $ids
+     * @return list<string>
+     */
+    public function tokenizeMany(array $ids, int $kind = self::COMPAT, ?string $keyId = null, int $normalize = self::NORM_NONE): array
+    {
+        $ffi = $this->lib->ffi;
+        $width = $this->tokenLen($kind, $keyId);
+        [$data, $offsets, $n] = $this->lib->pack($ids);
+        $cap = $n * $width + 1;
+        $out = $ffi->new("char[$cap]");
+        $len = $ffi->new('size_t');
+        $this->lib->check($ffi->ilsp_tokenize_batch(
+            $this->handle, $keyId, $kind, $normalize, $data, strlen($data), $offsets, $n, $out, $cap, \FFI::addr($len)
+        ));
+        return $n === 0 ? [] : str_split(\FFI::string($out, $len->cdata), $width);
+    }
+
+    /**
+     * The token of $id under every live key (the rotation transition window).
+     *
+     * @return array<string, string> key id => token
+     */
+    public function tokenizeAll(string $id, int $kind = self::V1, int $normalize = self::NORM_NONE): array
+    {
+        $all = [];
+        foreach ($this->keyIds() as $keyId) {
+            $all[$keyId] = $this->tokenizeWith($id, $kind, $keyId, $normalize);
+        }
+        return $all;
+    }
+
+    /**
+     * [old token, new token] for each of $ids: the mapping that re-keys stored
+     * data during a rotation (null key ids: the active key).
+     *
+     * @param list<string> $ids
+     * @return list<array{0: string, 1: string}>
+     */
+    public function bridge(
+        array $ids,
+        ?string $fromKey,
+        ?string $toKey,
+        int $fromKind = self::COMPAT,
+        int $toKind = self::V1,
+        int $fromNormalize = self::NORM_NONE,
+        int $toNormalize = self::NORM_NONE
+    ): array {
+        $ffi = $this->lib->ffi;
+        [$data, $offsets, $n] = $this->lib->pack($ids);
+        $cap = $n * ($this->tokenLen($fromKind, $fromKey) + $this->tokenLen($toKind, $toKey) + 2) + 1;
+        $text = $this->lib->textCall(
+            fn ($out, $c, $len) => $ffi->ilsp_tokenize_bridge(
+                $this->handle, $fromKey, $fromKind, $fromNormalize, $toKey, $toKind, $toNormalize,
+                $data, strlen($data), $offsets, $n, $out, $c, $len
+            ),
+            $cap
+        );
+        $rows = [];
+        foreach (explode("\n", rtrim($text, "\n")) as $line) {
+            if ($line !== '') {
+                $rows[] = explode(',', $line, 2);
+            }
+        }
+        return $rows;
+    }
+
+    /**
+     * Whether $token is $id's token under a live key (constant-time comparison).
+     *
+     * @throws InvalidArgumentException if $token is neither a v1 nor a compatibility token.
+     * @throws KeyException if $token names a key not in the ring (e.g. retired).
+     */
+    public function verify(string $token, string $id, int $normalize = self::NORM_NONE): bool
+    {
+        $m = $this->lib->ffi->new('int32_t');
+        $this->lib->check($this->lib->ffi->ilsp_token_verify($this->handle, $token, $normalize, $id, strlen($id), \FFI::addr($m)));
+        return $m->cdata === 1;
+    }
+
+    /**
+     * The index of the first of $tokens that is $id's token under a live key,
+     * or null. Every entry is compared in constant time.
+     *
+     * @param list<string> $tokens
+     */
+    public function lookup(array $tokens, string $id, int $normalize = self::NORM_NONE): ?int
+    {
+        [$data, $offsets, $n] = $this->lib->pack($tokens);
+        $index = $this->lib->ffi->new('size_t');
+        $this->lib->check($this->lib->ffi->ilsp_token_lookup(
+            $this->handle, $data, strlen($data), $offsets, $n, $normalize, $id, strlen($id), \FFI::addr($index)
+        ));
+        return $index->cdata === $n ? null : $index->cdata;
+    }
+
+    /** The versioned token of a postal address's canonical form. */
+    public function tokenizeAddress(string $address): string
+    {
+        $ffi = $this->lib->ffi;
+        return $this->lib->textCall(fn ($out, $cap, $len) => $ffi->ilsp_tokenize_address($this->handle, $address, $out, $cap, $len), 128);
+    }
+
+    /** Versioned bodies: BODY_BASE32 or BODY_HEX, 128 to 256 bits (multiple of 8). */
+    public function setFormat(int $encoding = self::BODY_BASE32, int $bits = 128): void
+    {
+        $this->lib->check($this->lib->ffi->ilsp_tokenizer_set_format($this->handle, $encoding, $bits));
+    }
+
+    /** Adds a key (binary string or Key) to the ring, live but not active. */
+    public function addKey(string $keyId, string|Key $key): void
+    {
+        $k = $key instanceof Key ? $key : Key::fromBytes($key);
+        $this->lib->check($this->lib->ffi->ilsp_tokenizer_add_key($this->handle, $keyId, $k->handle()));
+    }
+
+    /** Makes $keyId the active key. */
+    public function activate(string $keyId): void
+    {
+        $this->lib->check($this->lib->ffi->ilsp_tokenizer_activate($this->handle, $keyId));
+    }
+
+    /** Removes $keyId from the ring and wipes it (not the active key). */
+    public function retire(string $keyId): void
+    {
+        $this->lib->check($this->lib->ffi->ilsp_tokenizer_retire($this->handle, $keyId));
+    }
+
+    /** @return list<string> The live keys' ids, in the order they were added. */
+    public function keyIds(): array
+    {
+        $ffi = $this->lib->ffi;
+        $n = $ffi->new('size_t');
+        $this->lib->check($ffi->ilsp_tokenizer_key_count($this->handle, \FFI::addr($n)));
+        $ids = [];
+        for ($i = 0; $i < $n->cdata; $i++) {
+            $ids[] = $this->lib->textCall(fn ($out, $cap, $len) => $ffi->ilsp_tokenizer_key_id($this->handle, $i, $out, $cap, $len), 40);
+        }
+        return $ids;
+    }
+
+    /** The active key's id. */
+    public function activeKeyId(): string
+    {
+        $ffi = $this->lib->ffi;
+        return $this->lib->textCall(fn ($out, $cap, $len) => $ffi->ilsp_tokenizer_active_key_id($this->handle, $out, $cap, $len), 40);
+    }
+}

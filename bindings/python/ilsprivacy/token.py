@@ -1,0 +1,505 @@
+"""Patron-ID tokenization: keys, compatibility and versioned tokens, batches,
+rotation, verification.
+
+Compatibility tokens are byte-identical to what pipelines compute today::
+
+    >>> import hmac, hashlib
+    >>> from ilsprivacy import Tokenizer
+    >>> key = b"library-pipeline-key-0123456789!"
+    >>> t = Tokenizer(key)
+    >>> t.tokenize("21234000123456") == hmac.new(key, b"21234000123456", hashlib.sha256).hexdigest()
+    True
+
+Versioned tokens name their key, so they survive a rotation::
+
+    >>> t.tokenize_versioned("21234000123456")
+    'v1.k1.qyhwmumgr5qp4dovv5mrp7doie'
+
+Keys never pass through Python when loaded with :meth:`Key.from_file` or
+:meth:`Key.from_env`; the library wipes its copies when a :class:`Key` or
+:class:`Tokenizer` is closed or garbage-collected. Error messages never
+contain IDs or key bytes.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import os
+import threading
+from array import array
+from typing import Callable, Iterable, Optional, Sequence, Union
+
+from . import errors
+from ._native import call, check, declare, encode_text, lib, status_t
+
+#: Compatibility tokens: 64 lowercase hex characters of HMAC-SHA256(key, id).
+TOKEN_COMPAT = 0
+#: Versioned tokens: ``v1.<key id>.<body>``.
+TOKEN_V1 = 1
+#: Versioned token bodies in lowercase hex.
+BODY_HEX = 0
+#: Versioned token bodies in unpadded lowercase base32.
+BODY_BASE32 = 1
+#: Key material stored as the bytes themselves.
+KEY_RAW = 0
+#: Key material stored as hexadecimal text.
+KEY_HEX = 1
+#: No normalisation.
+NORM_NONE = 0
+#: Remove leading and trailing whitespace.
+NORM_TRIM = 1
+#: Unicode lowercase.
+NORM_CASE_FOLD = 2
+#: Remove whitespace and barcode separators (``- . _ / :`` and Unicode dashes).
+NORM_STRIP_SEPARATORS = 4
+#: Trim, case fold and strip separators: library barcodes.
+NORM_BARCODE = 7
+#: The shortest accepted key, in bytes.
+MIN_KEY_LEN = 32
+
+_p = ctypes.POINTER
+_size_p = _p(ctypes.c_size_t)
+_handle_p = _p(ctypes.c_void_p)
+_u32 = ctypes.c_uint32
+_char_p = ctypes.c_char_p
+_out_p = _p(ctypes.c_char)
+
+_key_from_bytes = declare("ilsp_key_from_bytes", status_t, [ctypes.c_char_p, ctypes.c_size_t, _handle_p])
+_key_from_file = declare("ilsp_key_from_file", status_t, [_char_p, _u32, _handle_p])
+_key_from_env = declare("ilsp_key_from_env", status_t, [_char_p, _u32, _handle_p])
+_key_generate = declare("ilsp_key_generate", status_t, [ctypes.c_size_t, _handle_p])
+_key_derive = declare("ilsp_key_derive", status_t, [ctypes.c_void_p, _char_p, _char_p, _handle_p])
+_key_free = declare("ilsp_key_free", None, [ctypes.c_void_p])
+
+_new = declare("ilsp_tokenizer_new", status_t, [ctypes.c_char_p, ctypes.c_size_t, _handle_p])
+_new_with_key = declare("ilsp_tokenizer_new_with_key", status_t, [_char_p, ctypes.c_void_p, _handle_p])
+_free = declare("ilsp_tokenizer_free", None, [ctypes.c_void_p])
+_set_format = declare("ilsp_tokenizer_set_format", status_t, [ctypes.c_void_p, _u32, _u32])
+_add_key = declare("ilsp_tokenizer_add_key", status_t, [ctypes.c_void_p, _char_p, ctypes.c_void_p])
+_activate = declare("ilsp_tokenizer_activate", status_t, [ctypes.c_void_p, _char_p])
+_retire = declare("ilsp_tokenizer_retire", status_t, [ctypes.c_void_p, _char_p])
+_key_count = declare("ilsp_tokenizer_key_count", status_t, [ctypes.c_void_p, _size_p])
+_key_id = declare(
+    "ilsp_tokenizer_key_id", status_t, [ctypes.c_void_p, ctypes.c_size_t, _out_p, ctypes.c_size_t, _size_p]
+)
+_active_key_id = declare("ilsp_tokenizer_active_key_id", status_t, [ctypes.c_void_p, _out_p, ctypes.c_size_t, _size_p])
+_tokenize = declare(
+    "ilsp_tokenize", status_t, [ctypes.c_void_p, _char_p, ctypes.c_size_t, _out_p, ctypes.c_size_t, _size_p]
+)
+_tokenize_with = declare(
+    "ilsp_tokenize_with",
+    status_t,
+    [ctypes.c_void_p, _char_p, _u32, _u32, _char_p, ctypes.c_size_t, _out_p, ctypes.c_size_t, _size_p],
+)
+_token_len = declare("ilsp_tokenizer_token_len", status_t, [ctypes.c_void_p, _char_p, _u32, _size_p])
+_batch = declare(
+    "ilsp_tokenize_batch",
+    status_t,
+    [
+        ctypes.c_void_p,
+        _char_p,
+        _u32,
+        _u32,
+        _char_p,
+        ctypes.c_size_t,
+        _size_p,
+        ctypes.c_size_t,
+        _out_p,
+        ctypes.c_size_t,
+        _size_p,
+    ],
+)
+_bridge = declare(
+    "ilsp_tokenize_bridge",
+    status_t,
+    [
+        ctypes.c_void_p,
+        _char_p,
+        _u32,
+        _u32,
+        _char_p,
+        _u32,
+        _u32,
+        _char_p,
+        ctypes.c_size_t,
+        _size_p,
+        ctypes.c_size_t,
+        _out_p,
+        ctypes.c_size_t,
+        _size_p,
+    ],
+)
+_verify = declare(
+    "ilsp_token_verify",
+    status_t,
+    [ctypes.c_void_p, _char_p, _u32, _char_p, ctypes.c_size_t, _p(ctypes.c_int32)],
+)
+_lookup = declare(
+    "ilsp_token_lookup",
+    status_t,
+    [ctypes.c_void_p, _char_p, ctypes.c_size_t, _size_p, ctypes.c_size_t, _u32, _char_p, ctypes.c_size_t, _size_p],
+)
+_address = declare("ilsp_tokenize_address", status_t, [ctypes.c_void_p, _char_p, _out_p, ctypes.c_size_t, _size_p])
+
+_KINDS = {"compat": TOKEN_COMPAT, "v1": TOKEN_V1}
+# Per-thread output buffers for Tokenizer.tokenize (the call is made often).
+_scratch = threading.local()
+_BODIES = {"hex": BODY_HEX, "base32": BODY_BASE32}
+_KEY_ENCODINGS = {"raw": KEY_RAW, "hex": KEY_HEX}
+
+
+def _code(value: Union[int, str], names: dict, param: str) -> int:
+    if isinstance(value, str):
+        try:
+            return names[value]
+        except KeyError:
+            raise ValueError(f"{param} must be one of {sorted(names)}, got {value!r}") from None
+    return int(value)
+
+
+def text_call(fn: Callable[..., int], *args: object, capacity: int = 128, trailing: tuple = ()) -> str:
+    """Calls a C function taking ``*args, out, out_cap, out_len, *trailing``,
+    growing the buffer once if the library reports ``ILSP_ERR_BUFFER_TOO_SMALL``."""
+    needed = ctypes.c_size_t()
+    buf = ctypes.create_string_buffer(capacity)
+    status = fn(*args, buf, capacity, ctypes.byref(needed), *trailing)
+    if status == errors.ILSP_ERR_BUFFER_TOO_SMALL:
+        buf = ctypes.create_string_buffer(needed.value)
+        status = fn(*args, buf, needed.value, ctypes.byref(needed), *trailing)
+    check(status)
+    return buf.raw[: needed.value].decode("utf-8")
+
+
+def _pack(items: Sequence[str], param: str) -> tuple[bytes, ctypes.Array]:
+    """One UTF-8 buffer and ``len(items) + 1`` offsets, as the batch functions take."""
+    joined = "".join(items) if all(isinstance(i, str) for i in items) else None
+    if joined is None:
+        bad = next(i for i in items if not isinstance(i, str))
+        raise TypeError(f"{param} must contain str, got {type(bad).__name__}")
+    if joined.isascii():
+        data = joined.encode("ascii")
+        lengths: Iterable[int] = map(len, items)
+    else:
+        encoded = [i.encode("utf-8", errors="surrogatepass") for i in items]
+        data = b"".join(encoded)
+        lengths = map(len, encoded)
+    offsets = array("L" if ctypes.sizeof(ctypes.c_ulong) == ctypes.sizeof(ctypes.c_size_t) else "Q")
+    offsets.extend(itertools.accumulate(lengths, initial=0))
+    return data, (ctypes.c_size_t * len(offsets)).from_buffer(offsets)
+
+
+class Key:
+    """Secret key material held by the library (at least 32 bytes), wiped on
+    :meth:`close` or garbage collection. ``repr`` never shows key bytes."""
+
+    def __init__(self, _handle: ctypes.c_void_p) -> None:
+        self._handle = _handle
+
+    @classmethod
+    def _make(cls, fn: Callable[..., int], *args: object) -> "Key":
+        handle = ctypes.c_void_p()
+        call(fn, *args, ctypes.byref(handle))
+        return cls(handle)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Key":
+        """Copies ``data`` (at least 32 bytes) into a key.
+
+        Raises:
+            KeyMaterialError: if ``data`` is shorter than 32 bytes.
+        """
+        data = bytes(data)
+        return cls._make(_key_from_bytes, data, len(data))
+
+    @classmethod
+    def from_file(cls, path: Union[str, os.PathLike[str]], encoding: Union[int, str] = "raw") -> "Key":
+        """Reads a key file stored as ``"raw"`` bytes or ``"hex"`` text.
+
+        Raises:
+            LedgerIOError: if the file cannot be read (an ``OSError``).
+            KeyMaterialError: if it is too short, not hex, or over 64 KiB.
+        """
+        return cls._make(_key_from_file, os.fsencode(path), _code(encoding, _KEY_ENCODINGS, "encoding"))
+
+    @classmethod
+    def from_env(cls, name: str, encoding: Union[int, str] = "raw") -> "Key":
+        """Reads a key from environment variable ``name`` (``"raw"``: the value's
+        UTF-8 bytes, as ``os.environ[name].encode()`` gives them; or ``"hex"``).
+
+        Raises:
+            KeyMaterialError: if the variable is unset, too short or not hex.
+        """
+        return cls._make(_key_from_env, encode_text(name, "name"), _code(encoding, _KEY_ENCODINGS, "encoding"))
+
+    @classmethod
+    def generate(cls, length: int = 32) -> "Key":
+        """A new random key from the library's CSPRNG (seeded from the OS)."""
+        return cls._make(_key_generate, length)
+
+    def derive(self, tenant: str, purpose: str) -> "Key":
+        """The 32-byte key of ``tenant`` and ``purpose``, derived from this master
+        key with HKDF-SHA256 (one leaked tenant key exposes one tenant)."""
+        return Key._make(
+            _key_derive, self._ptr(), encode_text(tenant, "tenant"), encode_text(purpose, "purpose")
+        )
+
+    def _ptr(self) -> ctypes.c_void_p:
+        if not self._handle:
+            raise ValueError("the key is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Wipes and frees the key (idempotent)."""
+        if getattr(self, "_handle", None):
+            _key_free(self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __enter__(self) -> "Key":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return "Key(<secret>)" if self._handle else "Key(<closed>)"
+
+
+class Tokenizer:
+    """A key ring (one active key) and a versioned-token format.
+
+    ``Tokenizer(key_bytes)`` makes a ring whose only key is named ``"k1"``;
+    ``Tokenizer(key, key_id="2026a")`` names it. ``key`` is ``bytes`` (copied,
+    at least 32) or a :class:`Key`. Methods are safe to call from several
+    threads (the library locks the ring).
+    """
+
+    def __init__(self, key: Union[bytes, bytearray, Key], key_id: Optional[str] = None) -> None:
+        handle = ctypes.c_void_p()
+        if isinstance(key, Key):
+            call(_new_with_key, encode_text(key_id or "k1", "key_id"), key._ptr(), ctypes.byref(handle))
+        elif isinstance(key, (bytes, bytearray)):
+            if key_id is None:
+                call(_new, bytes(key), len(key), ctypes.byref(handle))
+            else:
+                with Key.from_bytes(bytes(key)) as k:
+                    call(_new_with_key, encode_text(key_id, "key_id"), k._ptr(), ctypes.byref(handle))
+        else:
+            raise TypeError(f"key must be bytes or Key, got {type(key).__name__}")
+        self._handle = handle
+
+    def _ptr(self) -> ctypes.c_void_p:
+        if not self._handle:
+            raise ValueError("the tokenizer is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Wipes every key and frees the tokenizer (idempotent)."""
+        if getattr(self, "_handle", None):
+            _free(self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __enter__(self) -> "Tokenizer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if not self._handle:
+            return "Tokenizer(<closed>)"
+        return f"Tokenizer(keys={self.key_ids!r}, active={self.active_key_id!r})"
+
+    # ----- tokens ----------------------------------------------------------
+
+    def tokenize(self, id: str) -> str:
+        """The compatibility token of ``id`` under the active key:
+        ``hmac.new(key, id.encode(), hashlib.sha256).hexdigest()``. The empty
+        string has a token, as in Python."""
+        raw = id.encode("utf-8", errors="surrogatepass") if type(id) is str else encode_text(id, "id")
+        try:
+            out, n_ref = _scratch.compat
+        except AttributeError:
+            out = ctypes.create_string_buffer(65)
+            n_ref = ctypes.byref(ctypes.c_size_t())
+            _scratch.compat = (out, n_ref)
+        status = _tokenize(self._handle or self._ptr(), raw, len(raw), out, 65, n_ref)
+        if status:
+            check(status)
+        return out.value.decode("ascii")
+
+    def tokenize_versioned(self, id: str, *, key_id: Optional[str] = None, normalize: int = NORM_NONE) -> str:
+        """The versioned token ``v1.<key id>.<body>`` of ``id``.
+
+        Raises:
+            InvalidArgumentError: if ``id`` is empty (after normalisation).
+            KeyMaterialError: if ``key_id`` is not in the ring.
+        """
+        return self.tokenize_with(id, kind=TOKEN_V1, key_id=key_id, normalize=normalize)
+
+    def tokenize_with(
+        self,
+        id: str,
+        *,
+        kind: Union[int, str] = TOKEN_COMPAT,
+        key_id: Optional[str] = None,
+        normalize: int = NORM_NONE,
+    ) -> str:
+        """The token of ``id`` of ``kind`` (``"compat"``/``"v1"``) under
+        ``key_id`` (default: the active key) after ``normalize`` (``NORM_*`` flags)."""
+        raw = encode_text(id, "id")
+        kid = None if key_id is None else encode_text(key_id, "key_id")
+        return text_call(
+            _tokenize_with, self._ptr(), kid, _code(kind, _KINDS, "kind"), normalize, raw, len(raw), capacity=128
+        )
+
+    def token_len(self, kind: Union[int, str] = TOKEN_V1, key_id: Optional[str] = None) -> int:
+        """The length of every token of ``kind`` under ``key_id`` (default: active)."""
+        n = ctypes.c_size_t()
+        kid = None if key_id is None else encode_text(key_id, "key_id")
+        call(_token_len, self._ptr(), kid, _code(kind, _KINDS, "kind"), ctypes.byref(n))
+        return n.value
+
+    def tokenize_many(
+        self,
+        ids: Sequence[str],
+        *,
+        kind: Union[int, str] = TOKEN_COMPAT,
+        key_id: Optional[str] = None,
+        normalize: int = NORM_NONE,
+    ) -> list[str]:
+        """The tokens of ``ids`` in one library call (IDs hashed four at a time).
+
+        Raises:
+            EncodingError: an ID has lone surrogates (the message gives the byte offset).
+            InvalidArgumentError: an empty ID for ``"v1"`` (the message gives its index).
+        """
+        ids = list(ids)
+        kind_code = _code(kind, _KINDS, "kind")
+        kid = None if key_id is None else encode_text(key_id, "key_id")
+        width = self.token_len(kind_code, key_id)
+        data, offsets = _pack(ids, "ids")
+        n = len(ids)
+        cap = n * width + 1
+        out = ctypes.create_string_buffer(cap)
+        written = ctypes.c_size_t()
+        call(_batch, self._ptr(), kid, kind_code, normalize, data, len(data), offsets, n, out, cap, ctypes.byref(written))
+        text = out.raw[: written.value].decode("ascii")
+        return [text[i : i + width] for i in range(0, len(text), width)]
+
+    def tokenize_all(self, id: str, *, kind: Union[int, str] = TOKEN_V1, normalize: int = NORM_NONE) -> dict[str, str]:
+        """The token of ``id`` under every live key (the rotation transition window)."""
+        return {kid: self.tokenize_with(id, kind=kind, key_id=kid, normalize=normalize) for kid in self.key_ids}
+
+    def bridge(
+        self,
+        ids: Sequence[str],
+        *,
+        from_key: Optional[str],
+        to_key: Optional[str],
+        from_kind: Union[int, str] = TOKEN_COMPAT,
+        to_kind: Union[int, str] = TOKEN_V1,
+        from_normalize: int = NORM_NONE,
+        to_normalize: int = NORM_NONE,
+    ) -> list[tuple[str, str]]:
+        """``(old token, new token)`` for each of ``ids``: the mapping that re-keys
+        stored data during a rotation (``None`` keys: the active key)."""
+        ids = list(ids)
+        data, offsets = _pack(ids, "ids")
+        fk = None if from_key is None else encode_text(from_key, "from_key")
+        tk = None if to_key is None else encode_text(to_key, "to_key")
+        fc, tc = _code(from_kind, _KINDS, "from_kind"), _code(to_kind, _KINDS, "to_kind")
+        cap = len(ids) * (self.token_len(fc, from_key) + self.token_len(tc, to_key) + 2) + 1
+        text = text_call(
+            _bridge, self._ptr(), fk, fc, from_normalize, tk, tc, to_normalize, data, len(data), offsets, len(ids),
+            capacity=cap,
+        )
+        return [tuple(line.split(",")) for line in text.splitlines()]  # type: ignore[misc]
+
+    def verify(self, token: str, id: str, *, normalize: int = NORM_NONE) -> bool:
+        """Whether ``token`` is ``id``'s token under a live key (constant-time comparison).
+
+        Raises:
+            InvalidArgumentError: ``token`` is neither a v1 nor a compatibility token.
+            KeyMaterialError: ``token`` names a key not in the ring (e.g. retired).
+        """
+        raw = encode_text(id, "id")
+        matches = ctypes.c_int32()
+        call(_verify, self._ptr(), encode_text(token, "token"), normalize, raw, len(raw), ctypes.byref(matches))
+        return bool(matches.value)
+
+    def lookup(self, tokens: Sequence[str], id: str, *, normalize: int = NORM_NONE) -> Optional[int]:
+        """The index of the first of ``tokens`` that is ``id``'s token under a live
+        key, or ``None``. Every entry is compared in constant time."""
+        tokens = list(tokens)
+        data, offsets = _pack(tokens, "tokens")
+        raw = encode_text(id, "id")
+        index = ctypes.c_size_t()
+        call(_lookup, self._ptr(), data, len(data), offsets, len(tokens), normalize, raw, len(raw), ctypes.byref(index))
+        return None if index.value == len(tokens) else index.value
+
+    def tokenize_address(self, address: str) -> str:
+        """The versioned token of a postal address's canonical form
+        (``"12 Main Street"`` and ``"12 MAIN ST"`` share one)."""
+        return text_call(_address, self._ptr(), encode_text(address, "address"))
+
+    # ----- key ring and format ---------------------------------------------
+
+    def set_format(self, encoding: Union[int, str] = "base32", bits: int = 128) -> None:
+        """Versioned token bodies: ``"base32"`` or ``"hex"``, 128 to 256 bits (multiple of 8)."""
+        call(_set_format, self._ptr(), _code(encoding, _BODIES, "encoding"), bits)
+
+    def add_key(self, key_id: str, key: Union[bytes, Key]) -> None:
+        """Adds a key to the ring, live but not active."""
+        if isinstance(key, Key):
+            call(_add_key, self._ptr(), encode_text(key_id, "key_id"), key._ptr())
+        else:
+            with Key.from_bytes(bytes(key)) as k:
+                call(_add_key, self._ptr(), encode_text(key_id, "key_id"), k._ptr())
+
+    def activate(self, key_id: str) -> None:
+        """Makes ``key_id`` the active key."""
+        call(_activate, self._ptr(), encode_text(key_id, "key_id"))
+
+    def retire(self, key_id: str) -> None:
+        """Removes ``key_id`` from the ring and wipes it (not the active key)."""
+        call(_retire, self._ptr(), encode_text(key_id, "key_id"))
+
+    @property
+    def key_ids(self) -> list[str]:
+        """The live keys' ids, in the order they were added."""
+        n = ctypes.c_size_t()
+        call(_key_count, self._ptr(), ctypes.byref(n))
+        return [text_call(_key_id, self._ptr(), i, capacity=40) for i in range(n.value)]
+
+    @property
+    def active_key_id(self) -> str:
+        """The active key's id."""
+        return text_call(_active_key_id, self._ptr(), capacity=40)
+
+
+__all__ = [
+    "BODY_BASE32",
+    "BODY_HEX",
+    "KEY_HEX",
+    "KEY_RAW",
+    "Key",
+    "MIN_KEY_LEN",
+    "NORM_BARCODE",
+    "NORM_CASE_FOLD",
+    "NORM_NONE",
+    "NORM_STRIP_SEPARATORS",
+    "NORM_TRIM",
+    "TOKEN_COMPAT",
+    "TOKEN_V1",
+    "Tokenizer",
+]
+
+# Keep a reference so the library outlives objects finalised at interpreter exit.
+_LIB = lib
