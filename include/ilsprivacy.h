@@ -25,6 +25,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// `ilsp_budget_set_composition`: basic composition (ε and δ add up), the default.
+#define ILSP_COMPOSITION_BASIC 0
+
+// `ilsp_budget_set_composition`: zCDP composition (ρ adds up).
+#define ILSP_COMPOSITION_ZCDP 1
+
+// `ilsp_budget_set_period`: the limit bounds every spend ever made (default).
+#define ILSP_PERIOD_LIFETIME 0
+
+// `ilsp_budget_set_period`: the limit bounds the spends of the current UTC calendar year.
+#define ILSP_PERIOD_CALENDAR_YEAR 1
+
+// `ilsp_budget_set_period`: the limit bounds the spends of the current UTC calendar month.
+#define ILSP_PERIOD_CALENDAR_MONTH 2
+
 // Major version of the library this header belongs to.
 #define ILSP_VERSION_MAJOR 0
 
@@ -96,6 +111,10 @@
 // Opaque; made by `ilsp_aggregator_new`, `ilsp_aggregator_new_shard` or
 // `ilsp_aggregator_deserialize`; released by `ilsp_aggregator_free`.
 typedef struct ilsp_aggregator ilsp_aggregator;
+
+// A privacy budget: named accounts with limits, optionally persisted in a
+// ledger file. Opaque; made by `ilsp_budget_open`, freed by `ilsp_budget_free`.
+typedef struct ilsp_budget ilsp_budget;
 
 // An export schema: allowed fields and what happens to each. Opaque, immutable.
 typedef struct ilsp_export_schema ilsp_export_schema;
@@ -292,6 +311,288 @@ ilsp_status ilsp_aggregator_stats(const ilsp_aggregator *a,
 //
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
+
+// Opens a budget. `ledger_path` NULL: in memory only (nothing persists).
+// Otherwise the ledger file at that path (bytes as given to the operating
+// system) is created if absent — its directory must exist — or read and
+// checked entry by entry; a torn last line from a crash is repaired (see the
+// README, "Budget and ledger"). Waits up to 10 s for another process's lock.
+// On success `*out` receives a handle to free with `ilsp_budget_free`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_IO` (cannot create, open,
+// lock within the timeout, read or write the file), `ILSP_ERR_LEDGER_INTEGRITY`
+// (a hash, sequence, version or content check failed; the file is not changed).
+//
+// Thread safety: safe to call from any thread. The handle is thread-safe:
+// every `ilsp_budget_*` function except `ilsp_budget_free` may be called on
+// it from several threads at once (spends are serialized internally). If a
+// panic inside the library ever poisons the handle's internal lock, every
+// later call on it returns `ILSP_ERR_INTERNAL` and nothing more is spent.
+// Several handles and processes may share one ledger file on one machine.
+// After `fork()`, a child may keep using an inherited handle: it reopens the
+// file and takes its own lock. An in-memory budget is per process (a forked
+// child works on a separate copy).
+ilsp_status ilsp_budget_open(const char *ledger_path, ilsp_budget **out);
+
+// `ilsp_budget_open` waiting at most `lock_timeout_ms` milliseconds (0: try
+// once) for the ledger's lock, on open and on every later operation.
+//
+// Errors and thread safety: as `ilsp_budget_open`.
+ilsp_status ilsp_budget_open_with_timeout(const char *ledger_path,
+                                          uint32_t lock_timeout_ms,
+                                          ilsp_budget **out);
+
+// Frees a budget handle (closing its ledger file). NULL is a no-op.
+//
+// Thread safety: no other call may use the handle during or after this one.
+void ilsp_budget_free(ilsp_budget *budget);
+
+// Sets `account`'s (ε, δ) limit: ε ≥ 0, δ ∈ [0, 1) (δ = 0: pure DP), read as
+// the decimals they print as. A new account is created (basic composition);
+// on an existing one an adjustment is appended (history is never rewritten)
+// with an empty reason — see `ilsp_budget_set_limit_with_reason`. An account
+// with no limit refuses every spend. For a zCDP account (δ > 0 required) the
+// limit is enforced through the largest ρ that implies it (CKS20 bound).
+//
+// Errors: `ILSP_ERR_NULL` (`budget`, `account`), `ILSP_ERR_ENCODING`
+// (`account` not UTF-8), `ILSP_ERR_INVALID_ARGUMENT` (bad name: empty,
+// over 256 bytes, control characters, surrounding spaces; NaN, negative or
+// infinite ε; δ outside [0, 1)), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_limit(ilsp_budget *budget,
+                                  const char *account,
+                                  double epsilon,
+                                  double delta);
+
+// `ilsp_budget_set_limit` recording `reason` (UTF-8, at most 1024 bytes, no
+// control characters; NULL = empty) with the change in the ledger. The
+// reason is kept forever: never put patron data in it.
+//
+// Errors: as `ilsp_budget_set_limit`, plus `ILSP_ERR_ENCODING` /
+// `ILSP_ERR_INVALID_ARGUMENT` for a bad `reason`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_limit_with_reason(ilsp_budget *budget,
+                                              const char *account,
+                                              double epsilon,
+                                              double delta,
+                                              const char *reason);
+
+// Sets a zCDP account's ρ limit (ρ ≥ 0, finite), with `reason` (may be NULL).
+//
+// Errors: as `ilsp_budget_set_limit_with_reason`; `ILSP_ERR_INVALID_ARGUMENT`
+// also if the account uses basic composition (choose zCDP first with
+// `ilsp_budget_set_composition`).
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_limit_rho(ilsp_budget *budget,
+                                      const char *account,
+                                      double rho,
+                                      const char *reason);
+
+// Chooses `account`'s composition rule: `ILSP_COMPOSITION_BASIC` (ε and δ
+// add up) or `ILSP_COMPOSITION_ZCDP` (ρ adds up; better for many Gaussian
+// releases). Creates the account (with no limit) if needed. Allowed only
+// before the account's first spend.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (unknown rule, after a spend, or a limit the rule cannot enforce),
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_composition(ilsp_budget *budget, const char *account, int32_t rule);
+
+// Sets `account`'s period policy: `ILSP_PERIOD_LIFETIME` (default),
+// `ILSP_PERIOD_CALENDAR_YEAR` or `ILSP_PERIOD_CALENDAR_MONTH` (UTC). A period
+// policy bounds the loss per period, not in total (see the README).
+// Creates the account (with no limit) if needed.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`,
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_period(ilsp_budget *budget, const char *account, int32_t period);
+
+// Sets the fraction of `account`'s limit (in (0, 1]; default 0.8) at which a
+// spend records an alert. Creates the account (with no limit) if needed.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`,
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_alert_threshold(ilsp_budget *budget,
+                                            const char *account,
+                                            double threshold);
+
+// Whether `account` is at or past its alert threshold now: `*alerted` is 1
+// or 0, `*used_fraction` the largest fraction of its limit used (over ε and
+// δ, or ρ; ≥ 1 when exhausted). Re-reads a shared ledger first.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (unknown account), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_alert_status(ilsp_budget *budget,
+                                     const char *account,
+                                     int32_t *alerted,
+                                     double *used_fraction);
+
+// What `account` has spent, as (ε, δ), counted against its limit now (the
+// current period's spends under a period policy). Basic accounts: the exact
+// sums, reported as the smallest doubles that print at least as large. zCDP
+// accounts with an (ε, δ) limit: ε at the limit's δ by the CKS20 bound
+// (rounded up) and that δ, or (0, 0) before any spend.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (unknown account, or a zCDP account with a ρ limit: use
+// `ilsp_budget_spent_rho`), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_spent(ilsp_budget *budget,
+                              const char *account,
+                              double *epsilon,
+                              double *delta);
+
+// The ρ a zCDP account has spent (counted against its limit now), rounded up.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (unknown account, or basic composition), `ILSP_ERR_IO`,
+// `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_spent_rho(ilsp_budget *budget, const char *account, double *rho);
+
+// What `account` has left now, rounded down: ε and δ for a basic account
+// (ρ = 0), ρ for a zCDP account (ε = δ = 0); all zero without a limit.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (unknown account), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_remaining(ilsp_budget *budget,
+                                  const char *account,
+                                  double *epsilon,
+                                  double *delta,
+                                  double *rho);
+
+// Records a spend of (ε, δ) on a basic account — ε > 0, δ ∈ [0, 1) — for a
+// release the caller performs itself (e.g. with `ilsp_laplace`), which it
+// must do only after this returns `ILSP_OK`. `*seq` receives the spend's
+// ledger sequence number. Prefer `ilsp_budget_laplace`/`_gaussian`, which
+// spend and release in one step.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (bad ε or δ, bad name, or a zCDP account: use `ilsp_budget_spend_rho`),
+// `ILSP_ERR_BUDGET_EXHAUSTED` (does not fit, unknown account, or no limit;
+// nothing recorded), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY` (then
+// release nothing: the spend may or may not have been recorded).
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_spend(ilsp_budget *budget,
+                              const char *account,
+                              double epsilon,
+                              double delta,
+                              uint64_t *seq);
+
+// Records a spend of ρ (> 0) on a zCDP account for a release the caller
+// performs itself, only after this returns `ILSP_OK`.
+//
+// Errors: as `ilsp_budget_spend` (a basic account refuses a ρ-only spend
+// with `ILSP_ERR_INVALID_ARGUMENT`).
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_spend_rho(ilsp_budget *budget,
+                                  const char *account,
+                                  double rho,
+                                  uint64_t *seq);
+
+// Spends ε on `account`, then releases `value` plus Laplace noise into
+// `*out`: the mechanism of `ilsp_laplace` (ε-DP for L1 sensitivity
+// `sensitivity`, float-safe). Order: the mechanism and `value` are checked
+// (bad input costs nothing), the spend is recorded (with a ledger: written
+// and fsynced), and only then is the noise drawn. ε is read as the decimal
+// it prints as: a limit of 0.3 admits 0.1 then 0.2 exactly.
+//
+// Errors: `ILSP_ERR_NULL` (`budget`, `account`, `out`), `ILSP_ERR_ENCODING`,
+// `ILSP_ERR_INVALID_ARGUMENT` (bad name, NaN/±inf or too large `value`,
+// non-finite or non-positive `sensitivity` or `epsilon`; nothing spent),
+// `ILSP_ERR_BUDGET_EXHAUSTED` (nothing recorded or released), `ILSP_ERR_IO`,
+// `ILSP_ERR_LEDGER_INTEGRITY` (nothing released), `ILSP_ERR_ENTROPY` (after
+// the spend: budget spent, nothing released). `*out` is written only on
+// success.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_laplace(ilsp_budget *budget,
+                                const char *account,
+                                double value,
+                                double sensitivity,
+                                double epsilon,
+                                double *out);
+
+// Spends on `account`, then releases `value` plus Gaussian noise into
+// `*out`: the mechanism of `ilsp_gaussian` ((ε, δ)-DP for L2 sensitivity
+// `l2_sensitivity`, analytic calibration, float-safe). A basic account is
+// charged (ε, δ); a zCDP account the mechanism's ρ = Δ'²/(2σ²), rounded
+// up. Same order and guarantees as `ilsp_budget_laplace`; δ must be in (0, 1).
+//
+// Errors: as `ilsp_budget_laplace`, with `l2_sensitivity` and `delta`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_gaussian(ilsp_budget *budget,
+                                 const char *account,
+                                 double value,
+                                 double l2_sensitivity,
+                                 double epsilon,
+                                 double delta,
+                                 double *out);
+
+// Reads and checks the ledger file at `ledger_path` without changing it
+// (under a shared lock, waiting up to 10 s). `*entries` receives the
+// number of entries; the SHA-256 of the last entry (64 lowercase hex
+// characters) goes to `head` per the buffer convention (`head_cap` ≥ 65).
+// Record the head elsewhere to detect a later truncation. A torn last line
+// is not an error here (it is repaired on the next `ilsp_budget_open`).
+//
+// Errors: `ILSP_ERR_NULL` (`ledger_path`, `entries`, `head_len`, or `head`
+// with `head_cap` > 0), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`,
+// `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread, also while other handles
+// and processes use the ledger.
+ilsp_status ilsp_budget_ledger_verify(const char *ledger_path,
+                                      uint64_t *entries,
+                                      char *head,
+                                      size_t head_cap,
+                                      size_t *head_len);
+
+// The ledger's content (JSON lines), re-read from the file and checked from
+// the first entry, per the buffer convention. Ask for the length with
+// `out_cap` 0; the ledger may grow between two calls, so retry while the
+// result is `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_BUFFER_TOO_SMALL`,
+// `ILSP_ERR_INVALID_ARGUMENT` (an in-memory budget has no ledger),
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_ledger_export(ilsp_budget *budget,
+                                      char *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+// The handle's ring of recent events (at most 256: spends, refusals, limit
+// changes, alerts, repairs; also those read from other processes) as JSON
+// lines, oldest first, per the buffer convention. Telemetry only: never
+// values or noise.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_recent_events(ilsp_budget *budget,
+                                      char *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
 
 // The loaded library's version as `"MAJOR.MINOR.PATCH"`, in static storage.
 //

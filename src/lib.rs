@@ -18,6 +18,8 @@
 //!   contribution bounds, mergeable shards and one accounted release.
 //! - [`token`]: patron-ID tokenization (keys, key ring, compatibility and
 //!   versioned tokens), export masking, small-cell suppression, export schemas.
+//! - [`budget`]: named accounts with exact limits, enforced as a privacy
+//!   filter and persisted in a crash-safe, hash-chained ledger.
 //!
 //! - [`ffi`]: the C ABI (`ilsp_*` functions); its conventions are
 //!   documented there and in the generated header.
@@ -28,6 +30,7 @@
 pub mod accountant;
 pub mod aggregate;
 pub mod bound;
+pub mod budget;
 pub mod error;
 pub mod ffi;
 pub mod mechanism;

@@ -23,6 +23,7 @@ use crate::error::{Error, Result};
 
 pub mod aggregate;
 pub mod bound;
+pub mod budget;
 pub mod core;
 pub(crate) mod cpu;
 pub mod mask;

@@ -30,6 +30,7 @@ require_once __DIR__ . '/Buffers.php';
 require_once __DIR__ . '/Masking.php';
 require_once __DIR__ . '/Key.php';
 require_once __DIR__ . '/Tokenizer.php';
+require_once __DIR__ . '/Budget.php';
 
 final class Library
 {

@@ -10,6 +10,14 @@ repository's ``target/release`` folder or on the system's library path.
 """
 
 from .aggregate import Aggregator, AggregatorStats
+from .budget import (
+    COMPOSITION_BASIC,
+    COMPOSITION_ZCDP,
+    PERIOD_CALENDAR_MONTH,
+    PERIOD_CALENDAR_YEAR,
+    PERIOD_LIFETIME,
+    Budget,
+)
 from .core import clamp, version
 from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
 from .masking import (
@@ -42,6 +50,12 @@ __version__ = version()
 __all__ = [
     "Aggregator",
     "AggregatorStats",
+    "Budget",
+    "COMPOSITION_BASIC",
+    "COMPOSITION_ZCDP",
+    "PERIOD_CALENDAR_MONTH",
+    "PERIOD_CALENDAR_YEAR",
+    "PERIOD_LIFETIME",
     "BudgetExhaustedError",
     "BufferTooSmallError",
     "EncodingError",

@@ -1,0 +1,280 @@
+<?php
+/**
+ * The privacy budget: named accounts with exact limits, spends recorded
+ * before anything is released, and an optional tamper-evident ledger file
+ * shared safely by processes (PHP-FPM workers, cron jobs) on one machine.
+ *
+ *     $budget = new IlsPrivacy\Budget('/var/lib/ils/privacy.ledger'); // null: in memory
+ *     $budget->setLimit('branch-7/loans', 0.3);
+ *     $budget->spend('branch-7/loans', 0.1);
+ *     $budget->spend('branch-7/loans', 0.2);   // exactly 0.3: admitted
+ *     $budget->close();
+ *
+ * A spend that does not fit throws BudgetExhaustedException and records
+ * nothing; every other failure throws the matching IlsPrivacy\Exception.
+ */
+
+declare(strict_types=1);
+
+namespace IlsPrivacy;
+
+final class Budget
+{
+    /** Basic composition: epsilon and delta add up (the default). */
+    public const COMPOSITION_BASIC = 0;
+    /** zCDP composition: rho adds up (CKS20 bound for an (epsilon, delta) limit). */
+    public const COMPOSITION_ZCDP = 1;
+    /** The limit bounds every spend ever made (the default). */
+    public const PERIOD_LIFETIME = 0;
+    /** The limit bounds the spends of the current UTC calendar year. */
+    public const PERIOD_CALENDAR_YEAR = 1;
+    /** The limit bounds the spends of the current UTC calendar month. */
+    public const PERIOD_CALENDAR_MONTH = 2;
+
+    private Library $lib;
+    private ?\FFI\CData $handle;
+
+    /**
+     * Opens a budget: in memory when $ledgerPath is null, else the ledger file
+     * (created if absent; its directory must exist), read and checked entry by
+     * entry. $lockTimeoutMs bounds the wait for another process's lock
+     * (default 10 s).
+     *
+     * @throws LedgerIoException if the file cannot be created, opened, locked, read or written.
+     * @throws LedgerIntegrityException if an entry fails the hash, sequence or content checks.
+     */
+    public function __construct(?string $ledgerPath = null, ?int $lockTimeoutMs = null)
+    {
+        $this->lib = Library::load();
+        $handle = $this->lib->ffi->new('ilsp_budget*');
+        if ($ledgerPath !== null) {
+            self::noNul($ledgerPath, 'ledger_path');
+        }
+        if ($lockTimeoutMs === null) {
+            $status = $this->lib->ffi->ilsp_budget_open($ledgerPath, \FFI::addr($handle));
+        } else {
+            if ($lockTimeoutMs < 0 || $lockTimeoutMs > 0xFFFFFFFF) {
+                throw new InvalidArgumentException('lock_timeout_ms must be in [0, 2^32)', Library::ERR_INVALID_ARGUMENT);
+            }
+            $status = $this->lib->ffi->ilsp_budget_open_with_timeout($ledgerPath, $lockTimeoutMs, \FFI::addr($handle));
+        }
+        $this->lib->check($status);
+        $this->handle = $handle;
+    }
+
+    /** Frees the handle (closing the ledger file); idempotent. */
+    public function close(): void
+    {
+        if ($this->handle !== null) {
+            $this->lib->ffi->ilsp_budget_free($this->handle);
+            $this->handle = null;
+        }
+    }
+
+    public function __destruct()
+    {
+        $this->close();
+    }
+
+    private function h(): \FFI\CData
+    {
+        if ($this->handle === null) {
+            throw new \LogicException('the budget is closed');
+        }
+        return $this->handle;
+    }
+
+    /** C strings end at NUL: refuse names that would be silently cut. */
+    private static function noNul(string $text, string $param): string
+    {
+        if (str_contains($text, "\0")) {
+            throw new InvalidArgumentException("$param must not contain NUL characters", Library::ERR_INVALID_ARGUMENT);
+        }
+        return $text;
+    }
+
+    /**
+     * Sets $account's (epsilon, delta) limit, creating the account. On an
+     * existing account an adjustment with $reason is appended to the ledger
+     * (history is never rewritten). Never put patron data in $reason.
+     */
+    public function setLimit(string $account, float $epsilon, float $delta = 0.0, ?string $reason = null): void
+    {
+        $account = self::noNul($account, 'account');
+        if ($reason === null) {
+            $this->lib->check($this->lib->ffi->ilsp_budget_set_limit($this->h(), $account, $epsilon, $delta));
+        } else {
+            $this->lib->check($this->lib->ffi->ilsp_budget_set_limit_with_reason(
+                $this->h(), $account, $epsilon, $delta, self::noNul($reason, 'reason')));
+        }
+    }
+
+    /** Sets a zCDP account's rho limit. */
+    public function setLimitRho(string $account, float $rho, ?string $reason = null): void
+    {
+        $this->lib->check($this->lib->ffi->ilsp_budget_set_limit_rho(
+            $this->h(), self::noNul($account, 'account'), $rho,
+            $reason === null ? null : self::noNul($reason, 'reason')));
+    }
+
+    /** COMPOSITION_BASIC or COMPOSITION_ZCDP; only before the account's first spend. */
+    public function setComposition(string $account, int $rule): void
+    {
+        $this->lib->check($this->lib->ffi->ilsp_budget_set_composition($this->h(), self::noNul($account, 'account'), $rule));
+    }
+
+    /** PERIOD_LIFETIME, PERIOD_CALENDAR_YEAR or PERIOD_CALENDAR_MONTH (UTC); bounds the loss per period, not in total. */
+    public function setPeriod(string $account, int $period): void
+    {
+        $this->lib->check($this->lib->ffi->ilsp_budget_set_period($this->h(), self::noNul($account, 'account'), $period));
+    }
+
+    /** Fraction of the limit, in (0, 1], at which a spend records an alert (default 0.8). */
+    public function setAlertThreshold(string $account, float $threshold): void
+    {
+        $this->lib->check($this->lib->ffi->ilsp_budget_set_alert_threshold($this->h(), self::noNul($account, 'account'), $threshold));
+    }
+
+    /**
+     * Records a spend of (epsilon, delta) on a basic account and returns its
+     * sequence number. Release the value it pays for only after this returns.
+     *
+     * @throws BudgetExhaustedException if it does not fit (nothing recorded).
+     */
+    public function spend(string $account, float $epsilon, float $delta = 0.0): int
+    {
+        $seq = $this->lib->ffi->new('uint64_t');
+        $this->lib->check($this->lib->ffi->ilsp_budget_spend(
+            $this->h(), self::noNul($account, 'account'), $epsilon, $delta, \FFI::addr($seq)));
+        return $seq->cdata;
+    }
+
+    /** Records a spend of rho on a zCDP account and returns its sequence number. */
+    public function spendRho(string $account, float $rho): int
+    {
+        $seq = $this->lib->ffi->new('uint64_t');
+        $this->lib->check($this->lib->ffi->ilsp_budget_spend_rho(
+            $this->h(), self::noNul($account, 'account'), $rho, \FFI::addr($seq)));
+        return $seq->cdata;
+    }
+
+    /**
+     * Spends epsilon on $account, then returns $value plus Laplace noise. The
+     * value and parameters are checked first (bad input costs nothing), the
+     * spend is recorded (durably with a ledger), and only then is noise drawn.
+     *
+     * @throws BudgetExhaustedException if the spend does not fit (nothing released).
+     * @throws InvalidArgumentException for a bad parameter or value (nothing spent).
+     */
+    public function laplace(string $account, float $value, float $sensitivity, float $epsilon): float
+    {
+        $out = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_laplace(
+            $this->h(), self::noNul($account, 'account'), $value, $sensitivity, $epsilon, \FFI::addr($out)));
+        return $out->cdata;
+    }
+
+    /**
+     * Spends (epsilon, delta) — or the mechanism's rho on a zCDP account — then
+     * returns $value plus Gaussian noise (analytic calibration).
+     */
+    public function gaussian(string $account, float $value, float $l2Sensitivity, float $epsilon, float $delta): float
+    {
+        $out = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_gaussian(
+            $this->h(), self::noNul($account, 'account'), $value, $l2Sensitivity, $epsilon, $delta, \FFI::addr($out)));
+        return $out->cdata;
+    }
+
+    /** @return array{0: float, 1: float} (epsilon, delta) spent; for zCDP accounts epsilon at the limit's delta. */
+    public function spent(string $account): array
+    {
+        $eps = $this->lib->ffi->new('double');
+        $delta = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_spent(
+            $this->h(), self::noNul($account, 'account'), \FFI::addr($eps), \FFI::addr($delta)));
+        return [$eps->cdata, $delta->cdata];
+    }
+
+    /** The rho a zCDP account has spent. */
+    public function spentRho(string $account): float
+    {
+        $rho = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_spent_rho($this->h(), self::noNul($account, 'account'), \FFI::addr($rho)));
+        return $rho->cdata;
+    }
+
+    /** @return array{0: float, 1: float, 2: float} (epsilon, delta, rho) left, rounded down. */
+    public function remaining(string $account): array
+    {
+        $eps = $this->lib->ffi->new('double');
+        $delta = $this->lib->ffi->new('double');
+        $rho = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_remaining(
+            $this->h(), self::noNul($account, 'account'), \FFI::addr($eps), \FFI::addr($delta), \FFI::addr($rho)));
+        return [$eps->cdata, $delta->cdata, $rho->cdata];
+    }
+
+    /** @return array{0: bool, 1: float} (at or past the alert threshold, fraction of the limit used). */
+    public function alertStatus(string $account): array
+    {
+        $alerted = $this->lib->ffi->new('int32_t');
+        $used = $this->lib->ffi->new('double');
+        $this->lib->check($this->lib->ffi->ilsp_budget_alert_status(
+            $this->h(), self::noNul($account, 'account'), \FFI::addr($alerted), \FFI::addr($used)));
+        return [$alerted->cdata === 1, $used->cdata];
+    }
+
+    /** The ledger's JSON lines, re-read and checked from the first entry. */
+    public function exportLedger(): string
+    {
+        $h = $this->h();
+        return self::readText($this->lib, fn ($buf, $cap, $len) => $this->lib->ffi->ilsp_budget_ledger_export($h, $buf, $cap, $len));
+    }
+
+    /** @return list<array<string, mixed>> The handle's recent events (at most 256), oldest first. */
+    public function recentEvents(): array
+    {
+        $h = $this->h();
+        $text = self::readText($this->lib, fn ($buf, $cap, $len) => $this->lib->ffi->ilsp_budget_recent_events($h, $buf, $cap, $len));
+        $events = [];
+        foreach (explode("\n", rtrim($text, "\n")) as $line) {
+            if ($line !== '') {
+                $events[] = json_decode($line, true, 16, JSON_THROW_ON_ERROR);
+            }
+        }
+        return $events;
+    }
+
+    /**
+     * Checks a ledger file without changing it.
+     *
+     * @return array{0: int, 1: string} (number of entries, head hash in hex).
+     */
+    public static function verifyLedger(string $ledgerPath): array
+    {
+        $lib = Library::load();
+        $path = self::noNul($ledgerPath, 'ledger_path');
+        $entries = $lib->ffi->new('uint64_t');
+        $head = self::readText($lib, fn ($buf, $cap, $len) => $lib->ffi->ilsp_budget_ledger_verify($path, \FFI::addr($entries), $buf, $cap, $len));
+        return [$entries->cdata, $head];
+    }
+
+    /** Calls a text-returning C function with a buffer large enough for its result. */
+    private static function readText(Library $lib, callable $call): string
+    {
+        $len = $lib->ffi->new('size_t');
+        $cap = 0;
+        $buf = null;
+        while (true) {
+            $status = $call($buf, $cap, \FFI::addr($len));
+            if ($status === Library::ERR_BUFFER_TOO_SMALL) {
+                $cap = $len->cdata + 1;
+                $buf = $lib->ffi->new("char[$cap]");
+                continue;
+            }
+            $lib->check($status);
+            return $buf === null ? '' : \FFI::string($buf, $len->cdata);
+        }
+    }
+}

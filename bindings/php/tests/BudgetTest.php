@@ -1,0 +1,199 @@
+<?php
+declare(strict_types=1);
+
+namespace IlsPrivacy\Tests;
+
+use IlsPrivacy\Budget;
+use IlsPrivacy\BudgetExhaustedException;
+use IlsPrivacy\EncodingException;
+use IlsPrivacy\InvalidArgumentException;
+use IlsPrivacy\LedgerIntegrityException;
+use IlsPrivacy\LedgerIoException;
+use IlsPrivacy\Library;
+
+final class BudgetTest extends TestCase
+{
+    private static function tempDir(): string
+    {
+        $dir = sys_get_temp_dir() . '/ilsp-php-budget-' . getmypid() . '-' . bin2hex(random_bytes(4));
+        mkdir($dir);
+        return $dir;
+    }
+
+    private static function removeDir(string $dir): void
+    {
+        foreach (glob("$dir/*") as $file) {
+            unlink($file);
+        }
+        rmdir($dir);
+    }
+
+    public function testConstantsMatchTheHeader(): void
+    {
+        $header = file_get_contents(dirname(__DIR__, 3) . '/include/ilsprivacy_ffi.h');
+        preg_match_all('/^#define ILSP_((?:COMPOSITION|PERIOD)_\w+) (\d+)$/m', $header, $m, PREG_SET_ORDER);
+        $this->assertSame(5, count($m), 'budget constants in the header');
+        foreach ($m as [, $name, $value]) {
+            $this->assertSame((int) $value, constant(Budget::class . '::' . $name), $name);
+        }
+    }
+
+    public function testExactLimits(): void
+    {
+        $b = new Budget();
+        $b->setLimit('branch-7/loans', 0.3);
+        $this->assertSame(2, $b->spend('branch-7/loans', 0.1));
+        $this->assertSame(3, $b->spend('branch-7/loans', 0.2));
+        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+            'spent epsilon 0.3 of 0.3', fn () => $b->spend('branch-7/loans', 1e-12));
+        $this->assertSame([0.3, 0.0], $b->spent('branch-7/loans'));
+        $this->assertSame([0.0, 0.0, 0.0], $b->remaining('branch-7/loans'));
+        $this->assertSame([true, 1.0], $b->alertStatus('branch-7/loans'));
+        $kinds = array_column($b->recentEvents(), 'kind');
+        $this->assertSame(['limit_set', 'spend', 'spend', 'alert', 'refused'], $kinds);
+        $b->close();
+        $b->close();
+        $this->assertThrows(\LogicException::class, 0, 'closed', fn () => $b->spend('a', 0.1));
+    }
+
+    public function testSpendThenRelease(): void
+    {
+        $b = new Budget();
+        $b->setLimit('visits', 0.3, 1e-6);
+        $this->assertTrue(is_finite($b->laplace('visits', 1234.0, 1.0, 0.1)), 'laplace');
+        $this->assertTrue(is_finite($b->gaussian('visits', 1234.0, 1.0, 0.2, 1e-6)), 'gaussian');
+        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+            'visits', fn () => $b->laplace('visits', 1234.0, 1.0, 1e-12));
+        $this->assertSame([0.3, 1e-6], $b->spent('visits'));
+        $b->setLimit('other', 1.0, 1e-6);
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'value must be finite', fn () => $b->laplace('other', NAN, 1.0, 0.5));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'delta', fn () => $b->gaussian('other', 1.0, 1.0, 0.5, 0.0));
+        $this->assertSame([0.0, 0.0], $b->spent('other'));
+    }
+
+    public function testZcdpAccount(): void
+    {
+        $b = new Budget();
+        $b->setComposition('g', Budget::COMPOSITION_ZCDP);
+        $b->setLimit('g', 1.0, 1e-6, 'plan');
+        $n = 0;
+        try {
+            while (true) {
+                $b->spendRho('g', 0.00125);
+                $n++;
+            }
+        } catch (BudgetExhaustedException $e) {
+        }
+        $this->assertSame(19, $n, 'releases of rho 1/800 within rho* = 0.02435...');
+        [$eps, $delta] = $b->spent('g');
+        $this->assertTrue($eps > 0.95 && $eps <= 1.0, "epsilon $eps");
+        $this->assertSame(1e-6, $delta);
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'no zCDP', fn () => $b->spend('g', 0.1, 1e-9));
+        $b->setComposition('r', Budget::COMPOSITION_ZCDP);
+        $b->setLimitRho('r', 0.5, 'rho plan');
+        $b->spendRho('r', 0.5);
+        $this->assertSame(0.5, $b->spentRho('r'));
+    }
+
+    public function testAlertsAndPeriods(): void
+    {
+        $b = new Budget();
+        $b->setLimit('a', 1.0);
+        $b->setAlertThreshold('a', 0.5);
+        $b->setPeriod('a', Budget::PERIOD_CALENDAR_MONTH);
+        $b->spend('a', 0.4);
+        $this->assertSame(false, $b->alertStatus('a')[0]);
+        $b->spend('a', 0.2);
+        $this->assertSame(true, $b->alertStatus('a')[0]);
+        $b->setLimit('a', 2.0, 0.0, 'raised');
+        $this->assertSame(false, $b->alertStatus('a')[0]);
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'period', fn () => $b->setPeriod('a', 7));
+    }
+
+    public function testLedgerSharedExportedVerifiedAndTamperEvident(): void
+    {
+        $dir = self::tempDir();
+        $path = "$dir/privacy.ledger";
+        $a = new Budget($path);
+        $b = new Budget($path, 2000);
+        $a->setLimit('t/d', 1.0, 0.0, 'initial');
+        $a->spend('t/d', 0.5);
+        $b->spend('t/d', 0.5);
+        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+            't/d', fn () => $a->spend('t/d', 0.01));
+        $text = $a->exportLedger();
+        $this->assertSame(file_get_contents($path), $text);
+        $this->assertTrue(str_contains($text, '"reason":"initial"'), 'the reason is recorded');
+        $a->close();
+        $b->close();
+        [$entries, $head] = Budget::verifyLedger($path);
+        $this->assertSame(5, $entries);
+        $this->assertTrue(preg_match('/^[0-9a-f]{64}$/', $head) === 1, 'head is hex');
+
+        $bytes = file_get_contents($path);
+        $i = intdiv(strlen($bytes), 2);
+        $bytes[$i] = chr(ord($bytes[$i]) ^ 1);
+        file_put_contents($path, $bytes);
+        $this->assertThrows(LedgerIntegrityException::class, Library::ERR_LEDGER_INTEGRITY,
+            'ledger integrity', fn () => new Budget($path));
+        self::removeDir($dir);
+    }
+
+    public function testLockedAndUnwritableFiles(): void
+    {
+        $dir = self::tempDir();
+        $path = "$dir/privacy.ledger";
+        (new Budget($path))->close();
+        $holder = fopen($path, 'r');
+        $this->assertTrue(flock($holder, LOCK_EX), 'lock taken');
+        $this->assertThrows(LedgerIoException::class, Library::ERR_IO,
+            'locked', fn () => new Budget($path, 50));
+        flock($holder, LOCK_UN);
+        fclose($holder);
+        (new Budget($path, 50))->close();
+        $this->assertThrows(LedgerIoException::class, Library::ERR_IO,
+            'cannot open', fn () => new Budget("$dir/missing/ledger"));
+        $this->assertThrows(LedgerIoException::class, Library::ERR_IO,
+            '', fn () => Budget::verifyLedger("$dir/absent"));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'no ledger', fn () => (new Budget())->exportLedger());
+        self::removeDir($dir);
+    }
+
+    public function testBadInput(): void
+    {
+        $b = new Budget();
+        $b->setLimit('a', 1.0);
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'epsilon must be finite and >= 0, got NaN', fn () => $b->setLimit('a', NAN));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'epsilon', fn () => $b->setLimit('a', -1.0));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'delta must be in [0, 1), got 1', fn () => $b->setLimit('a', 1.0, 1.0));
+        $this->assertThrows(EncodingException::class, Library::ERR_ENCODING,
+            'account is not valid UTF-8', fn () => $b->setLimit("bad\xff", 1.0));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'account must be 1 to 256 bytes', fn () => $b->setLimit('', 1.0));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'NUL', fn () => $b->setLimit("nul\0inside", 1.0));
+        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+            'no such account', fn () => $b->spend('nobody', 0.1));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'does not exist', fn () => $b->spent('nobody'));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'epsilon must be finite and > 0, got inf', fn () => $b->spend('a', INF));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'rule', fn () => $b->setComposition('a', 3));
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'threshold', fn () => $b->setAlertThreshold('a', 0.0));
+
+        // The raw C entry points report NULL pointers instead of crashing.
+        $ffi = Library::load()->ffi;
+        $this->assertSame(Library::ERR_NULL, $ffi->ilsp_budget_set_limit(null, 'a', 1.0, 0.0));
+        $this->assertSame('budget must not be NULL', Library::load()->lastError());
+    }
+}
