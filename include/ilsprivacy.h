@@ -25,6 +25,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// `noise` of `ilsp_aggregator_release`: discrete Laplace (ε-DP), parameters are ε.
+#define ILSP_TABLE_NOISE_LAPLACE 0
+
+// `noise` of `ilsp_aggregator_release`: discrete Gaussian (ρ-zCDP, for
+// accounts with zCDP composition), parameters are ρ.
+#define ILSP_TABLE_NOISE_GAUSSIAN 1
+
+// Row flag of `ilsp_table_row`: the cell was withheld by small-cell
+// suppression (its count and sum are not written).
+#define ILSP_ROW_SUPPRESSED 1
+
+// Row flag of `ilsp_table_row`: the row has a released sum.
+#define ILSP_ROW_HAS_SUM 2
+
 // `ilsp_budget_set_composition`: basic composition (ε and δ add up), the default.
 #define ILSP_COMPOSITION_BASIC 0
 
@@ -121,6 +135,13 @@ typedef struct ilsp_export_schema ilsp_export_schema;
 
 // Secret key material (at least 32 bytes), wiped when freed. Opaque.
 typedef struct ilsp_key ilsp_key;
+
+// A released, differentially private table (see `ilsp_aggregator_release`).
+//
+// Opaque; read with `ilsp_table_rows`, `ilsp_table_row`, `ilsp_table_cost`
+// and `ilsp_table_noise`; released by `ilsp_table_free`. Its contents are
+// public (they are the noisy release).
+typedef struct ilsp_table ilsp_table;
 
 // A key ring with one active key and a versioned-token format. Opaque.
 typedef struct ilsp_tokenizer ilsp_tokenizer;
@@ -302,6 +323,106 @@ ilsp_status ilsp_aggregator_stats(const ilsp_aggregator *a,
                                   uint64_t *events_outside_public,
                                   uint64_t *units,
                                   uint64_t *partitions);
+
+// Releases `a`'s table with differential privacy, charging account
+// `account` (NUL-terminated UTF-8) of `budget` once for all of it, before
+// any noise is drawn, and writes the table to `*out`.
+//
+// - `max_contributions_per_partition`: L∞, the most a unit adds to one
+//   partition's count (≥ 1); sums are capped at what L∞ values in the
+//   bounds can add.
+// - `noise`: `ILSP_TABLE_NOISE_LAPLACE` (parameters are ε; pure or
+//   (ε, δ) charge) or `ILSP_TABLE_NOISE_GAUSSIAN` (parameters are ρ; one
+//   zCDP charge, which needs an account with zCDP composition).
+// - `count_param`: ε or ρ of the counts (> 0).
+// - `sum_param`: ε or ρ of the sums, or 0 to release counts only (sums
+//   need an aggregator made with `sum_values = 1`).
+// - `selection_epsilon`, `selection_delta`: the (ε, δ) of private partition
+//   selection, required when the partitions come from the data and 0, 0
+//   with a public list (Laplace noise only).
+// - `suppress_below`: withhold cells whose noisy count is below this (0 or
+//   less: none).
+//
+// The charge is pure ε-DP for public partitions with Laplace noise
+// (ε = counts' + sums'), (ε, δ) with selection (ε adds the selection's),
+// ρ-zCDP with Gaussian noise. L1/L2 sensitivities charged: L0·L∞ and
+// √L0·L∞ (counts), times max(|lo|, |hi|) (sums).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`account`),
+// `ILSP_ERR_INVALID_ARGUMENT` (bad parameters, or a plan that does not fit
+// the aggregator or the account's rule), `ILSP_ERR_BUDGET_EXHAUSTED`
+// (nothing is released or recorded), `ILSP_ERR_IO`,
+// `ILSP_ERR_LEDGER_INTEGRITY`, `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: `a` is only read (do not modify it concurrently); the
+// budget may be shared between threads.
+ilsp_status ilsp_aggregator_release(const ilsp_aggregator *a,
+                                    ilsp_budget *budget,
+                                    const char *account,
+                                    uint32_t max_contributions_per_partition,
+                                    int32_t noise,
+                                    double count_param,
+                                    double sum_param,
+                                    double selection_epsilon,
+                                    double selection_delta,
+                                    int64_t suppress_below,
+                                    ilsp_table **out);
+
+// The number of rows of `table` (0 for NULL). Cannot fail.
+//
+// Thread safety: safe from any thread (the table is immutable).
+size_t ilsp_table_rows(const ilsp_table *table);
+
+// Reads row `i` of `table`: the partition key's bytes into `partition`
+// (capacity `partition_cap`; length in `*partition_len`), the noisy count
+// into `*count` and the noisy sum into `*sum` (when released), and the row's
+// flags (`ILSP_ROW_SUPPRESSED`, `ILSP_ROW_HAS_SUM`) into `*flags`. A
+// suppressed row writes neither count nor sum. `count` and `sum` may be
+// NULL to skip them.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`i` out of range),
+// `ILSP_ERR_BUFFER_TOO_SMALL` (the needed length is written to
+// `*partition_len`; nothing else is written).
+//
+// Thread safety: safe from any thread.
+ilsp_status ilsp_table_row(const ilsp_table *table,
+                           size_t i,
+                           uint8_t *partition,
+                           size_t partition_cap,
+                           size_t *partition_len,
+                           int64_t *count,
+                           int64_t *sum,
+                           uint32_t *flags);
+
+// What the release of `table` cost: the ε and δ of its (ε, δ) charge (0 for
+// a zCDP charge) and its ρ (ε²/2 for a pure charge). Any output pointer may
+// be NULL to skip it.
+//
+// Errors: `ILSP_ERR_NULL` (`table`).
+//
+// Thread safety: safe from any thread.
+ilsp_status ilsp_table_cost(const ilsp_table *table, double *epsilon, double *delta, double *rho);
+
+// How `table` was made: the noise scale of its counts (discrete Laplace t
+// or discrete Gaussian σ, in count units) and of its sums (0 without
+// sums), the L0 and L∞ bounds applied, and the partition-selection
+// threshold on noisy unit counts (−1 with a public list). Any output
+// pointer may be NULL to skip it.
+//
+// Errors: `ILSP_ERR_NULL` (`table`).
+//
+// Thread safety: safe from any thread.
+ilsp_status ilsp_table_noise(const ilsp_table *table,
+                             double *count_scale,
+                             double *sum_scale,
+                             uint32_t *max_partitions_per_unit,
+                             uint32_t *max_contributions_per_partition,
+                             int64_t *selection_threshold);
+
+// Releases a table. NULL is a no-op.
+//
+// Thread safety: no other call may use `table` concurrently or afterwards.
+void ilsp_table_free(ilsp_table *table);
 
 // Clamps `value` to `[lo, hi]` and writes it to `*out`.
 //

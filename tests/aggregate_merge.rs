@@ -24,7 +24,12 @@ fn event() -> impl Strategy<Value = Ev> {
 
 fn feed(agg: &mut Aggregator, events: &[Ev]) {
     for e in events {
-        let unit = format!("patron-{}", e.unit);
+        // Half the units are hex tokens (stored compactly), half plain text.
+        let unit = if e.unit % 2 == 0 {
+            format!("{:064x}", u64::from(e.unit) * 0x9e37_79b9_7f4a_7c15)
+        } else {
+            format!("patron-{}", e.unit)
+        };
         let partition = format!("branch-{}", e.partition);
         agg.add(
             Event::new(&unit, &partition)

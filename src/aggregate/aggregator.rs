@@ -269,8 +269,8 @@ impl Aggregator {
         let keys = &self.partitions.keys;
         let key_of = |p: u32| &keys[p as usize][..];
         let rank_of = || rank(key, event.unit, event.partition);
-        let hash = self.units.hash(event.unit);
-        if let Some(cells) = self.units.get_mut(hash, event.unit) {
+        let unit = self.units.key(event.unit);
+        if let Some(cells) = self.units.get_mut(&unit) {
             cells.add(partition, count, value, self.l0, rank_of, key_of);
             return Ok(());
         }
@@ -280,7 +280,7 @@ impl Aggregator {
             count,
             sum: i128::from(value),
         });
-        if let Err(e) = self.units.insert_new(hash, event.unit, cells) {
+        if let Err(e) = self.units.insert_new(&unit, cells) {
             self.events -= 1;
             return Err(e);
         }
@@ -321,20 +321,21 @@ impl Aggregator {
         }
         let keys = &self.partitions.keys;
         let key_of = |p: u32| &keys[p as usize][..];
-        for (unit, theirs) in other.units.iter() {
+        for (id, theirs) in other.units.iter() {
+            let original = id.original();
             let cells = theirs.as_slice().iter().map(|c| Cell {
                 partition: translate[c.partition as usize],
                 ..*c
             });
-            let hash = self.units.hash(unit);
-            if let Some(mine) = self.units.get_mut(hash, unit) {
+            let unit = self.units.key(&original);
+            if let Some(mine) = self.units.get_mut(&unit) {
                 mine.merge(cells, self.l0, key_of);
             } else {
                 let mut cells: Vec<Cell> = cells.collect();
                 let first = cells.swap_remove(0);
                 let mut mine = UnitCells::new(first);
                 mine.merge(cells, self.l0, key_of);
-                self.units.insert_new(hash, unit, mine)?;
+                self.units.insert_new(&unit, mine)?;
             }
         }
         self.events = self.events.saturating_add(other.events);
@@ -422,8 +423,8 @@ mod tests {
                 agg.add(Event::new("heavy", &format!("p{p}"))).unwrap();
             }
         }
-        let h = agg.units.hash(b"heavy");
-        let cells = agg.units.get_mut(h, b"heavy").unwrap().as_slice();
+        let k = agg.units.key(b"heavy");
+        let cells = agg.units.get_mut(&k).unwrap().as_slice();
         assert_eq!(cells.len(), 3);
         assert!(cells.iter().all(|c| c.count == 3));
         assert_eq!(agg.stats().partitions, 50);
@@ -477,10 +478,10 @@ mod tests {
             for p in ["p1", "p2", "p3", "p4", "p1", "p3"] {
                 agg.add(Event::new("u", p)).unwrap();
             }
-            let h = agg.units.hash(b"u");
+            let k = agg.units.key(b"u");
             let mut kept: Vec<u8> = agg
                 .units
-                .get_mut(h, b"u")
+                .get_mut(&k)
                 .unwrap()
                 .as_slice()
                 .iter()

@@ -70,10 +70,6 @@ mod aggregator;
 mod cells;
 mod config;
 mod csv;
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the accounted entry point needs crate::budget")
-)]
 mod release;
 mod state;
 mod table;

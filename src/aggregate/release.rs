@@ -13,6 +13,17 @@
 //!    non-negative values) are clamped at 0, and small cells may be
 //!    suppressed.
 //!
+//! # The charge
+//!
+//! Everything is charged in one [`Budget::spend`]: with Laplace noise, one
+//! (ε, δ) charge with ε the exact decimal sum of the tables' and the
+//! selection's ε and δ the selection's (pure ε-DP when the partitions are
+//! public); with Gaussian noise (public partitions only), one ρ-zCDP charge
+//! with ρ the sum of the Gaussian tables' ρ and ε²/2 for a Laplace table
+//! (Bun, Steinke 2016), which needs an account with zCDP composition. When
+//! the release has a single part, its mechanism's [`PrivacyEvent`] goes to
+//! the ledger with the charge.
+//!
 //! # Sensitivities charged
 //!
 //! With L0' = the effective L0 (at most the number of public partitions),
@@ -53,10 +64,11 @@ use super::aggregator::Aggregator;
 use super::config::Partitions;
 use super::table::BoundedTotals;
 use crate::accountant::PrivacyEvent;
+use crate::budget::{Budget, Charge, Decimal, Rounding};
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::mechanism::grid::{div_up, mul_up, sqrt_down};
 use crate::mechanism::{DiscreteGaussian, DiscreteLaplace};
-use crate::rng::NoiseRng;
+use crate::rng::{NoiseRng, with_secure_rng};
 
 /// The noise added to every released count (or sum).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -227,14 +239,17 @@ pub struct ReleasedTable {
     /// The rows: the public partitions in list order, or the selected ones in
     /// key order.
     pub rows: Vec<ReleasedRow>,
-    /// Pure-DP ε charged (Laplace tables plus partition selection).
+    /// ε of the (ε, δ) charge (0 for a zCDP charge).
     pub epsilon: f64,
-    /// δ charged (partition selection).
+    /// δ of the (ε, δ) charge (partition selection; 0 when pure or zCDP).
     pub delta: f64,
-    /// zCDP ρ charged (Gaussian tables).
+    /// ρ of the charge (for a pure ε-DP charge, ε²/2).
     pub rho: f64,
-    /// The events charged in the one spend, in order: counts, sums, selection.
+    /// The mechanisms' events, in order: counts, sums, selection.
     pub events: Vec<PrivacyEvent>,
+    /// The ledger sequence number of the spend (0 for an in-memory budget
+    /// that records none).
+    pub ledger_seq: u64,
     /// The L0 that held (L0, or the number of public partitions if smaller).
     pub max_partitions_per_unit: u32,
     /// The L∞ applied.
@@ -366,9 +381,6 @@ pub(crate) struct PreparedRelease<'a> {
     selection: Option<Selection>,
     events: Vec<PrivacyEvent>,
     l0: u32,
-    epsilon: f64,
-    delta: f64,
-    rho: f64,
 }
 
 impl Aggregator {
@@ -398,19 +410,21 @@ impl Aggregator {
                 "releases sums, but the aggregator has no value bounds (or bounds [0, 0])",
             ));
         }
+        let gaussian = matches!(plan.count, TableNoise::Gaussian { .. })
+            || matches!(plan.sum, Some(TableNoise::Gaussian { .. }));
+        if gaussian && plan.selection.is_some() {
+            return Err(Error::invalid(
+                "plan",
+                "combines Gaussian noise with partition selection, which has no single zCDP or (epsilon, delta) charge; use Laplace noise",
+            ));
+        }
         let l0 = self.config.effective_l0();
         let l_inf = plan.max_contributions_per_partition;
         let mut events = Vec::with_capacity(3);
-        let (mut epsilon, mut delta, mut rho) = (0.0, 0.0, 0.0);
-        let mut tally = |noise: &TableNoise| match *noise {
-            TableNoise::Laplace { epsilon: e } => epsilon += e,
-            TableNoise::Gaussian { rho: r } => rho += r,
-        };
 
         let count_l1 = u128::from(l0) * u128::from(l_inf);
         let count_l2 = mul_up(sqrt_up(l0), f64::from(l_inf));
         let (noise, scale, event) = Noise::build(plan.count, count_l1, count_l2, "count")?;
-        tally(&plan.count);
         events.push(event);
         let count = (noise, scale);
 
@@ -420,7 +434,6 @@ impl Aggregator {
                 let l1 = count_l1 * m;
                 let l2 = mul_up(count_l2, m as f64);
                 let (noise, scale, event) = Noise::build(sum_noise, l1, l2, "sum")?;
-                tally(&sum_noise);
                 events.push(event);
                 Some((noise, scale))
             }
@@ -430,8 +443,6 @@ impl Aggregator {
         let selection = match plan.selection {
             Some((e, d)) => {
                 let (s, event) = Selection::build(l0, e, d)?;
-                epsilon += e;
-                delta += d;
                 events.push(event);
                 Some(s)
             }
@@ -447,17 +458,145 @@ impl Aggregator {
             selection,
             events,
             l0,
-            epsilon,
-            delta,
-            rho,
         })
+    }
+
+    /// Releases the table under `plan`, charging account `account` of
+    /// `budget` once for all of it, before any noise is drawn.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidArgument`]: the plan does not fit this aggregator
+    ///   (selection missing for data partitions, or given for a public list;
+    ///   sums without value bounds; a sensitivity too large to calibrate;
+    ///   Gaussian noise with selection), or the account's rule cannot charge
+    ///   the release (Gaussian noise needs a zCDP account).
+    /// - [`Error::BudgetExhausted`]: the charge does not fit; nothing is
+    ///   released or recorded.
+    /// - [`Error::Io`], [`Error::LedgerIntegrity`]: the ledger failed; nothing
+    ///   is released.
+    /// - [`Error::Entropy`].
+    pub fn release(
+        &self,
+        plan: &ReleasePlan,
+        budget: &Budget,
+        account: &str,
+    ) -> Result<ReleasedTable> {
+        self.release_using(plan, budget, account, |prepared| {
+            with_secure_rng(|rng| prepared.draw(rng))
+        })
+    }
+
+    /// [`release`](Self::release) with noise from `rng` — for reproducible
+    /// tests with [`InsecureSeededRng`](crate::rng::InsecureSeededRng) only;
+    /// it still charges the budget.
+    ///
+    /// # Errors
+    ///
+    /// As [`release`](Self::release).
+    pub fn release_with<R: NoiseRng>(
+        &self,
+        plan: &ReleasePlan,
+        budget: &Budget,
+        account: &str,
+        rng: &mut R,
+    ) -> Result<ReleasedTable> {
+        self.release_using(plan, budget, account, |prepared| Ok(prepared.draw(rng)))
+    }
+
+    fn release_using(
+        &self,
+        plan: &ReleasePlan,
+        budget: &Budget,
+        account: &str,
+        draw: impl FnOnce(PreparedRelease<'_>) -> Result<ReleasedTable>,
+    ) -> Result<ReleasedTable> {
+        let prepared = self.prepare_release(plan)?;
+        let charge = prepared.charge()?;
+        let (mut table, receipt) = budget.spend_and_release(account, &charge, || draw(prepared))?;
+        table.epsilon = charge.epsilon().map_or(0.0, |d| d.to_f64_nearest());
+        table.delta = charge.delta().map_or(0.0, |d| d.to_f64_nearest());
+        table.rho = charge.rho().map_or(0.0, |d| d.to_f64_nearest());
+        table.ledger_seq = receipt.seq;
+        Ok(table)
     }
 }
 
+/// The exact decimal sum of parameters read as printed, as the `f64` that
+/// prints as that sum (or the least one printing above it).
+fn exact_total(param: &'static str, parts: &[f64]) -> Result<f64> {
+    let too_large = || Error::invalid(param, "is too large for budget accounting");
+    let mut sum = Decimal::ZERO;
+    for &p in parts {
+        let d = Decimal::from_printed(p, Rounding::Up).ok_or_else(too_large)?;
+        sum = sum.checked_add(d).ok_or_else(too_large)?;
+    }
+    Ok(decimal_as_f64_at_least(sum))
+}
+
+/// An `f64` whose printed decimal is `d`, or the first one printing above it.
+fn decimal_as_f64_at_least(d: Decimal) -> f64 {
+    let x = d.to_f64_nearest();
+    if Decimal::from_printed(x, Rounding::Up) == Some(d) {
+        return x;
+    }
+    let mut x = d.to_f64_up();
+    while Decimal::from_printed(x, Rounding::Up).is_some_and(|p| p < d) {
+        x = x.next_up();
+    }
+    x
+}
+
 impl PreparedRelease<'_> {
-    /// The events the release must charge, in one spend.
+    /// The events of the release's mechanisms.
+    #[cfg(test)]
     pub(crate) fn events(&self) -> &[PrivacyEvent] {
         &self.events
+    }
+
+    /// The one charge covering the whole table (see the module documentation).
+    pub(crate) fn charge(&self) -> Result<Charge> {
+        let laplace_eps: Vec<f64> = [Some(self.plan.count), self.plan.sum]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| match n {
+                TableNoise::Laplace { epsilon } => Some(epsilon),
+                TableNoise::Gaussian { .. } => None,
+            })
+            .collect();
+        let rhos: Vec<f64> = [Some(self.plan.count), self.plan.sum]
+            .into_iter()
+            .flatten()
+            .filter_map(|n| match n {
+                TableNoise::Gaussian { rho } => Some(rho),
+                TableNoise::Laplace { .. } => None,
+            })
+            .collect();
+        let charge = if rhos.is_empty() {
+            let mut eps = laplace_eps;
+            let mut delta = 0.0;
+            if let Some((e, d)) = self.plan.selection {
+                eps.push(e);
+                delta = d;
+            }
+            Charge::approximate_dp(exact_total("epsilon", &eps)?, delta)?
+        } else {
+            // ρ of the Gaussian tables plus ε²/2 for a Laplace table.
+            let too_large = || Error::invalid("rho", "is too large for budget accounting");
+            let mut rho = Decimal::from_printed(exact_total("rho", &rhos)?, Rounding::Up)
+                .ok_or_else(too_large)?;
+            for e in laplace_eps {
+                let half_sq = Decimal::from_printed(e, Rounding::Up)
+                    .and_then(|d| d.square_div_up(2))
+                    .ok_or_else(too_large)?;
+                rho = rho.checked_add(half_sq).ok_or_else(too_large)?;
+            }
+            Charge::zcdp(decimal_as_f64_at_least(rho))?
+        };
+        match self.events.as_slice() {
+            [only] => charge.with_event(*only),
+            _ => Ok(charge),
+        }
     }
 
     /// Draws the noise and builds the table. Call only after the spend.
@@ -504,10 +643,11 @@ impl PreparedRelease<'_> {
             .collect();
         ReleasedTable {
             rows,
-            epsilon: self.epsilon,
-            delta: self.delta,
-            rho: self.rho,
+            epsilon: 0.0,
+            delta: 0.0,
+            rho: 0.0,
             events: self.events,
+            ledger_seq: 0,
             max_partitions_per_unit: self.l0,
             max_contributions_per_partition: self.plan.max_contributions_per_partition,
             count_noise: self.count.1,
@@ -593,8 +733,12 @@ mod tests {
         assert!(l2_sensitivity >= 50.0 * 3f64.sqrt());
         assert!(l2_sensitivity < 50.0 * 3f64.sqrt() * (1.0 + 1e-15));
         assert!(sigma >= 2.0 * l2_sensitivity && sigma < 2.0 * l2_sensitivity * (1.0 + 1e-15));
+        // One zCDP charge: ρ = 0.125 (Gaussian sums) + 0.5²/2 (Laplace counts).
+        let charge = p.charge().unwrap();
+        assert_eq!(charge.rho().unwrap().to_f64_nearest(), 0.25);
+        assert!(charge.epsilon().is_none());
+        assert!(charge.event().is_none());
         let t = p.draw(&mut InsecureSeededRng::from_seed_insecure(1));
-        assert_eq!((t.epsilon, t.delta, t.rho), (0.5, 0.0, 0.125));
         assert_eq!(t.max_partitions_per_unit, 3);
         assert_eq!(t.rows.len(), 4);
         assert!(
@@ -613,6 +757,44 @@ mod tests {
                 l1_sensitivity: 10.0,
                 scale: 10.0
             }
+        );
+    }
+
+    #[test]
+    fn one_charge_sums_the_parts_exactly() {
+        assert_eq!(exact_total("epsilon", &[0.1, 0.2]).unwrap(), 0.3);
+        assert_eq!(exact_total("epsilon", &[0.1, 0.2, 0.7]).unwrap(), 1.0);
+        let c = config(2).with_value_bounds(0, 9).unwrap();
+        let agg = Aggregator::new(c.clone());
+        let plan = ReleasePlan::new(3, TableNoise::Laplace { epsilon: 0.1 })
+            .unwrap()
+            .with_sum(TableNoise::Laplace { epsilon: 0.2 })
+            .unwrap()
+            .with_partition_selection(0.7, 1e-6)
+            .unwrap();
+        let charge = agg.prepare_release(&plan).unwrap().charge().unwrap();
+        assert_eq!(charge.epsilon().unwrap().to_f64_nearest(), 1.0);
+        assert_eq!(charge.delta().unwrap().to_f64_nearest(), 1e-6);
+        assert!(charge.event().is_none());
+        // A single part carries its mechanism's event to the ledger.
+        let public = Aggregator::new(c.with_public_partitions(["A"]).unwrap());
+        let plan = ReleasePlan::new(3, TableNoise::Laplace { epsilon: 0.3 }).unwrap();
+        let charge = public.prepare_release(&plan).unwrap().charge().unwrap();
+        assert_eq!(charge.epsilon().unwrap().to_f64_nearest(), 0.3);
+        assert!(matches!(
+            charge.event(),
+            Some(&PrivacyEvent::DiscreteLaplace { l1_sensitivity, scale })
+                if l1_sensitivity == 3.0 && (10.0..10.000001).contains(&scale)
+        ));
+        let gaussian = ReleasePlan::new(3, TableNoise::Gaussian { rho: 0.1 })
+            .unwrap()
+            .with_partition_selection(0.5, 1e-6)
+            .unwrap();
+        let e = agg.prepare_release(&gaussian).err().unwrap();
+        assert!(
+            e.to_string()
+                .contains("Gaussian noise with partition selection"),
+            "{e}"
         );
     }
 

@@ -22,6 +22,7 @@ use super::cells::{Cell, UnitCells, rank};
 use super::config::{
     AggregatorConfig, Partitions, SelectionKey, ValueBounds, check_l0, check_public_partitions,
 };
+use super::units::IdBytes;
 use crate::error::{Error, Result};
 
 const MAGIC: &[u8; 8] = b"ILSPAGG\0";
@@ -84,8 +85,12 @@ impl Aggregator {
         for (new, &old) in order.iter().enumerate() {
             canonical[old as usize] = new as u32;
         }
-        let mut units: Vec<(&[u8], &UnitCells)> = self.units.iter().collect();
-        units.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        let mut units: Vec<(IdBytes<'_>, &UnitCells)> = self
+            .units
+            .iter()
+            .map(|(id, c)| (id.original(), c))
+            .collect();
+        units.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let state = StateV1::<&[u8]> {
             max_partitions_per_unit: self.config.max_partitions_per_unit(),
             value_bounds: self.config.value_bounds().map(|b| (b.lo(), b.hi())),
@@ -98,7 +103,7 @@ impl Aggregator {
             events: self.events,
             events_outside_public: self.events_outside_public,
             units: units
-                .into_iter()
+                .iter()
                 .map(|(id, u)| {
                     let mut cells: Vec<CellV1> = u
                         .as_slice()
@@ -110,7 +115,7 @@ impl Aggregator {
                         })
                         .collect();
                     cells.sort_unstable_by_key(|c| c.partition);
-                    UnitV1 { id, cells }
+                    UnitV1 { id: &**id, cells }
                 })
                 .collect(),
         };
@@ -224,15 +229,15 @@ fn from_v1(s: StateV1<Vec<u8>>) -> Result<Aggregator> {
                 sum: c.sum,
             });
         }
-        let hash = agg.units.hash(&u.id);
-        if agg.units.get_mut(hash, &u.id).is_some() {
+        let key = agg.units.key(&u.id);
+        if agg.units.get_mut(&key).is_some() {
             return Err(corrupt(format!("unit {i} is repeated")));
         }
         let first = cells.swap_remove(0);
         let mut unit = UnitCells::new(first);
         unit.merge(cells, agg.l0, |p| &agg.partitions.keys[p as usize][..]);
         agg.units
-            .insert_new(hash, &u.id, unit)
+            .insert_new(&key, unit)
             .map_err(|e| corrupt(e.to_string()))?;
     }
     Ok(agg)

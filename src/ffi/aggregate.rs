@@ -12,10 +12,24 @@
     reason = "C entry points document their pointer contracts for C callers"
 )]
 
-use crate::aggregate::{Aggregator, AggregatorConfig, Event};
+use crate::aggregate::{
+    Aggregator, AggregatorConfig, Event, ReleasePlan, ReleasedTable, TableNoise,
+};
 use crate::error::{Error, Result};
 
-use super::{bytes_arg, check_out, guard, ilsp_status, slice_arg, slice_out, write_out};
+use super::budget::{budget_arg, ilsp_budget};
+use super::{bytes_arg, check_out, guard, ilsp_status, slice_arg, slice_out, str_arg, write_out};
+
+/// `noise` of `ilsp_aggregator_release`: discrete Laplace (ε-DP), parameters are ε.
+pub const ILSP_TABLE_NOISE_LAPLACE: i32 = 0;
+/// `noise` of `ilsp_aggregator_release`: discrete Gaussian (ρ-zCDP, for
+/// accounts with zCDP composition), parameters are ρ.
+pub const ILSP_TABLE_NOISE_GAUSSIAN: i32 = 1;
+/// Row flag of `ilsp_table_row`: the cell was withheld by small-cell
+/// suppression (its count and sum are not written).
+pub const ILSP_ROW_SUPPRESSED: u32 = 1;
+/// Row flag of `ilsp_table_row`: the row has a released sum.
+pub const ILSP_ROW_HAS_SUM: u32 = 2;
 
 /// A streaming aggregator: per-unit bounded cells, mergeable across shards.
 ///
@@ -385,6 +399,260 @@ pub extern "C" fn ilsp_aggregator_stats(
         }
         Ok(())
     })
+}
+
+/// A released, differentially private table (see `ilsp_aggregator_release`).
+///
+/// Opaque; read with `ilsp_table_rows`, `ilsp_table_row`, `ilsp_table_cost`
+/// and `ilsp_table_noise`; released by `ilsp_table_free`. Its contents are
+/// public (they are the noisy release).
+pub struct ilsp_table {
+    inner: ReleasedTable,
+}
+
+fn table_ref<'a>(t: *const ilsp_table) -> Result<&'a ReleasedTable> {
+    // SAFETY: a non-NULL table comes from `Box::into_raw` in this module and
+    // stays valid until `ilsp_table_free`, per the C contract.
+    unsafe { t.as_ref() }
+        .map(|t| &t.inner)
+        .ok_or(Error::Null { param: "table" })
+}
+
+/// Releases `a`'s table with differential privacy, charging account
+/// `account` (NUL-terminated UTF-8) of `budget` once for all of it, before
+/// any noise is drawn, and writes the table to `*out`.
+///
+/// - `max_contributions_per_partition`: L∞, the most a unit adds to one
+///   partition's count (≥ 1); sums are capped at what L∞ values in the
+///   bounds can add.
+/// - `noise`: `ILSP_TABLE_NOISE_LAPLACE` (parameters are ε; pure or
+///   (ε, δ) charge) or `ILSP_TABLE_NOISE_GAUSSIAN` (parameters are ρ; one
+///   zCDP charge, which needs an account with zCDP composition).
+/// - `count_param`: ε or ρ of the counts (> 0).
+/// - `sum_param`: ε or ρ of the sums, or 0 to release counts only (sums
+///   need an aggregator made with `sum_values = 1`).
+/// - `selection_epsilon`, `selection_delta`: the (ε, δ) of private partition
+///   selection, required when the partitions come from the data and 0, 0
+///   with a public list (Laplace noise only).
+/// - `suppress_below`: withhold cells whose noisy count is below this (0 or
+///   less: none).
+///
+/// The charge is pure ε-DP for public partitions with Laplace noise
+/// (ε = counts' + sums'), (ε, δ) with selection (ε adds the selection's),
+/// ρ-zCDP with Gaussian noise. L1/L2 sensitivities charged: L0·L∞ and
+/// √L0·L∞ (counts), times max(|lo|, |hi|) (sums).
+///
+/// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`account`),
+/// `ILSP_ERR_INVALID_ARGUMENT` (bad parameters, or a plan that does not fit
+/// the aggregator or the account's rule), `ILSP_ERR_BUDGET_EXHAUSTED`
+/// (nothing is released or recorded), `ILSP_ERR_IO`,
+/// `ILSP_ERR_LEDGER_INTEGRITY`, `ILSP_ERR_ENTROPY`.
+///
+/// Thread safety: `a` is only read (do not modify it concurrently); the
+/// budget may be shared between threads.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ilsp_aggregator_release(
+    a: *const ilsp_aggregator,
+    budget: *mut ilsp_budget,
+    account: *const std::ffi::c_char,
+    max_contributions_per_partition: u32,
+    noise: i32,
+    count_param: f64,
+    sum_param: f64,
+    selection_epsilon: f64,
+    selection_delta: f64,
+    suppress_below: i64,
+    out: *mut *mut ilsp_table,
+) -> ilsp_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let agg = handle(a, "a")?;
+        // SAFETY: a live budget handle per the C contract.
+        let budget = unsafe { budget_arg(budget) }?;
+        // SAFETY: a NUL-terminated string per the C contract.
+        let account = unsafe { str_arg(account, "account") }?;
+        let table_noise = |param: f64| match noise {
+            ILSP_TABLE_NOISE_LAPLACE => Ok(TableNoise::Laplace { epsilon: param }),
+            ILSP_TABLE_NOISE_GAUSSIAN => Ok(TableNoise::Gaussian { rho: param }),
+            other => Err(Error::invalid(
+                "noise",
+                format!(
+                    "must be ILSP_TABLE_NOISE_LAPLACE (0) or ILSP_TABLE_NOISE_GAUSSIAN (1), got {other}"
+                ),
+            )),
+        };
+        let mut plan =
+            ReleasePlan::new(max_contributions_per_partition, table_noise(count_param)?)?;
+        if sum_param != 0.0 {
+            plan = plan.with_sum(table_noise(sum_param)?)?;
+        }
+        if selection_epsilon != 0.0 || selection_delta != 0.0 {
+            plan = plan.with_partition_selection(selection_epsilon, selection_delta)?;
+        }
+        if suppress_below > 0 {
+            plan = plan.suppress_below(suppress_below);
+        }
+        let inner = agg.release(&plan, budget, account)?;
+        write_out(out, Box::into_raw(Box::new(ilsp_table { inner })));
+        Ok(())
+    })
+}
+
+/// The number of rows of `table` (0 for NULL). Cannot fail.
+///
+/// Thread safety: safe from any thread (the table is immutable).
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_table_rows(table: *const ilsp_table) -> usize {
+    // SAFETY: as in `table`.
+    unsafe { table.as_ref() }.map_or(0, |t| t.inner.rows.len())
+}
+
+/// Reads row `i` of `table`: the partition key's bytes into `partition`
+/// (capacity `partition_cap`; length in `*partition_len`), the noisy count
+/// into `*count` and the noisy sum into `*sum` (when released), and the row's
+/// flags (`ILSP_ROW_SUPPRESSED`, `ILSP_ROW_HAS_SUM`) into `*flags`. A
+/// suppressed row writes neither count nor sum. `count` and `sum` may be
+/// NULL to skip them.
+///
+/// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`i` out of range),
+/// `ILSP_ERR_BUFFER_TOO_SMALL` (the needed length is written to
+/// `*partition_len`; nothing else is written).
+///
+/// Thread safety: safe from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_table_row(
+    table: *const ilsp_table,
+    i: usize,
+    partition: *mut u8,
+    partition_cap: usize,
+    partition_len: *mut usize,
+    count: *mut i64,
+    sum: *mut i64,
+    flags: *mut u32,
+) -> ilsp_status {
+    guard(|| {
+        check_out(partition_len, "partition_len")?;
+        check_out(flags, "flags")?;
+        let t = table_ref(table)?;
+        let row = t.rows.get(i).ok_or_else(|| {
+            Error::invalid(
+                "i",
+                format!("must be < {} (the number of rows), got {i}", t.rows.len()),
+            )
+        })?;
+        let key = &row.partition[..];
+        if key.len() > partition_cap {
+            write_out(partition_len, key.len());
+            return Err(Error::BufferTooSmall {
+                param: "partition",
+                needed: key.len(),
+                capacity: partition_cap,
+            });
+        }
+        // SAFETY: `partition` has `partition_cap >= key.len()` writable bytes.
+        unsafe { slice_out(partition, key.len(), "partition") }?.copy_from_slice(key);
+        write_out(partition_len, key.len());
+        let mut f = 0;
+        match row.count {
+            Some(c) => {
+                if !count.is_null() {
+                    write_out(count, c);
+                }
+            }
+            None => f |= ILSP_ROW_SUPPRESSED,
+        }
+        if let Some(s) = row.sum {
+            f |= ILSP_ROW_HAS_SUM;
+            if !sum.is_null() {
+                write_out(sum, s);
+            }
+        }
+        write_out(flags, f);
+        Ok(())
+    })
+}
+
+/// What the release of `table` cost: the ε and δ of its (ε, δ) charge (0 for
+/// a zCDP charge) and its ρ (ε²/2 for a pure charge). Any output pointer may
+/// be NULL to skip it.
+///
+/// Errors: `ILSP_ERR_NULL` (`table`).
+///
+/// Thread safety: safe from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_table_cost(
+    table: *const ilsp_table,
+    epsilon: *mut f64,
+    delta: *mut f64,
+    rho: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        let t = table_ref(table)?;
+        for (ptr, v) in [(epsilon, t.epsilon), (delta, t.delta), (rho, t.rho)] {
+            if !ptr.is_null() {
+                write_out(ptr, v);
+            }
+        }
+        Ok(())
+    })
+}
+
+/// How `table` was made: the noise scale of its counts (discrete Laplace t
+/// or discrete Gaussian σ, in count units) and of its sums (0 without
+/// sums), the L0 and L∞ bounds applied, and the partition-selection
+/// threshold on noisy unit counts (−1 with a public list). Any output
+/// pointer may be NULL to skip it.
+///
+/// Errors: `ILSP_ERR_NULL` (`table`).
+///
+/// Thread safety: safe from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_table_noise(
+    table: *const ilsp_table,
+    count_scale: *mut f64,
+    sum_scale: *mut f64,
+    max_partitions_per_unit: *mut u32,
+    max_contributions_per_partition: *mut u32,
+    selection_threshold: *mut i64,
+) -> ilsp_status {
+    guard(|| {
+        let t = table_ref(table)?;
+        for (ptr, v) in [
+            (count_scale, t.count_noise.scale),
+            (sum_scale, t.sum_noise.map_or(0.0, |s| s.scale)),
+        ] {
+            if !ptr.is_null() {
+                write_out(ptr, v);
+            }
+        }
+        for (ptr, v) in [
+            (max_partitions_per_unit, t.max_partitions_per_unit),
+            (
+                max_contributions_per_partition,
+                t.max_contributions_per_partition,
+            ),
+        ] {
+            if !ptr.is_null() {
+                write_out(ptr, v);
+            }
+        }
+        if !selection_threshold.is_null() {
+            write_out(selection_threshold, t.selection_threshold.unwrap_or(-1));
+        }
+        Ok(())
+    })
+}
+
+/// Releases a table. NULL is a no-op.
+///
+/// Thread safety: no other call may use `table` concurrently or afterwards.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_table_free(table: *mut ilsp_table) {
+    if !table.is_null() {
+        // SAFETY: made by `Box::into_raw` in this module; freed once per the contract.
+        drop(unsafe { Box::from_raw(table) });
+    }
 }
 
 #[cfg(test)]
