@@ -73,6 +73,91 @@ int main(void) {
            (unsigned long long)units_seen, (unsigned long long)partitions);
     EXPECT(events == 9 && outside == 1 && units_seen == 4 && partitions == 3);
 
+    /* The one noisy release: counts (ε = 0.5) and loan-day sums (ε = 0.5),
+       at most 20 checkouts per patron and branch, charged once to an
+       in-memory budget (pass a path to ilsp_budget_open for a ledger file). */
+    ilsp_budget *budget = NULL;
+    EXPECT_STATUS(ilsp_budget_open(NULL, &budget), ILSP_OK);
+    EXPECT_STATUS(ilsp_budget_set_limit(budget, "reports", 1.5, 1e-5), ILSP_OK);
+    ilsp_table *table = NULL;
+    EXPECT_STATUS(ilsp_aggregator_release(agg, budget, "reports", 20, ILSP_TABLE_NOISE_LAPLACE, 0.5,
+                                          0.5, 0.0, 0.0, 0, &table),
+                  ILSP_OK);
+    EXPECT(ilsp_table_rows(table) == 3);
+    for (size_t i = 0; i < ilsp_table_rows(table); i++) {
+        uint8_t key[32];
+        size_t key_len = 0;
+        int64_t count = 0, sum = 0;
+        uint32_t flags = 0;
+        EXPECT_STATUS(ilsp_table_row(table, i, key, sizeof key, &key_len, &count, &sum, &flags),
+                      ILSP_OK);
+        EXPECT((flags & ILSP_ROW_HAS_SUM) && !(flags & ILSP_ROW_SUPPRESSED) && count >= 0);
+        printf("  %-8.*s checkouts %6lld  loan days %7lld\n", (int)key_len, (const char *)key,
+               (long long)count, (long long)sum);
+    }
+    double epsilon = 0, delta = 1, rho = 0, count_scale = 0, sum_scale = 0;
+    uint32_t l0 = 0, l_inf = 0;
+    int64_t threshold = 0;
+    EXPECT_STATUS(ilsp_table_cost(table, &epsilon, &delta, &rho), ILSP_OK);
+    EXPECT(epsilon == 1.0 && delta == 0.0 && rho == 0.5);
+    EXPECT_STATUS(ilsp_table_noise(table, &count_scale, &sum_scale, &l0, &l_inf, &threshold),
+                  ILSP_OK);
+    /* L1 sensitivities: L0 * L∞ = 40 for counts, times 60 days for sums. */
+    EXPECT(count_scale >= 80.0 && count_scale < 80.001 && sum_scale >= 4800.0);
+    EXPECT(l0 == 2 && l_inf == 20 && threshold == -1);
+    printf("released at ε = %g (noise scale %g on counts, %g on sums)\n", epsilon, count_scale,
+           sum_scale);
+
+    /* A key longer than the buffer: the needed length is reported. */
+    uint8_t tiny[2];
+    size_t needed = 0;
+    uint32_t flags = 0;
+    EXPECT_STATUS(ilsp_table_row(table, 0, tiny, sizeof tiny, &needed, NULL, NULL, &flags),
+                  ILSP_ERR_BUFFER_TOO_SMALL);
+    EXPECT(needed == 7); /* "CENTRAL" */
+    EXPECT_STATUS(ilsp_table_row(table, 3, tiny, sizeof tiny, &needed, NULL, NULL, &flags),
+                  ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("i must be < 3");
+    ilsp_table_free(table);
+    ilsp_table_free(NULL);
+    EXPECT(ilsp_table_rows(NULL) == 0);
+
+    /* The budget has 0.5 left: a second release of ε = 1 is refused and
+       nothing is released. */
+    table = NULL;
+    EXPECT_STATUS(ilsp_aggregator_release(agg, budget, "reports", 20, ILSP_TABLE_NOISE_LAPLACE, 0.5,
+                                          0.5, 0.0, 0.0, 0, &table),
+                  ILSP_ERR_BUDGET_EXHAUSTED);
+    EXPECT(table == NULL);
+
+    /* Partitions from the data need private partition selection (ε, δ). */
+    ilsp_aggregator *formats = NULL;
+    EXPECT_STATUS(ilsp_aggregator_new(1, 0, 0, 0, NULL, NULL, 0, &formats), ILSP_OK);
+    for (int p = 0; p < 300; p++) {
+        char patron[16];
+        int n = snprintf(patron, sizeof patron, "tok-%d", p);
+        EXPECT_STATUS(ilsp_aggregator_add(formats, (const uint8_t *)patron, (size_t)n,
+                                          (const uint8_t *)"book", 4, 1, 0),
+                      ILSP_OK);
+    }
+    EXPECT_STATUS(ilsp_aggregator_add(formats, (const uint8_t *)"tok-x", 5,
+                                      (const uint8_t *)"microfilm", 9, 1, 0),
+                  ILSP_OK);
+    EXPECT_STATUS(ilsp_aggregator_release(formats, budget, "reports", 5, ILSP_TABLE_NOISE_LAPLACE,
+                                          0.2, 0.0, 0.0, 0.0, 0, &table),
+                  ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("needs partition selection");
+    EXPECT_STATUS(ilsp_aggregator_release(formats, budget, "reports", 5, ILSP_TABLE_NOISE_LAPLACE,
+                                          0.2, 0.0, 0.2, 1e-6, 0, &table),
+                  ILSP_OK);
+    EXPECT_STATUS(ilsp_table_noise(table, NULL, NULL, NULL, NULL, &threshold), ILSP_OK);
+    printf("formats released: %zu (threshold %lld patrons)\n", ilsp_table_rows(table),
+           (long long)threshold);
+    EXPECT(threshold > 1 && ilsp_table_rows(table) <= 2);
+    ilsp_table_free(table);
+    ilsp_aggregator_free(formats);
+    ilsp_budget_free(budget);
+
     /* Error paths: the status, the message, nothing changed. */
     EXPECT_STATUS(ilsp_aggregator_add(agg, NULL, 0, (const uint8_t *)"EAST", 4, 1, 0),
                   ILSP_ERR_INVALID_ARGUMENT);

@@ -21,6 +21,13 @@ namespace IlsPrivacy;
 
 final class Aggregator
 {
+    /** release() noise: discrete Laplace; parameters are epsilon. */
+    public const NOISE_LAPLACE = 0;
+    /** release() noise: discrete Gaussian; parameters are rho (zCDP accounts). */
+    public const NOISE_GAUSSIAN = 1;
+    private const ROW_SUPPRESSED = 1;
+    private const ROW_HAS_SUM = 2;
+
     private Library $lib;
     private ?\FFI\CData $handle;
 
@@ -206,6 +213,108 @@ final class Aggregator
             'units' => $x[2],
             'partitions' => $x[3],
         ];
+    }
+
+    /**
+     * Releases the table with differential privacy, charging $account of $budget
+     * once for all of it before any noise is drawn.
+     *
+     * @param int $maxContributions L∞: the most one unit adds to one partition's count.
+     * @param float $countParam epsilon (NOISE_LAPLACE) or rho (NOISE_GAUSSIAN) of the counts.
+     * @param float $sumParam the same for the sums; 0 for counts only.
+     * @param array{0:float,1:float}|null $selection [epsilon, delta] of private partition
+     *        selection: required when the partitions come from the data.
+     * @param int $suppressBelow withhold cells whose noisy count is below this (0: none).
+     * @return array{rows:list<array{partition:string,count:?int,sum:?int}>,epsilon:float,delta:float,
+     *         rho:float,count_scale:float,sum_scale:float,max_partitions_per_unit:int,
+     *         max_contributions_per_partition:int,selection_threshold:?int}
+     * @throws BudgetExhaustedException if the charge does not fit (nothing is released).
+     * @throws InvalidArgumentException for bad parameters or a plan that does not fit.
+     */
+    public function release(
+        Budget $budget,
+        string $account,
+        int $maxContributions,
+        float $countParam,
+        float $sumParam = 0.0,
+        ?array $selection = null,
+        int $suppressBelow = 0,
+        int $noise = self::NOISE_LAPLACE
+    ): array {
+        if ($maxContributions < 0 || $maxContributions > 0xFFFFFFFF) {
+            throw new InvalidArgumentException(
+                "max_contributions_per_partition must be >= 1, got $maxContributions",
+                Library::ERR_INVALID_ARGUMENT
+            );
+        }
+        $ffi = $this->lib->ffi;
+        [$selEps, $selDelta] = $selection ?? [0.0, 0.0];
+        $out = $ffi->new('ilsp_table*');
+        $this->lib->check($ffi->ilsp_aggregator_release(
+            $this->h(),
+            $budget->h(),
+            $account,
+            $maxContributions,
+            $noise,
+            $countParam,
+            $sumParam,
+            (float) $selEps,
+            (float) $selDelta,
+            $suppressBelow,
+            \FFI::addr($out)
+        ));
+        try {
+            $rows = [];
+            $cap = 64;
+            $buf = $ffi->new("uint8_t[$cap]");
+            $len = $ffi->new('size_t');
+            $count = $ffi->new('int64_t');
+            $sum = $ffi->new('int64_t');
+            $flags = $ffi->new('uint32_t');
+            $n = $ffi->ilsp_table_rows($out);
+            for ($i = 0; $i < $n; $i++) {
+                $args = fn () => [$out, $i, $buf, $cap, \FFI::addr($len), \FFI::addr($count), \FFI::addr($sum), \FFI::addr($flags)];
+                $status = $ffi->ilsp_table_row(...$args());
+                if ($status === Library::ERR_BUFFER_TOO_SMALL) {
+                    $cap = $len->cdata;
+                    $buf = $ffi->new("uint8_t[$cap]");
+                    $status = $ffi->ilsp_table_row(...$args());
+                }
+                $this->lib->check($status);
+                $withheld = ($flags->cdata & self::ROW_SUPPRESSED) !== 0;
+                $rows[] = [
+                    'partition' => \FFI::string($buf, $len->cdata),
+                    'count' => $withheld ? null : $count->cdata,
+                    'sum' => ($flags->cdata & self::ROW_HAS_SUM) !== 0 ? $sum->cdata : null,
+                ];
+            }
+            $cost = $ffi->new('double[3]');
+            $this->lib->check($ffi->ilsp_table_cost($out, \FFI::addr($cost[0]), \FFI::addr($cost[1]), \FFI::addr($cost[2])));
+            $scale = $ffi->new('double[2]');
+            $bounds = $ffi->new('uint32_t[2]');
+            $threshold = $ffi->new('int64_t');
+            $this->lib->check($ffi->ilsp_table_noise(
+                $out,
+                \FFI::addr($scale[0]),
+                \FFI::addr($scale[1]),
+                \FFI::addr($bounds[0]),
+                \FFI::addr($bounds[1]),
+                \FFI::addr($threshold)
+            ));
+            return [
+                'rows' => $rows,
+                'epsilon' => $cost[0],
+                'delta' => $cost[1],
+                'rho' => $cost[2],
+                'count_scale' => $scale[0],
+                'sum_scale' => $scale[1],
+                'max_partitions_per_unit' => $bounds[0],
+                'max_contributions_per_partition' => $bounds[1],
+                'selection_threshold' => $threshold->cdata < 0 ? null : $threshold->cdata,
+            ];
+        } finally {
+            $ffi->ilsp_table_free($out);
+        }
     }
 
     /** Frees the native state now (also done by the destructor). */

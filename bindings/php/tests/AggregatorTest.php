@@ -61,6 +61,43 @@ final class AggregatorTest extends TestCase
         $this->assertSame($whole->toBytes(), $merged->toBytes(), 'merged shards equal the whole');
     }
 
+    public function testReleaseChargesOnceAndRefusesOverspend(): void
+    {
+        $agg = new Aggregator(2, [0, 20], ['EAST', 'WEST', 'NORTH']);
+        for ($i = 0; $i < 300; $i++) {
+            $agg->add("t$i", ['EAST', 'WEST', 'NORTH'][$i % 3], 1, 10);
+        }
+        $budget = new \IlsPrivacy\Budget();
+        $budget->setLimit('reports', 1.0, 0.0);
+        $t = $agg->release($budget, 'reports', 2, 0.5, 0.25);
+        $this->assertSame(['EAST', 'WEST', 'NORTH'], array_column($t['rows'], 'partition'));
+        foreach ($t['rows'] as $row) {
+            $this->assertTrue($row['count'] >= 0 && $row['sum'] !== null, 'released row');
+        }
+        $this->assertSame(0.75, $t['epsilon']);
+        $this->assertSame(null, $t['selection_threshold']);
+        $this->assertSame(2, $t['max_partitions_per_unit']);
+        $this->assertThrows(\IlsPrivacy\BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+            'budget exhausted', fn () => $agg->release($budget, 'reports', 2, 0.5));
+        $this->assertSame([0.75, 0.0], $budget->spent('reports'), 'a refused release records nothing');
+    }
+
+    public function testPartitionSelection(): void
+    {
+        $agg = new Aggregator(1);
+        for ($i = 0; $i < 400; $i++) {
+            $agg->add("t$i", 'book');
+        }
+        $agg->add('lonely', 'microfilm');
+        $budget = new \IlsPrivacy\Budget();
+        $budget->setLimit('reports', 5.0, 1e-5);
+        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+            'needs partition selection', fn () => $agg->release($budget, 'reports', 1, 0.5));
+        $t = $agg->release($budget, 'reports', 1, 0.5, 0.0, [0.5, 1e-6]);
+        $this->assertSame(['book'], array_column($t['rows'], 'partition'));
+        $this->assertTrue($t['selection_threshold'] > 1, 'threshold');
+    }
+
     public function testErrors(): void
     {
         $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,

@@ -18,6 +18,12 @@ the unsharded run exactly.
 3
 >>> Aggregator.from_bytes(agg.to_bytes()).stats() == agg.stats()
 True
+>>> from ilsprivacy import Budget
+>>> budget = Budget()                                  # in memory; Budget(path) keeps a ledger
+>>> budget.set_limit("reports", epsilon=1.0)
+>>> table = agg.release(budget, "reports", max_contributions_per_partition=5, epsilon=0.5)
+>>> [row.partition for row in table.rows], table.epsilon
+(['EAST', 'WEST'], 0.5)
 
 The state (and its bytes) holds exact per-unit totals: keep it as
 confidential as the input. :meth:`Aggregator.stats` is exact too, for logs,
@@ -30,10 +36,13 @@ import array
 import ctypes
 import itertools
 import threading
-from typing import Iterable, NamedTuple, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Iterable, NamedTuple, Optional, Sequence, Union
 
 from . import errors
 from ._native import call, check, declare, status_t
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .budget import Budget
 
 Key = Union[str, bytes, bytearray, memoryview]
 
@@ -88,6 +97,62 @@ _deserialize = declare(
 _u64_p = ctypes.POINTER(ctypes.c_uint64)
 _stats = declare("ilsp_aggregator_stats", status_t, [_handle_p, _u64_p, _u64_p, _u64_p, _u64_p])
 
+#: ``noise`` of :meth:`Aggregator.release`: discrete Laplace (parameters are epsilon).
+TABLE_NOISE_LAPLACE = 0
+#: ``noise`` of :meth:`Aggregator.release`: discrete Gaussian (parameters are rho;
+#: needs a budget account with zCDP composition).
+TABLE_NOISE_GAUSSIAN = 1
+_ROW_SUPPRESSED = 1
+_ROW_HAS_SUM = 2
+
+_release = declare(
+    "ilsp_aggregator_release",
+    status_t,
+    [
+        _handle_p,
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_uint32,
+        ctypes.c_int32,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_int64,
+        ctypes.POINTER(_handle_p),
+    ],
+)
+_table_rows = declare("ilsp_table_rows", ctypes.c_size_t, [_handle_p])
+_table_row = declare(
+    "ilsp_table_row",
+    status_t,
+    [
+        _handle_p,
+        ctypes.c_size_t,
+        _u8_p,
+        ctypes.c_size_t,
+        _size_p,
+        ctypes.POINTER(ctypes.c_int64),
+        ctypes.POINTER(ctypes.c_int64),
+        ctypes.POINTER(ctypes.c_uint32),
+    ],
+)
+_c_double_p = ctypes.POINTER(ctypes.c_double)
+_table_cost = declare("ilsp_table_cost", status_t, [_handle_p, _c_double_p, _c_double_p, _c_double_p])
+_table_noise = declare(
+    "ilsp_table_noise",
+    status_t,
+    [
+        _handle_p,
+        _c_double_p,
+        _c_double_p,
+        ctypes.POINTER(ctypes.c_uint32),
+        ctypes.POINTER(ctypes.c_uint32),
+        ctypes.POINTER(ctypes.c_int64),
+    ],
+)
+_table_free = declare("ilsp_table_free", None, [_handle_p])
+
 # array.array typecode of size_t (8 bytes on 64-bit platforms).
 _SIZE_T_CODE = next(c for c in "QLI" if array.array(c).itemsize == ctypes.sizeof(ctypes.c_size_t))
 
@@ -120,6 +185,78 @@ class _Packed:
 
     def data_ptr(self) -> "ctypes._Pointer[ctypes.c_uint8]":
         return _u8(self.data)
+
+
+class TableRow(NamedTuple):
+    """One released row: the partition (``str`` when it is UTF-8, else ``bytes``),
+    the noisy count and sum (``None`` when withheld by suppression, and the sum
+    when sums were not released)."""
+
+    partition: Union[str, bytes]
+    count: Optional[int]
+    sum: Optional[int]
+
+
+class ReleasedTable(NamedTuple):
+    """A released, differentially private table and what it cost (all public)."""
+
+    rows: list[TableRow]
+    #: epsilon and delta of the (epsilon, delta) charge (0 for a zCDP charge).
+    epsilon: float
+    delta: float
+    #: rho of the charge (epsilon**2 / 2 for a pure one).
+    rho: float
+    #: noise scale of the counts (discrete Laplace t or Gaussian sigma) and sums (0 without).
+    count_scale: float
+    sum_scale: float
+    max_partitions_per_unit: int
+    max_contributions_per_partition: int
+    #: the noisy-patron-count threshold of partition selection (None for a public list).
+    selection_threshold: Optional[int]
+
+
+def _read_table(handle: ctypes.c_void_p) -> ReleasedTable:
+    rows = []
+    cap = 64
+    buf = (ctypes.c_uint8 * cap)()
+    length = ctypes.c_size_t()
+    count, total, flags = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_uint32()
+    for i in range(_table_rows(handle)):
+        status = _table_row(handle, i, buf, cap, ctypes.byref(length), ctypes.byref(count), ctypes.byref(total), ctypes.byref(flags))
+        if status == errors.ILSP_ERR_BUFFER_TOO_SMALL:
+            cap = length.value
+            buf = (ctypes.c_uint8 * cap)()
+            status = _table_row(handle, i, buf, cap, ctypes.byref(length), ctypes.byref(count), ctypes.byref(total), ctypes.byref(flags))
+        check(status)
+        key = bytes(buf[: length.value])
+        try:
+            partition: Union[str, bytes] = key.decode("utf-8")
+        except UnicodeDecodeError:
+            partition = key
+        withheld = bool(flags.value & _ROW_SUPPRESSED)
+        rows.append(
+            TableRow(
+                partition,
+                None if withheld else count.value,
+                total.value if flags.value & _ROW_HAS_SUM else None,
+            )
+        )
+    eps, delta, rho = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    call(_table_cost, handle, ctypes.byref(eps), ctypes.byref(delta), ctypes.byref(rho))
+    cs, ss = ctypes.c_double(), ctypes.c_double()
+    l0, linf, threshold = ctypes.c_uint32(), ctypes.c_uint32(), ctypes.c_int64()
+    call(_table_noise, handle, ctypes.byref(cs), ctypes.byref(ss), ctypes.byref(l0), ctypes.byref(linf), ctypes.byref(threshold))
+    return ReleasedTable(
+        rows,
+        eps.value,
+        delta.value,
+        rho.value,
+        cs.value,
+        ss.value,
+        l0.value,
+        linf.value,
+        None if threshold.value < 0 else threshold.value,
+    )
 
 
 class AggregatorStats(NamedTuple):
@@ -283,6 +420,67 @@ class Aggregator:
         with self._lock:
             call(_stats, self._h(), *(ctypes.byref(x) for x in out))
         return AggregatorStats(*(x.value for x in out))
+
+    def release(
+        self,
+        budget: "Budget",
+        account: str,
+        *,
+        max_contributions_per_partition: int,
+        epsilon: Optional[float] = None,
+        sum_epsilon: Optional[float] = None,
+        rho: Optional[float] = None,
+        sum_rho: Optional[float] = None,
+        selection: Optional[tuple[float, float]] = None,
+        suppress_below: int = 0,
+    ) -> ReleasedTable:
+        """Releases the table with differential privacy, charging ``account`` of
+        ``budget`` once for all of it before any noise is drawn.
+
+        Give ``epsilon`` (discrete Laplace; ``sum_epsilon`` for sums) or ``rho``
+        (discrete Gaussian, zCDP accounts; ``sum_rho``). ``selection`` is the
+        ``(epsilon, delta)`` of private partition selection, required when the
+        partitions come from the data. Cells whose noisy count is below
+        ``suppress_below`` are withheld.
+
+        Raises:
+            BudgetExhaustedError: the charge does not fit; nothing is released.
+            InvalidArgumentError: bad parameters, or a plan that does not fit the
+                aggregator (e.g. data partitions without ``selection``).
+        """
+        if (epsilon is None) == (rho is None):
+            raise errors.InvalidArgumentError("give exactly one of epsilon (Laplace) or rho (Gaussian)")
+        if epsilon is not None:
+            noise, count_param, sum_param = TABLE_NOISE_LAPLACE, epsilon, sum_epsilon
+            if sum_rho is not None:
+                raise errors.InvalidArgumentError("sum_rho needs rho (Gaussian noise), not epsilon")
+        else:
+            noise, count_param, sum_param = TABLE_NOISE_GAUSSIAN, rho, sum_rho
+            if sum_epsilon is not None:
+                raise errors.InvalidArgumentError("sum_epsilon needs epsilon (Laplace noise), not rho")
+        if sum_param is not None and not sum_param > 0:
+            raise errors.InvalidArgumentError(f"the sums' parameter must be > 0, got {sum_param}")
+        sel_eps, sel_delta = selection if selection is not None else (0.0, 0.0)
+        table = _handle_p()
+        with self._lock:
+            call(
+                _release,
+                self._h(),
+                budget._h(),
+                account.encode("utf-8"),
+                int(max_contributions_per_partition),
+                noise,
+                float(count_param),
+                float(sum_param or 0.0),
+                float(sel_eps),
+                float(sel_delta),
+                int(suppress_below),
+                ctypes.byref(table),
+            )
+        try:
+            return _read_table(table)
+        finally:
+            _table_free(table)
 
     def close(self) -> None:
         """Frees the native state now (also done when the object is collected)."""

@@ -118,6 +118,54 @@ class AggregatorTest(unittest.TestCase):
             a.merge(a)
         self.assertEqual(ctx.exception.status, errors.ILSP_ERR_INVALID_ARGUMENT)
 
+    def test_release_charges_once_and_refuses_overspend(self):
+        agg = self.make()
+        for i in range(400):
+            agg.add(f"t{i}", BRANCHES[i % 3], 1, 10)
+        budget = ilsprivacy.Budget()
+        budget.set_limit("reports", epsilon=1.0)
+        table = agg.release(budget, "reports", max_contributions_per_partition=2, epsilon=0.5, sum_epsilon=0.25)
+        self.assertEqual([r.partition for r in table.rows], BRANCHES)
+        self.assertTrue(all(r.count >= 0 and r.sum is not None for r in table.rows))
+        self.assertAlmostEqual(sum(r.count for r in table.rows), 400, delta=150)
+        self.assertEqual((table.epsilon, table.delta), (0.75, 0.0))
+        self.assertEqual(table.max_partitions_per_unit, 2)
+        self.assertGreaterEqual(table.count_scale, 8.0)  # L0 * Linf / epsilon = 4 / 0.5
+        self.assertIsNone(table.selection_threshold)
+        self.assertEqual(budget.spent("reports"), (0.75, 0.0))
+        with self.assertRaises(ilsprivacy.BudgetExhaustedError):
+            agg.release(budget, "reports", max_contributions_per_partition=2, epsilon=0.5)
+        self.assertEqual(budget.spent("reports"), (0.75, 0.0), "a refused release records nothing")
+
+    def test_partition_selection_and_suppression(self):
+        agg = ilsprivacy.Aggregator(1)
+        for i in range(500):
+            agg.add(f"t{i}", "book")
+        agg.add("lonely", "microfilm")
+        budget = ilsprivacy.Budget()
+        budget.set_limit("reports", epsilon=5.0, delta=1e-5)
+        with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "needs partition selection"):
+            agg.release(budget, "reports", max_contributions_per_partition=1, epsilon=0.5)
+        table = agg.release(
+            budget, "reports", max_contributions_per_partition=1, epsilon=0.5, selection=(0.5, 1e-6), suppress_below=1000
+        )
+        self.assertEqual([r.partition for r in table.rows], ["book"])
+        self.assertEqual(table.rows[0].count, None, "500 < 1000: withheld")
+        self.assertGreater(table.selection_threshold, 1)
+        self.assertEqual((table.epsilon, table.delta), (1.0, 1e-6))
+
+    def test_gaussian_needs_a_zcdp_account(self):
+        agg = self.make()
+        agg.add("t", "EAST")
+        budget = ilsprivacy.Budget()
+        budget.set_composition("z", ilsprivacy.COMPOSITION_ZCDP)
+        budget.set_limit_rho("z", 1.0)
+        table = agg.release(budget, "z", max_contributions_per_partition=3, rho=0.5)
+        self.assertEqual(table.rho, 0.5)
+        self.assertEqual(len(table.rows), 3)
+        with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "exactly one of epsilon"):
+            agg.release(budget, "z", max_contributions_per_partition=3, epsilon=0.1, rho=0.1)
+
     def test_close(self):
         a = ilsprivacy.Aggregator(1)
         with a:
