@@ -98,6 +98,15 @@ final class AggregatorTest extends TestCase
         $this->assertTrue($t['selection_threshold'] > 1, 'threshold');
     }
 
+    public function testTheExampleRuns(): void
+    {
+        $example = dirname(__DIR__, 3) . '/examples/php/circulation.php';
+        exec(escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg($example) . ' 2>&1', $out, $code);
+        $this->assertSame(0, $code, 'exit code: ' . implode("\n", $out));
+        $text = implode("\n", $out);
+        $this->assertTrue(str_contains($text, 'released at epsilon = 0.5'), $text);
+    }
+
     public function testErrors(): void
     {
         $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,

@@ -1,10 +1,14 @@
 """Tests of the streaming aggregator through the real library."""
 
 import multiprocessing
+import os
 import pickle
 import random
+import subprocess
+import sys
 import threading
 import unittest
+from pathlib import Path
 
 import ilsprivacy
 from ilsprivacy import errors
@@ -165,6 +169,18 @@ class AggregatorTest(unittest.TestCase):
         self.assertEqual(len(table.rows), 3)
         with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "exactly one of epsilon"):
             agg.release(budget, "z", max_contributions_per_partition=3, epsilon=0.1, rho=0.1)
+
+    def test_sharded_example_runs(self):
+        root = Path(__file__).resolve().parents[3]
+        env = dict(os.environ, PYTHONPATH=str(root / "bindings" / "python"))
+        env.pop("ILSPRIVACY_TOKEN_KEY", None)
+        out = subprocess.run(
+            [sys.executable, str(root / "examples" / "python" / "sharded_circulation.py"), "4000"],
+            env=env, capture_output=True, text=True, timeout=120, check=True,
+        ).stdout
+        self.assertIn("PUBLIC DEMO KEY", out)
+        self.assertIn("released at epsilon = 0.5", out)
+        self.assertIn("CENTRAL", out)
 
     def test_close(self):
         a = ilsprivacy.Aggregator(1)
