@@ -55,10 +55,15 @@
 //!
 //! # Memory
 //!
-//! Per privacy unit: its identifier's bytes, 32 bytes per kept cell (at most
-//! L0), and about 90 bytes of table and allocation overhead — about 190
-//! bytes for a 64-character hex token in one partition. Per partition: its
-//! key twice plus about 60 bytes. Nothing grows with the number of events.
+//! Per privacy unit: one 96-byte entry (identifier and first cell inline; a
+//! 64-character lowercase hex token is stored as its 32 bytes, other
+//! identifiers inline up to 32 bytes, longer ones on the heap) plus 5 to 10
+//! bytes of index; a unit keeping k > 1 partitions adds a heap block of
+//! 32·k bytes plus allocator overhead. Entries live in fixed chunks, so the
+//! table never copies itself while growing (peak = steady state). Per
+//! partition: its key twice plus about 60 bytes. Nothing grows with the
+//! number of events: 10 M generated checkouts of 400,000 patrons through the
+//! two aggregators of `examples/circulation_report` peak at 141 MiB RSS.
 //!
 //! # What the state reveals
 //!
