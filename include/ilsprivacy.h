@@ -25,6 +25,39 @@
 #include <stddef.h>
 #include <stdint.h>
 
+// Basic composition: the sum of the ε and of the δ of the releases.
+#define ILSP_ACCOUNTING_BASIC 0
+
+// Advanced composition (Dwork–Rothblum–Vadhan); pure/(ε, δ) releases only.
+#define ILSP_ACCOUNTING_ADVANCED 1
+
+// Optimal composition of k identical (ε₀, δ₀) releases (Kairouz–Oh–Viswanath).
+#define ILSP_ACCOUNTING_OPTIMAL_HOMOGENEOUS 2
+
+// zCDP (exact for Gaussian-only sequences, CKS20 conversion otherwise).
+#define ILSP_ACCOUNTING_ZCDP 3
+
+// Rényi DP with the CKS20 conversion.
+#define ILSP_ACCOUNTING_RDP 4
+
+// Privacy-loss distributions (pessimistic grid, FFT composition).
+#define ILSP_ACCOUNTING_PLD 5
+
+// The best (smallest) result of the methods that apply.
+#define ILSP_ACCOUNTING_BEST 6
+
+// Laplace noise: `sensitivity` is the L1 sensitivity, `scale` the scale b.
+#define ILSP_NOISE_LAPLACE 0
+
+// Gaussian noise: `sensitivity` is the L2 sensitivity, `scale` the standard deviation σ.
+#define ILSP_NOISE_GAUSSIAN 1
+
+// Discrete Laplace noise on integers: L1 sensitivity and scale t.
+#define ILSP_NOISE_DISCRETE_LAPLACE 2
+
+// Discrete Gaussian noise on integers: L2 sensitivity and σ.
+#define ILSP_NOISE_DISCRETE_GAUSSIAN 3
+
 // `noise` of `ilsp_aggregator_release`: discrete Laplace (ε-DP), parameters are ε.
 #define ILSP_TABLE_NOISE_LAPLACE 0
 
@@ -120,6 +153,20 @@
 // Normalisation for library barcodes: trim, case fold, strip separators.
 #define ILSP_NORM_BARCODE 7
 
+// How a sequence of releases is composed into one (ε, δ) guarantee.
+//
+// Every method gives a valid upper bound for a sequence fixed in advance
+// (releases may depend on earlier *outputs*, but the sequence of mechanisms
+// and parameters must not). [`Method::Best`] reports the smallest of them,
+// which is valid for such a sequence; a budget that lets callers pick
+// parameters adaptively must enforce one filter-valid rule instead (basic
+// composition or zCDP, see the budget module).
+typedef struct Method Method;
+
+// An accountant: a sequence of releases whose total (ε, δ) can be queried.
+// Created by `ilsp_accountant_new`, released by `ilsp_accountant_free`.
+typedef struct ilsp_accountant ilsp_accountant;
+
 // A streaming aggregator: per-unit bounded cells, mergeable across shards.
 //
 // Opaque; made by `ilsp_aggregator_new`, `ilsp_aggregator_new_shard` or
@@ -148,6 +195,8 @@ typedef struct ilsp_tokenizer ilsp_tokenizer;
 
 // The status code returned by every fallible `ilsp_` function.
 typedef int32_t ilsp_status;
+
+
 
 
 
@@ -187,6 +236,162 @@ typedef int32_t ilsp_status;
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+// Writes the ε after `releases` releases of one noise mechanism to
+// `*epsilon_out`: the smallest ε such that the releases together are
+// (ε, `delta`)-DP under `method` (`ILSP_ACCOUNTING_*`), rounded up. +∞
+// when no ε achieves `delta`.
+//
+// `noise` is an `ILSP_NOISE_*` constant; `sensitivity` and `scale` are > 0
+// and finite; `releases` ≥ 1; 0 < `delta` < 1.
+//
+// Errors: `ILSP_ERR_NULL` (`epsilon_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
+// bad parameter, or a method that does not apply: advanced and optimal
+// composition need pure-DP noise, PLD cannot take huge discrete Gaussians).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_epsilon(int32_t noise,
+                              double sensitivity,
+                              double scale,
+                              uint64_t releases,
+                              double delta,
+                              int32_t method,
+                              double *epsilon_out);
+
+// Writes the δ after `releases` releases of one noise mechanism to
+// `*delta_out`: the smallest δ such that the releases together are
+// (`epsilon`, δ)-DP under `method`, rounded up (at most 1).
+//
+// Parameters as for `ilsp_plan_epsilon`, with `epsilon` ≥ 0 and finite.
+//
+// Errors: `ILSP_ERR_NULL` (`delta_out`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_delta(int32_t noise,
+                            double sensitivity,
+                            double scale,
+                            uint64_t releases,
+                            double epsilon,
+                            int32_t method,
+                            double *delta_out);
+
+// Writes to `*releases_out` the largest number of releases of one noise
+// mechanism that together are (`epsilon`, `delta`)-DP under `method` (0 if
+// not even one; at most 10⁹). The count written is checked to fit.
+//
+// `epsilon` > 0 and finite, 0 < `delta` < 1; other parameters as for
+// `ilsp_plan_epsilon`.
+//
+// Errors: `ILSP_ERR_NULL` (`releases_out`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_max_releases(int32_t noise,
+                                   double sensitivity,
+                                   double scale,
+                                   double epsilon,
+                                   double delta,
+                                   int32_t method,
+                                   uint64_t *releases_out);
+
+// Writes to `*scale_out` the smallest noise scale (Laplace b or Gaussian σ,
+// to 10⁻⁶ relative, rounded up) such that `releases` releases with that
+// noise and `sensitivity` are together (`epsilon`, `delta`)-DP under
+// `method`. The scale written is checked to fit.
+//
+// `noise` is `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`.
+//
+// Errors: `ILSP_ERR_NULL` (`scale_out`), `ILSP_ERR_INVALID_ARGUMENT` (a bad
+// parameter, a discrete noise kind, or advanced/optimal composition for
+// Gaussian noise).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_noise_scale(int32_t noise,
+                                  double sensitivity,
+                                  uint64_t releases,
+                                  double epsilon,
+                                  double delta,
+                                  int32_t method,
+                                  double *scale_out);
+
+// Creates an empty accountant and writes it to `*out`.
+//
+// Errors: `ILSP_ERR_NULL` (`out`).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_accountant_new(ilsp_accountant **out);
+
+// Releases an accountant; NULL is a no-op.
+//
+// Thread safety: no other call may use `accountant` concurrently or afterwards.
+void ilsp_accountant_free(ilsp_accountant *accountant);
+
+// Adds `releases` releases of noise of kind `noise` (`ILSP_NOISE_*`) with
+// `sensitivity` and `scale` (both > 0 and finite); `releases` ≥ 1. Nothing
+// is added on error.
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_noise(ilsp_accountant *accountant,
+                                      int32_t noise,
+                                      double sensitivity,
+                                      double scale,
+                                      uint64_t releases);
+
+// Adds `releases` releases that are each `epsilon`-DP (`epsilon` > 0 and finite).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_pure_dp(ilsp_accountant *accountant,
+                                        double epsilon,
+                                        uint64_t releases);
+
+// Adds `releases` releases that are each (`epsilon`, `delta`)-DP
+// (`epsilon` ≥ 0 and finite, 0 ≤ `delta` < 1).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_approximate_dp(ilsp_accountant *accountant,
+                                               double epsilon,
+                                               double delta,
+                                               uint64_t releases);
+
+// Adds `releases` releases that are each `rho`-zCDP (`rho` > 0 and finite).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_zcdp(ilsp_accountant *accountant, double rho, uint64_t releases);
+
+// Writes to `*epsilon_out` the ε such that everything added so far is
+// (ε, `delta`)-DP under `method` (`ILSP_ACCOUNTING_*`), rounded up; 0 for
+// an empty accountant, +∞ when no ε achieves `delta`.
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`, `epsilon_out`),
+// `ILSP_ERR_INVALID_ARGUMENT` (`delta` not in (0, 1), an unknown method,
+// or a method that does not apply to the releases added).
+//
+// Thread safety: may run concurrently with other read-only calls
+// (`ilsp_accountant_epsilon`, `ilsp_accountant_delta`) on the same accountant.
+ilsp_status ilsp_accountant_epsilon(const ilsp_accountant *accountant,
+                                    double delta,
+                                    int32_t method,
+                                    double *epsilon_out);
+
+// Writes to `*delta_out` the δ such that everything added so far is
+// (`epsilon`, δ)-DP under `method`, rounded up (at most 1).
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`, `delta_out`),
+// `ILSP_ERR_INVALID_ARGUMENT` (`epsilon` negative or not finite, an unknown
+// method, or a method that does not apply).
+//
+// Thread safety: as `ilsp_accountant_epsilon`.
+ilsp_status ilsp_accountant_delta(const ilsp_accountant *accountant,
+                                  double epsilon,
+                                  int32_t method,
+                                  double *delta_out);
 
 // Creates an aggregator.
 //
@@ -432,6 +637,27 @@ void ilsp_table_free(ilsp_table *table);
 //
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
+
+// Scales `values[0..n]` in place so that their L1 norm is at most `bound`,
+// and writes the factor applied (1 if none) to `*factor`. The bound holds
+// for the exact norm of the resulting doubles.
+//
+// Errors: `ILSP_ERR_NULL` (`factor`, or `values` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` if `bound` is not finite and `> 0` or a value
+// is NaN/±inf (nothing is changed then).
+//
+// Thread safety: safe to call from any thread; `values` must not be
+// accessed by another thread during the call.
+ilsp_status ilsp_clip_l1(double *values, size_t n, double bound, double *factor);
+
+// Scales `values[0..n]` in place so that their L2 norm is at most `bound`,
+// and writes the factor applied (1 if none) to `*factor`. The bound holds
+// for the exact norm of the resulting doubles.
+//
+// Errors: as `ilsp_clip_l1`.
+//
+// Thread safety: as `ilsp_clip_l1`.
+ilsp_status ilsp_clip_l2(double *values, size_t n, double bound, double *factor);
 
 // Opens a budget. `ledger_path` NULL: in memory only (nothing persists).
 // Otherwise the ledger file at that path (bytes as given to the operating
@@ -950,6 +1176,70 @@ ilsp_status ilsp_laplace_batch(const double *values,
                                double sensitivity,
                                double epsilon,
                                double *out);
+
+// Randomized response: writes `value` to `*out` with probability
+// `e^ε/(e^ε + categories − 1)`, otherwise one of the other categories chosen
+// uniformly. ε-DP for one respondent's category (binary: `categories = 2`,
+// values 0 and 1). Sampling is exact.
+//
+// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+// `categories < 2`, `value >= categories` (the message omits the value), or
+// `epsilon` is not finite and `> 0`; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_randomized_response(uint64_t value,
+                                     uint64_t categories,
+                                     double epsilon,
+                                     uint64_t *out);
+
+// A private `quantile` (in [0, 1]) of `values[0..n]`: the exponential
+// mechanism over the `bins + 1` edges of `bins` equal bins of `[lo, hi]`,
+// sampled exactly; ε-DP when each privacy unit contributes at most one
+// value (add/remove one value). Values outside `[lo, hi]` count as the
+// nearest bound. Writes the chosen edge to `*out`. Use it to pick clamping
+// bounds privately.
+//
+// Running time grows with `bins` and `n` (sorting) and, through the
+// acceptance rate, with how concentrated the data are (documented timing).
+//
+// Errors: `ILSP_ERR_NULL` (`out`, or `values` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for a NaN value, `epsilon` not finite and
+// `> 0`, `quantile` outside [0, 1], non-finite bounds or `lo >= hi`, or
+// `bins` outside [1, 2^20]; `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; `values` must not be
+// modified during the call.
+ilsp_status ilsp_quantile(const double *values,
+                          size_t n,
+                          double quantile,
+                          double lo,
+                          double hi,
+                          uint32_t bins,
+                          double epsilon,
+                          double *out);
+
+// Adds independent Gaussian noise to each of `values[0..n]` and writes the
+// results to `out[0..n]`, as `n` calls of `ilsp_gaussian` would (each output
+// is one (ε, δ)-DP release; the cost is per value), amortising the per-call
+// work.
+//
+// `out` may be the same pointer as `values` (in place); otherwise the two
+// arrays must not overlap (`ILSP_ERR_INVALID_ARGUMENT`). With `n == 0` both
+// pointers may be NULL.
+//
+// Errors: `ILSP_ERR_NULL` (`values` or `out` with `n > 0`);
+// `ILSP_ERR_INVALID_ARGUMENT` for bad parameters or any bad value (all are
+// checked before any noise is drawn; nothing is written then);
+// `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread; the arrays must not be
+// modified by another thread during the call.
+ilsp_status ilsp_gaussian_batch(const double *values,
+                                size_t n,
+                                double l2_sensitivity,
+                                double epsilon,
+                                double delta,
+                                double *out);
 
 // Copies `len` bytes of key material into a new key handle `*out`.
 //

@@ -58,6 +58,12 @@ int main(void) {
     EXPECT(values[0] == 1.0 && noisy[0] != 0.0);
     EXPECT_STATUS(ilsp_laplace_batch(values, 4, 1.0, 1.0, values), ILSP_OK);
     EXPECT_STATUS(ilsp_laplace_batch(NULL, 0, 1.0, 1.0, NULL), ILSP_OK);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 4, 1.0, 1.0, 1e-6, noisy), ILSP_OK);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 4, 1.0, 1.0, 1e-6, values), ILSP_OK);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 4, 1.0, 1.0, 2.0, noisy), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("delta must be in (0, 1), got 2");
+    EXPECT_STATUS(ilsp_gaussian_batch(NULL, 4, 1.0, 1.0, 1e-6, noisy), ILSP_ERR_NULL);
+    EXPECT_STATUS(ilsp_gaussian_batch(values, 3, 1.0, 1.0, 1e-6, values + 1), ILSP_ERR_INVALID_ARGUMENT);
 
     /* Error paths: status, message naming the parameter, output untouched. */
     out = 7.0;
@@ -104,6 +110,57 @@ int main(void) {
     EXPECT_STATUS(ilsp_laplace_batch(values, 2, 1.0, 1.0, NULL), ILSP_ERR_NULL);
     EXPECT_STATUS(ilsp_laplace_batch(values, 3, 1.0, 1.0, values + 1), ILSP_ERR_INVALID_ARGUMENT);
     EXPECT_MESSAGE("out must be equal to values or not overlap it");
+
+    /* Randomized response: a yes/no answer (binary) and a 5-way category. */
+    uint64_t answer = 99;
+    EXPECT_STATUS(ilsp_randomized_response(1, 2, 1.0, &answer), ILSP_OK);
+    EXPECT(answer <= 1);
+    EXPECT_STATUS(ilsp_randomized_response(4, 5, 0.5, &answer), ILSP_OK);
+    EXPECT(answer < 5);
+    answer = 99;
+    EXPECT_STATUS(ilsp_randomized_response(5, 5, 0.5, &answer), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("value must be < categories (5)");
+    EXPECT(answer == 99);
+    EXPECT_STATUS(ilsp_randomized_response(0, 1, 0.5, &answer), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("categories must be >= 2, got 1");
+    EXPECT_STATUS(ilsp_randomized_response(0, 2, -1.0, &answer), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("epsilon must be finite and > 0, got -1");
+    EXPECT_STATUS(ilsp_randomized_response(0, 2, 1.0, NULL), ILSP_ERR_NULL);
+
+    /* A private 90th percentile of loan counts, to choose a clamping bound. */
+    double loans[200];
+    for (int i = 0; i < 200; i++) loans[i] = (double)(i % 50);
+    double p90 = -1.0;
+    EXPECT_STATUS(ilsp_quantile(loans, 200, 0.9, 0.0, 100.0, 100, 1.0, &p90), ILSP_OK);
+    printf("private p90 of loans = %.1f\n", p90);
+    EXPECT(p90 >= 0.0 && p90 <= 100.0);
+    EXPECT_STATUS(ilsp_quantile(loans, 200, 1.5, 0.0, 100.0, 100, 1.0, &p90), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("quantile must be in [0, 1], got 1.5");
+    EXPECT_STATUS(ilsp_quantile(loans, 200, 0.5, 10.0, 0.0, 100, 1.0, &p90), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("lo must be <= hi, got lo = 10 > hi = 0");
+    EXPECT_STATUS(ilsp_quantile(loans, 200, 0.5, 0.0, 100.0, 0, 1.0, &p90), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("bins must be in [1, 1048576], got 0");
+    EXPECT_STATUS(ilsp_quantile(loans, 200, 0.5, 0.0, 100.0, 10, 0.0, &p90), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(ilsp_quantile(NULL, 3, 0.5, 0.0, 100.0, 10, 1.0, &p90), ILSP_ERR_NULL);
+    EXPECT_STATUS(ilsp_quantile(loans, 200, 0.5, 0.0, 100.0, 10, 1.0, NULL), ILSP_ERR_NULL);
+    loans[3] = NAN;
+    EXPECT_STATUS(ilsp_quantile(loans, 200, 0.5, 0.0, 100.0, 10, 1.0, &p90), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("values must not contain NaN");
+
+    /* Norm clipping of a per-patron vector before a Gaussian sum. */
+    double v[2] = {3.0, -4.0};
+    double factor = 0.0;
+    EXPECT_STATUS(ilsp_clip_l2(v, 2, 1.0, &factor), ILSP_OK);
+    EXPECT(v[0] * v[0] + v[1] * v[1] <= 1.0 && factor < 0.21);
+    EXPECT_STATUS(ilsp_clip_l1(v, 2, 0.5, &factor), ILSP_OK);
+    EXPECT(fabs(v[0]) + fabs(v[1]) <= 0.5);
+    EXPECT_STATUS(ilsp_clip_l1(v, 2, 0.0, &factor), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("bound must be finite and > 0, got 0");
+    EXPECT_STATUS(ilsp_clip_l2(NULL, 2, 1.0, &factor), ILSP_ERR_NULL);
+    EXPECT_STATUS(ilsp_clip_l2(v, 2, 1.0, NULL), ILSP_ERR_NULL);
+    v[1] = INFINITY;
+    EXPECT_STATUS(ilsp_clip_l2(v, 2, 1.0, &factor), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("values must be finite");
 
     return finish("mechanisms");
 }

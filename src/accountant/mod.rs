@@ -1,10 +1,62 @@
 //! Privacy accounting: what each release costs and how costs compose.
 //!
 //! - [`PrivacyEvent`]: the mechanism that ran and its parameters, as every
-//!   mechanism of [`crate::mechanism`] reports it. Accountants derive pure ε,
-//!   (ε, δ), zCDP ρ, RDP curves or privacy-loss distributions from events, so
-//!   the tightest available analysis can be applied after the fact.
+//!   mechanism of the crate reports it. Each event converts to pure ε
+//!   ([`PrivacyEvent::pure_epsilon`]), zCDP ρ ([`PrivacyEvent::zcdp_rho`]),
+//!   (ε, δ) at a chosen δ ([`PrivacyEvent::epsilon_at_delta`]), an RDP curve
+//!   ([`PrivacyEvent::rdp_curve`]) and a privacy-loss distribution
+//!   ([`PrivacyEvent::pld`]).
+//! - Cost types and their composition: [`PureDp`], [`ApproxDp`] (basic
+//!   composition), [`Zcdp`], [`RdpCurve`], [`Pld`]; the advanced
+//!   ([`advanced_composition_epsilon`]) and optimal homogeneous
+//!   ([`optimal_homogeneous_epsilon`]) composition theorems.
+//! - [`Accountant`]: a sequence of releases and its (ε, δ) under each
+//!   [`Method`], with planning helpers [`max_releases`],
+//!   [`gaussian_sigma`], [`laplace_scale`], [`epsilon_after`],
+//!   [`delta_after`].
+//!
+//! # Rounding
+//!
+//! Every conversion rounds toward more privacy loss: rational results are
+//! rounded up exactly (IEEE result corrected by its exact error, obtained
+//! with TwoSum or a fused multiply-add), irrational ones are pushed up by a
+//! relative margin of 10⁻⁹ (more than 10⁶ times the error of the libm
+//! functions used) plus size-dependent terms where error grows with the
+//! problem (long sums, FFTs, ln C(k, l) for large k), PLDs are discretised
+//! pessimistically, and searches return the end of their bracket that was
+//! checked to be safe.
+//!
+//! # Validity
+//!
+//! Each method bounds the loss of a sequence whose mechanisms and parameters
+//! are fixed in advance (outputs may feed later queries). Taking the best of
+//! several methods is valid for such a sequence; enforcing a budget under
+//! fully adaptive parameter choice needs a privacy filter (basic
+//! composition of ε and δ, or additive zCDP ρ, are filters; Rogers, Roth,
+//! Ullman, Vadhan 2016; Whitehouse et al. 2023), which the budget module
+//! applies.
 
+mod accounting;
+mod atoms;
+mod composition;
+mod conversion;
 mod event;
+mod gaussian;
+mod pld;
+mod rdp;
+mod rounding;
+mod search;
+mod special;
+mod zcdp;
 
+pub use accounting::{
+    Accountant, Method, delta_after, epsilon_after, gaussian_sigma, laplace_scale, max_releases,
+};
+pub use composition::{
+    ApproxDp, PureDp, advanced_composition_delta, advanced_composition_epsilon,
+    optimal_homogeneous_delta, optimal_homogeneous_epsilon,
+};
 pub use event::PrivacyEvent;
+pub use pld::Pld;
+pub use rdp::{RDP_ORDERS, RdpCurve};
+pub use zcdp::Zcdp;

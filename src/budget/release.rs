@@ -18,22 +18,6 @@ use super::handle::Budget;
 use crate::error::Result;
 use crate::mechanism::{Gaussian, Laplace};
 
-/// The exponent `k` of a grid spacing `γ = 2^k` (normal or subnormal).
-fn grid_exponent_of(gamma: f64) -> i32 {
-    let bits = gamma.to_bits();
-    let biased = ((bits >> 52) & 0x7ff) as i32;
-    if biased == 0 {
-        (bits & ((1 << 52) - 1)).trailing_zeros() as i32 - 1074
-    } else {
-        biased - 1023
-    }
-}
-
-/// The mechanism's own input check, run before anything is spent.
-fn check_value(value: f64, gamma: f64) -> Result<()> {
-    crate::mechanism::grid::check_grid("value", value, grid_exponent_of(gamma))
-}
-
 impl Budget {
     /// Builds the ε-DP Laplace mechanism for L1 `sensitivity` at `epsilon`,
     /// charges ε to `account` (read exactly as the decimal it prints as),
@@ -60,7 +44,7 @@ impl Budget {
 
     /// [`Budget::laplace`] with a mechanism built beforehand: charges its ε.
     pub fn release_laplace(&self, account: &str, mechanism: &Laplace, value: f64) -> Result<f64> {
-        check_value(value, mechanism.grid())?;
+        mechanism.check_value(value)?;
         let charge = Charge::pure_dp(mechanism.epsilon())?.with_event(mechanism.event())?;
         self.spend_and_release(account, &charge, || mechanism.release(value))
             .map(|(v, _)| v)
@@ -97,7 +81,7 @@ impl Budget {
         epsilon_delta: Option<(f64, f64)>,
         value: f64,
     ) -> Result<f64> {
-        check_value(value, mechanism.grid())?;
+        mechanism.check_value(value)?;
         let charge = match epsilon_delta {
             Some((epsilon, delta)) => {
                 Charge::approximate_dp(epsilon, delta)?.with_event(mechanism.event())?
@@ -114,16 +98,6 @@ mod tests {
     use super::*;
     use crate::budget::{Composition, Limit};
     use crate::error::Status;
-
-    #[test]
-    fn grid_exponents() {
-        assert_eq!(grid_exponent_of(1.0), 0);
-        assert_eq!(grid_exponent_of(0.25), -2);
-        assert_eq!(grid_exponent_of(1024.0), 10);
-        assert_eq!(grid_exponent_of(f64::from_bits(1)), -1074);
-        assert_eq!(grid_exponent_of(f64::MIN_POSITIVE), -1022);
-        assert_eq!(grid_exponent_of(f64::MIN_POSITIVE / 2.0), -1023);
-    }
 
     #[test]
     fn laplace_spends_then_releases() {

@@ -10,7 +10,9 @@ use std::rc::Rc;
 
 use super::{check_out, guard, ilsp_status, slice_arg, slice_out, write_out};
 use crate::error::{Error, Result};
-use crate::mechanism::{DiscreteGaussian, DiscreteLaplace, Gaussian, Laplace};
+use crate::mechanism::{
+    DiscreteGaussian, DiscreteLaplace, Gaussian, Laplace, Quantile, RandomizedResponse,
+};
 
 /// Most-recently-used cache of calibrated mechanisms (one per thread and kind).
 struct Cache<K, V> {
@@ -26,12 +28,16 @@ impl<K: PartialEq + Copy, V> Cache<K, V> {
         }
     }
 
+    #[inline]
     fn get_or_make(&mut self, key: K, make: impl FnOnce() -> Result<V>) -> Result<Rc<V>> {
+        if let Some((k, v)) = self.entries.first()
+            && *k == key
+        {
+            return Ok(Rc::clone(v));
+        }
         if let Some(i) = self.entries.iter().position(|(k, _)| *k == key) {
-            let hit = self.entries.remove(i);
-            let value = Rc::clone(&hit.1);
-            self.entries.insert(0, hit);
-            return Ok(value);
+            self.entries[..=i].rotate_right(1);
+            return Ok(Rc::clone(&self.entries[0].1));
         }
         let value = Rc::new(make()?);
         self.entries.insert(0, (key, Rc::clone(&value)));
@@ -46,6 +52,8 @@ thread_local! {
     static LAPLACE_I64: RefCell<Cache<(i64, u64), DiscreteLaplace>> =
         const { RefCell::new(Cache::new()) };
     static GAUSSIAN_I64: RefCell<Cache<(i64, u64, u64), DiscreteGaussian>> =
+        const { RefCell::new(Cache::new()) };
+    static RESPONSE: RefCell<Cache<(u64, u64), RandomizedResponse>> =
         const { RefCell::new(Cache::new()) };
 }
 
@@ -260,6 +268,139 @@ pub extern "C" fn ilsp_laplace_batch(
     })
 }
 
+/// Randomized response: writes `value` to `*out` with probability
+/// `e^ε/(e^ε + categories − 1)`, otherwise one of the other categories chosen
+/// uniformly. ε-DP for one respondent's category (binary: `categories = 2`,
+/// values 0 and 1). Sampling is exact.
+///
+/// Errors: `ILSP_ERR_NULL` (`out`); `ILSP_ERR_INVALID_ARGUMENT` if
+/// `categories < 2`, `value >= categories` (the message omits the value), or
+/// `epsilon` is not finite and `> 0`; `ILSP_ERR_ENTROPY`.
+///
+/// Thread safety: safe to call from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_randomized_response(
+    value: u64,
+    categories: u64,
+    epsilon: f64,
+    out: *mut u64,
+) -> ilsp_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let m = RESPONSE.with(|c| {
+            c.borrow_mut()
+                .get_or_make((categories, epsilon.to_bits()), || {
+                    RandomizedResponse::new(epsilon, categories)
+                })
+        })?;
+        write_out(out, m.release(value)?);
+        Ok(())
+    })
+}
+
+/// A private `quantile` (in [0, 1]) of `values[0..n]`: the exponential
+/// mechanism over the `bins + 1` edges of `bins` equal bins of `[lo, hi]`,
+/// sampled exactly; ε-DP when each privacy unit contributes at most one
+/// value (add/remove one value). Values outside `[lo, hi]` count as the
+/// nearest bound. Writes the chosen edge to `*out`. Use it to pick clamping
+/// bounds privately.
+///
+/// Running time grows with `bins` and `n` (sorting) and, through the
+/// acceptance rate, with how concentrated the data are (documented timing).
+///
+/// Errors: `ILSP_ERR_NULL` (`out`, or `values` with `n > 0`);
+/// `ILSP_ERR_INVALID_ARGUMENT` for a NaN value, `epsilon` not finite and
+/// `> 0`, `quantile` outside [0, 1], non-finite bounds or `lo >= hi`, or
+/// `bins` outside [1, 2^20]; `ILSP_ERR_ENTROPY`.
+///
+/// Thread safety: safe to call from any thread; `values` must not be
+/// modified during the call.
+#[unsafe(no_mangle)]
+#[expect(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "C entry point: the header states the pointer contract, checked as far as C allows"
+)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ilsp_quantile(
+    values: *const f64,
+    n: usize,
+    quantile: f64,
+    lo: f64,
+    hi: f64,
+    bins: u32,
+    epsilon: f64,
+    out: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        check_out(out, "out")?;
+        let m = Quantile::new(epsilon, quantile, lo, hi, bins)?;
+        // SAFETY: NULL is rejected when n > 0; otherwise `values` points to
+        // `n` doubles per the header and is only read.
+        let data = unsafe { slice_arg(values, n, "values") }?;
+        write_out(out, m.release(data)?);
+        Ok(())
+    })
+}
+
+/// Adds independent Gaussian noise to each of `values[0..n]` and writes the
+/// results to `out[0..n]`, as `n` calls of `ilsp_gaussian` would (each output
+/// is one (ε, δ)-DP release; the cost is per value), amortising the per-call
+/// work.
+///
+/// `out` may be the same pointer as `values` (in place); otherwise the two
+/// arrays must not overlap (`ILSP_ERR_INVALID_ARGUMENT`). With `n == 0` both
+/// pointers may be NULL.
+///
+/// Errors: `ILSP_ERR_NULL` (`values` or `out` with `n > 0`);
+/// `ILSP_ERR_INVALID_ARGUMENT` for bad parameters or any bad value (all are
+/// checked before any noise is drawn; nothing is written then);
+/// `ILSP_ERR_ENTROPY`.
+///
+/// Thread safety: safe to call from any thread; the arrays must not be
+/// modified by another thread during the call.
+#[unsafe(no_mangle)]
+#[expect(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "C entry point: the header states the pointer contract, checked as far as C allows"
+)]
+pub extern "C" fn ilsp_gaussian_batch(
+    values: *const f64,
+    n: usize,
+    l2_sensitivity: f64,
+    epsilon: f64,
+    delta: f64,
+    out: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        let m = cached_gaussian(l2_sensitivity, epsilon, delta)?;
+        if n == 0 {
+            return Ok(());
+        }
+        if values.is_null() {
+            return Err(Error::Null { param: "values" });
+        }
+        check_out(out, "out")?;
+        if std::ptr::eq(values, out) {
+            // SAFETY: `out` is non-NULL and points to `n` writable doubles per
+            // the header; `values` is the same array and is not used through
+            // any other reference while this one lives.
+            let inout = unsafe { slice_out(out, n, "out") }?;
+            return m.release_in_place(inout);
+        }
+        if overlaps(values, out, n) {
+            return Err(Error::invalid(
+                "out",
+                "must be equal to values or not overlap it",
+            ));
+        }
+        // SAFETY: both non-NULL, `n` doubles each per the header, and
+        // disjoint (checked above), so the slices never alias.
+        let (input, output) =
+            unsafe { (slice_arg(values, n, "values")?, slice_out(out, n, "out")?) };
+        m.release_batch(input, output)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,6 +473,56 @@ mod tests {
             ILSP_ERR_INVALID_ARGUMENT
         );
         assert_eq!(out, [7.0, 7.0]);
+    }
+
+    #[test]
+    fn gaussian_batch_entry_point() {
+        let mut buf = [1.0, 2.0, 3.0];
+        let p = buf.as_mut_ptr();
+        assert_eq!(ilsp_gaussian_batch(p, 3, 1.0, 1.0, 1e-6, p), ILSP_OK);
+        let mut out = [0.0; 3];
+        assert_eq!(
+            ilsp_gaussian_batch(buf.as_ptr(), 3, 1.0, 1.0, 1e-6, out.as_mut_ptr()),
+            ILSP_OK
+        );
+        assert_eq!(
+            ilsp_gaussian_batch(buf.as_ptr(), 3, 1.0, 1.0, 0.0, out.as_mut_ptr()),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            ilsp_gaussian_batch(std::ptr::null(), 0, 1.0, 1.0, 1e-6, std::ptr::null_mut()),
+            ILSP_OK
+        );
+    }
+
+    #[test]
+    fn response_and_quantile_entry_points() {
+        let mut o = 9u64;
+        assert_eq!(ilsp_randomized_response(1, 2, 1.0, &mut o), ILSP_OK);
+        assert!(o < 2);
+        assert_eq!(
+            ilsp_randomized_response(2, 2, 1.0, &mut o),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        assert_eq!(
+            ilsp_randomized_response(0, 1, 1.0, &mut o),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
+        let values = [1.0, 2.0, 3.0];
+        let mut q = 0.0;
+        assert_eq!(
+            ilsp_quantile(values.as_ptr(), 3, 0.5, 0.0, 4.0, 4, 1.0, &mut q),
+            ILSP_OK
+        );
+        assert!((0.0..=4.0).contains(&q));
+        assert_eq!(
+            ilsp_quantile(std::ptr::null(), 3, 0.5, 0.0, 4.0, 4, 1.0, &mut q),
+            ILSP_ERR_NULL
+        );
+        assert_eq!(
+            ilsp_quantile(values.as_ptr(), 3, 0.5, 4.0, 0.0, 4, 1.0, &mut q),
+            ILSP_ERR_INVALID_ARGUMENT
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ use super::grid::{div_up, mul_up, sqrt_down};
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::rng::{NoiseRng, with_secure_rng};
+use crate::sample::words::{Buffered, Direct, WordSource};
 use crate::sample::{DiscreteGaussianSampler, DiscreteLaplaceSampler, Rational};
 
 /// Checks `sensitivity > 0` and returns it as the nearest `f64` at or above it.
@@ -113,7 +114,7 @@ impl DiscreteLaplace {
     ///
     /// [`Error::Entropy`] only.
     pub fn release(&self, value: i64) -> Result<i64> {
-        with_secure_rng(|rng| self.noisy(value, rng))
+        with_secure_rng(|rng| self.noisy(value, &mut Direct(rng)))
     }
 
     /// `value` plus discrete Laplace noise drawn from `rng`. Cannot fail.
@@ -122,7 +123,7 @@ impl DiscreteLaplace {
     ///
     /// None today; the `Result` keeps the signature uniform.
     pub fn release_with<R: NoiseRng>(&self, value: i64, rng: &mut R) -> Result<i64> {
-        Ok(self.noisy(value, rng))
+        Ok(self.noisy(value, &mut Direct(rng)))
     }
 
     /// Releases every value into `out` (same length).
@@ -135,14 +136,16 @@ impl DiscreteLaplace {
             return Err(length_error(out.len(), values.len()));
         }
         with_secure_rng(|rng| {
+            let mut words = Buffered::new(rng);
             for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy(v, rng);
+                *o = self.noisy(v, &mut words);
             }
         })
     }
 
-    fn noisy<R: NoiseRng + ?Sized>(&self, value: i64, rng: &mut R) -> i64 {
-        clamp_i64(i128::from(value).saturating_add(self.sampler.sample(rng)))
+    #[inline]
+    fn noisy<W: WordSource + ?Sized>(&self, value: i64, rng: &mut W) -> i64 {
+        clamp_i64(i128::from(value).saturating_add(self.sampler.sample_words(rng)))
     }
 }
 
@@ -235,7 +238,7 @@ impl DiscreteGaussian {
     ///
     /// [`Error::Entropy`] only.
     pub fn release(&self, value: i64) -> Result<i64> {
-        with_secure_rng(|rng| self.noisy(value, rng))
+        with_secure_rng(|rng| self.noisy(value, &mut Direct(rng)))
     }
 
     /// `value` plus discrete Gaussian noise drawn from `rng`. Cannot fail.
@@ -244,7 +247,7 @@ impl DiscreteGaussian {
     ///
     /// None today; the `Result` keeps the signature uniform.
     pub fn release_with<R: NoiseRng>(&self, value: i64, rng: &mut R) -> Result<i64> {
-        Ok(self.noisy(value, rng))
+        Ok(self.noisy(value, &mut Direct(rng)))
     }
 
     /// Releases every value into `out` (same length).
@@ -257,14 +260,16 @@ impl DiscreteGaussian {
             return Err(length_error(out.len(), values.len()));
         }
         with_secure_rng(|rng| {
+            let mut words = Buffered::new(rng);
             for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy(v, rng);
+                *o = self.noisy(v, &mut words);
             }
         })
     }
 
-    fn noisy<R: NoiseRng + ?Sized>(&self, value: i64, rng: &mut R) -> i64 {
-        clamp_i64(i128::from(value).saturating_add(self.sampler.sample(rng)))
+    #[inline]
+    fn noisy<W: WordSource + ?Sized>(&self, value: i64, rng: &mut W) -> i64 {
+        clamp_i64(i128::from(value).saturating_add(self.sampler.sample_words(rng)))
     }
 }
 

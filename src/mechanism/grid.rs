@@ -20,7 +20,10 @@ use crate::error::{Error, Result};
 pub(crate) const GRID_BITS: i32 = 40;
 
 /// Inputs must satisfy `|value| < 2^VALUE_BITS · γ` (the grid integer fits an `i128`).
-pub(crate) const VALUE_BITS: i32 = 126;
+const VALUE_BITS: i32 = 126;
+
+/// `2^63`.
+const TWO63: f64 = 9_223_372_036_854_775_808.0;
 
 /// `2^e` for `−1074 ≤ e ≤ 1023`, exactly.
 pub(crate) fn pow2(e: i32) -> f64 {
@@ -104,42 +107,137 @@ pub(crate) fn sqrt_down(x: f64) -> f64 {
     }
 }
 
-/// The grid integer nearest `value / γ` (ties to even), or an error if
-/// `|value| ≥ 2^126 · γ`. The message names the limit, never the value.
-pub(crate) fn to_grid(param: &'static str, value: f64, grid_exp: i32) -> Result<i128> {
-    check_grid(param, value, grid_exp)?;
-    Ok(grid_int(value, grid_exp))
+/// A grid `γ = 2^exp` with its conversions.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grid {
+    exp: i32,
+    spacing: f64,
+    /// `2^−exp`, when representable.
+    inverse: Option<f64>,
+    /// `2^(126 + exp)` (or +∞): inputs must be strictly smaller in magnitude.
+    limit: f64,
 }
 
-/// The grid integer nearest `value / γ`, for a value accepted by [`check_grid`].
-#[inline]
-pub(crate) fn grid_int(value: f64, grid_exp: i32) -> i128 {
-    ldexp(value, -grid_exp).round_ties_even() as i128
-}
+impl Grid {
+    /// The grid `2^exp`, `−1074 ≤ exp ≤ 1023`.
+    pub(crate) fn new(exp: i32) -> Grid {
+        Grid {
+            exp,
+            spacing: pow2(exp),
+            inverse: (-exp <= 1023).then(|| pow2(-exp)),
+            limit: ldexp(1.0, VALUE_BITS + exp),
+        }
+    }
 
-/// Checks that `value` is finite and `|value| < 2^126 · γ`.
-pub(crate) fn check_grid(param: &'static str, value: f64, grid_exp: i32) -> Result<()> {
-    crate::error::check_finite_data(param, value)?;
-    let scaled = ldexp(value, -grid_exp);
-    if !scaled.is_finite() || scaled.abs() >= pow2(VALUE_BITS) {
-        return Err(Error::invalid(
+    /// `γ`.
+    pub(crate) fn spacing(self) -> f64 {
+        self.spacing
+    }
+
+    /// `log₂ γ`.
+    pub(crate) fn exp(self) -> i32 {
+        self.exp
+    }
+
+    /// Checks every value (see [`Grid::check`]); a vectorisable pass, with
+    /// the error of the first bad value.
+    pub(crate) fn check_all(self, param: &'static str, values: &[f64]) -> Result<()> {
+        let limit = self.limit;
+        if values.iter().fold(true, |ok, v| ok & (v.abs() < limit)) {
+            return Ok(());
+        }
+        values.iter().try_for_each(|&v| self.check(param, v))
+    }
+
+    /// Checks that `value` is finite and `|value| < 2^126·γ`. The message
+    /// names the limit, never the value.
+    #[inline]
+    pub(crate) fn check(self, param: &'static str, value: f64) -> Result<()> {
+        if value.abs() < self.limit {
+            return Ok(());
+        }
+        crate::error::check_finite_data(param, value)?;
+        Err(Error::invalid(
             param,
             format!(
                 "is too large for this mechanism's noise grid: |{param}| must be < {:e}",
-                ldexp(1.0, VALUE_BITS + grid_exp)
+                self.limit
             ),
-        ));
+        ))
     }
-    Ok(())
-}
 
-/// The double nearest `n · γ`, saturated at `±f64::MAX` (post-processing).
-pub(crate) fn from_grid(n: i128, grid_exp: i32) -> f64 {
-    let v = ldexp(n as f64, grid_exp);
-    if v.is_finite() {
-        v
-    } else {
-        v.signum() * f64::MAX
+    /// The grid integer nearest `value/γ` (ties to even), for a checked value.
+    #[inline(always)]
+    pub(crate) fn to_int(self, value: f64) -> i128 {
+        if let Some(inv) = self.inverse {
+            let scaled = value * inv; // exact: a power-of-two scaling below 2^126
+            let a = scaled.abs();
+            if a < TWO63 {
+                // Below 2^52, adding and removing 2^52 rounds to the nearest
+                // integer, ties to even (IEEE round-to-nearest); above it,
+                // doubles are integers.
+                const TWO52: f64 = 4_503_599_627_370_496.0;
+                let r = if a < TWO52 { (a + TWO52) - TWO52 } else { a };
+                let n = r as i64;
+                return i128::from(if scaled < 0.0 { -n } else { n });
+            }
+        }
+        self.to_int_wide(value)
+    }
+
+    /// [`Grid::to_int`] for large values or grids finer than `2^−1023`.
+    #[inline(never)]
+    fn to_int_wide(self, value: f64) -> i128 {
+        let scaled = match self.inverse {
+            Some(inv) => value * inv, // exact: a power-of-two scaling below 2^126
+            None => ldexp(value, -self.exp),
+        };
+        const TWO52: f64 = 4_503_599_627_370_496.0;
+        let a = scaled.abs();
+        // Below 2^52, adding and removing 2^52 rounds to the nearest integer,
+        // ties to even (IEEE round-to-nearest); above, doubles are integers.
+        let rounded = if a < TWO52 { (a + TWO52) - TWO52 } else { a };
+        let magnitude = if rounded < TWO63 {
+            i128::from(rounded as i64)
+        } else {
+            rounded as i128
+        };
+        if scaled < 0.0 { -magnitude } else { magnitude }
+    }
+
+    /// The double nearest `n·γ`, saturated at `±f64::MAX` (post-processing).
+    #[inline]
+    pub(crate) fn to_f64(self, n: i128) -> f64 {
+        self.scale(n as f64)
+    }
+
+    /// The double nearest `(value + noise)·γ`, computed exactly (in 64-bit
+    /// integers when the sum fits, else in 128 bits with saturation).
+    #[inline(always)]
+    pub(crate) fn add_to_f64(self, value: i128, noise: i128) -> f64 {
+        if let (Ok(v), Ok(z)) = (i64::try_from(value), i64::try_from(noise))
+            && let Some(sum) = v.checked_add(z)
+        {
+            return self.scale(sum as f64);
+        }
+        self.to_f64(value.saturating_add(noise))
+    }
+
+    /// `x·γ` (exact unless subnormal), saturated at `±f64::MAX`.
+    #[inline]
+    fn scale(self, x: f64) -> f64 {
+        let v = x * self.spacing;
+        if v.is_finite() {
+            v
+        } else {
+            v.signum() * f64::MAX
+        }
+    }
+
+    /// Checks and converts one value.
+    pub(crate) fn to_grid(self, param: &'static str, value: f64) -> Result<i128> {
+        self.check(param, value)?;
+        Ok(self.to_int(value))
     }
 }
 
@@ -190,19 +288,33 @@ mod tests {
 
     #[test]
     fn grid_round_trip_and_limits() {
+        let g = Grid::new(-40);
         let k = -40;
-        assert_eq!(to_grid("value", 1.0, k).unwrap(), 1i128 << 40);
-        assert_eq!(to_grid("value", 1.5 * pow2(k), k).unwrap(), 2);
-        assert_eq!(to_grid("value", 2.5 * pow2(k), k).unwrap(), 2);
-        assert_eq!(from_grid(1i128 << 40, k), 1.0);
-        assert_eq!(from_grid(i128::MAX, 1000), f64::MAX);
-        assert_eq!(from_grid(i128::MIN, 1000), -f64::MAX);
-        let e = to_grid("value", 1e30, k).unwrap_err();
+        assert_eq!(g.to_grid("value", 1.0).unwrap(), 1i128 << 40);
+        assert_eq!(g.to_grid("value", 1.5 * pow2(k)).unwrap(), 2);
+        assert_eq!(g.to_grid("value", 2.5 * pow2(k)).unwrap(), 2);
+        assert_eq!(g.to_grid("value", -2.5 * pow2(k)).unwrap(), -2);
+        assert_eq!(g.to_grid("value", -3.5 * pow2(k)).unwrap(), -4);
+        assert_eq!(g.to_grid("value", 0.4 * pow2(k)).unwrap(), 0);
+        assert_eq!(
+            g.to_grid("value", 1e25).unwrap(),
+            10995116277760000996124179980315787264i128
+        );
+        assert_eq!(g.to_f64(1i128 << 40), 1.0);
+        assert_eq!(g.to_f64(-(1i128 << 100)), -(2f64.powi(60)));
+        let big = Grid::new(1000);
+        assert_eq!(big.to_f64(i128::MAX), f64::MAX);
+        assert_eq!(big.to_f64(i128::MIN), -f64::MAX);
+        let tiny = Grid::new(-1074);
+        assert_eq!(tiny.to_grid("value", 1e-320).unwrap(), 2024);
+        assert!(tiny.to_grid("value", 1e-250).is_err());
+        assert_eq!(tiny.to_f64(3), 3.0 * pow2(-1074));
+        let e = g.to_grid("value", 1e30).unwrap_err();
         assert_eq!(
             e.to_string(),
             "value is too large for this mechanism's noise grid: |value| must be < 7.737125245533627e25"
         );
-        let e = to_grid("value", f64::NAN, k).unwrap_err();
+        let e = g.to_grid("value", f64::NAN).unwrap_err();
         assert_eq!(e.to_string(), "value must be finite (got NaN or ±inf)");
     }
 }

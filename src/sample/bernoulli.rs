@@ -17,6 +17,8 @@ use num_traits::ToPrimitive;
 
 use super::exp::{Bounds, exp_neg_bounds};
 use super::rational::Rational;
+use super::tables::LazyUniform;
+use super::words::Direct;
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
 
@@ -29,22 +31,9 @@ use crate::rng::NoiseRng;
 pub fn uniform_below_real<R: NoiseRng + ?Sized>(
     rng: &mut R,
     first: u64,
-    mut bounds: impl FnMut(u32) -> Bounds,
+    bounds: impl FnMut(u32) -> Bounds,
 ) -> bool {
-    let mut prefix = BigUint::from(first);
-    let mut prec = 64u32;
-    loop {
-        let b = bounds(prec);
-        debug_assert_eq!(b.prec, prec);
-        if prefix < b.lo {
-            return true;
-        }
-        if prefix >= b.hi {
-            return false;
-        }
-        prefix = (prefix << 64u32) + rng.next_u64();
-        prec += 64;
-    }
+    LazyUniform::new(first).less_than(&mut Direct(rng), bounds)
 }
 
 /// A uniform integer in `[0, n)` for `n > 0` of any size (rejection on the
@@ -101,12 +90,6 @@ pub fn bernoulli_rational<R: NoiseRng + ?Sized>(rng: &mut R, p: &Rational) -> Re
 pub fn bernoulli_exp_neg<R: NoiseRng + ?Sized>(rng: &mut R, x: &Rational) -> bool {
     let first = rng.next_u64();
     uniform_below_real(rng, first, |prec| exp_neg_bounds(x, prec))
-}
-
-/// `true` with probability 1/2.
-#[inline]
-pub(crate) fn fair_bit<R: NoiseRng + ?Sized>(rng: &mut R) -> bool {
-    rng.next_u64() >> 63 == 1
 }
 
 #[cfg(test)]

@@ -13,17 +13,16 @@
 //!
 //! Both are "zero with probability `1 − s`, else a random sign times
 //! `1 + G`" with `G` geometric (`P(G = g) = (1 − r) r^g`) and
-//! `s = 2r/(1 + r)` (discrete) or `s = e^(−1/(2t))` (rounded).
+//! `s = 2r/(1 + r)` (discrete) or `s = e^(−1/(2t))` (rounded); the fast
+//! exact method and its timing are described in [`super::geometric`]
+//! (construction precomputes per-scale tables, ≈ 0.1 ms).
 //!
 //! Magnitudes are returned as `i128`, saturating at `±(2^127 − 1)`: reaching
 //! it needs a draw beyond 2^127 / t scales, probability below e^(−2^63).
 
-use num_bigint::BigUint;
-use num_traits::ToPrimitive;
-
-use super::bernoulli::{bernoulli_exp_neg, fair_bit, uniform_below_big};
-use super::exp::{Bounds, exp_neg_bounds};
+use super::geometric::{TwoSidedGeometric, ZeroLaw};
 use super::rational::Rational;
+use super::words::{Direct, WordSource};
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
 
@@ -48,91 +47,12 @@ pub(crate) fn check_scale(param: &'static str, scale: &Rational) -> Result<()> {
     Ok(())
 }
 
-/// Geometric law `P(G = g) = (1 − e^(−1/t)) e^(−g/t)`, `g ≥ 0`, for a
-/// rational scale `t = n/d`.
-///
-/// Method (Canonne, Kamath, Steinke 2020, Alg. 2): `X = U + n·V` with `U`
-/// uniform on `[0, n)` accepted with probability `e^(−U/n)` and `V` geometric
-/// of ratio `e^(−1)`; then `G = ⌊X / d⌋`.
-#[derive(Clone, Debug)]
-struct Geometric {
-    n: BigUint,
-    d: BigUint,
-    /// The rational 1, for the Bernoulli(e^(−1)) trials.
-    one: Rational,
-}
-
-impl Geometric {
-    fn new(scale: &Rational) -> Geometric {
-        Geometric {
-            n: scale.numer().clone(),
-            d: scale.denom().clone(),
-            one: Rational::from_integer(1),
-        }
-    }
-
-    fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> u128 {
-        let u = loop {
-            let u = uniform_below_big(rng, &self.n);
-            let x = Rational::new(u.clone(), self.n.clone()).expect("n > 0");
-            if bernoulli_exp_neg(rng, &x) {
-                break u;
-            }
-        };
-        let mut v = BigUint::ZERO;
-        while bernoulli_exp_neg(rng, &self.one) {
-            v += 1u32;
-        }
-        let x = u + &self.n * v;
-        (x / &self.d).to_u128().unwrap_or(u128::MAX)
-    }
-}
-
-/// Zero with probability `1 − s`, else `±(1 + G)`.
-#[derive(Clone, Debug)]
-struct TwoSided {
-    geometric: Geometric,
-    /// `s` as an oracle of bounds at any precision.
-    nonzero: NonzeroProbability,
-}
-
-#[derive(Clone, Debug)]
-enum NonzeroProbability {
-    /// `s = 2r / (1 + r)` with `r = e^(−a)`.
-    DiscreteLaplace { a: Rational },
-    /// `s = e^(−a/2)`.
-    RoundedLaplace { half_a: Rational },
-}
-
-impl NonzeroProbability {
-    fn bounds(&self, prec: u32) -> Bounds {
-        match self {
-            NonzeroProbability::DiscreteLaplace { a } => {
-                exp_neg_bounds(a, prec).two_v_over_one_plus_v()
-            }
-            NonzeroProbability::RoundedLaplace { half_a } => exp_neg_bounds(half_a, prec),
-        }
-    }
-}
-
-impl TwoSided {
-    fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
-        let first = rng.next_u64();
-        if !super::bernoulli::uniform_below_real(rng, first, |p| self.nonzero.bounds(p)) {
-            return 0;
-        }
-        let magnitude = self.geometric.sample(rng).saturating_add(1);
-        let magnitude = i128::try_from(magnitude).unwrap_or(i128::MAX);
-        if fair_bit(rng) { -magnitude } else { magnitude }
-    }
-}
-
 /// Exact sampler of the discrete Laplace law `P(x) ∝ e^(−|x|/t)` on the
 /// integers, for a rational scale `0 < t ≤ 2^64`.
 #[derive(Clone, Debug)]
 pub struct DiscreteLaplaceSampler {
     scale: Rational,
-    inner: TwoSided,
+    inner: TwoSidedGeometric,
 }
 
 impl DiscreteLaplaceSampler {
@@ -143,13 +63,9 @@ impl DiscreteLaplaceSampler {
     /// [`Error::InvalidArgument`] unless `0 < t ≤ 2^64`.
     pub fn new(scale: &Rational) -> Result<DiscreteLaplaceSampler> {
         check_scale("scale", scale)?;
-        let a = Rational::new(scale.denom().clone(), scale.numer().clone())?;
         Ok(DiscreteLaplaceSampler {
             scale: scale.clone(),
-            inner: TwoSided {
-                geometric: Geometric::new(scale),
-                nonzero: NonzeroProbability::DiscreteLaplace { a },
-            },
+            inner: TwoSidedGeometric::new(ZeroLaw::DiscreteLaplace, scale),
         })
     }
 
@@ -159,8 +75,22 @@ impl DiscreteLaplaceSampler {
     }
 
     /// One exact draw.
+    #[inline]
     pub fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
-        self.inner.sample(rng)
+        self.inner.sample(&mut Direct(rng))
+    }
+
+    /// One exact draw from a word source.
+    #[inline(always)]
+    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
+        self.inner.sample(words)
+    }
+
+    /// Fast bounds rounded to `bits` bits: ties everywhere (tests only).
+    #[cfg(test)]
+    pub(crate) fn with_coarse_bounds(mut self, bits: u32) -> Self {
+        self.inner = self.inner.with_coarse_bounds(bits);
+        self
     }
 }
 
@@ -169,7 +99,7 @@ impl DiscreteLaplaceSampler {
 #[derive(Clone, Debug)]
 pub struct RoundedLaplaceSampler {
     scale: Rational,
-    inner: TwoSided,
+    inner: TwoSidedGeometric,
 }
 
 impl RoundedLaplaceSampler {
@@ -180,13 +110,9 @@ impl RoundedLaplaceSampler {
     /// [`Error::InvalidArgument`] unless `0 < t ≤ 2^64`.
     pub fn new(scale: &Rational) -> Result<RoundedLaplaceSampler> {
         check_scale("scale", scale)?;
-        let half_a = Rational::new(scale.denom().clone(), scale.numer() << 1u32)?;
         Ok(RoundedLaplaceSampler {
             scale: scale.clone(),
-            inner: TwoSided {
-                geometric: Geometric::new(scale),
-                nonzero: NonzeroProbability::RoundedLaplace { half_a },
-            },
+            inner: TwoSidedGeometric::new(ZeroLaw::RoundedLaplace, scale),
         })
     }
 
@@ -196,8 +122,22 @@ impl RoundedLaplaceSampler {
     }
 
     /// One exact draw.
+    #[inline]
     pub fn sample<R: NoiseRng + ?Sized>(&self, rng: &mut R) -> i128 {
-        self.inner.sample(rng)
+        self.inner.sample(&mut Direct(rng))
+    }
+
+    /// One exact draw from a word source.
+    #[inline(always)]
+    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
+        self.inner.sample(words)
+    }
+
+    /// Fast bounds rounded to `bits` bits: ties everywhere (tests only).
+    #[cfg(test)]
+    pub(crate) fn with_coarse_bounds(mut self, bits: u32) -> Self {
+        self.inner = self.inner.with_coarse_bounds(bits);
+        self
     }
 }
 
@@ -216,7 +156,10 @@ mod tests {
     /// units (false-failure rate ≈ 1e-6 each).
     #[test]
     fn discrete_and_rounded_laplace_follow_their_laws() {
-        for (i, t) in [0.5, 1.0, 10.0, 1e6, 2.5e-3].into_iter().enumerate() {
+        for (i, t) in [0.5, 1.0, 10.0, 1e6, 2.5e-3, 100.0, 0.1, 2f64.powi(40) * 1.3]
+            .into_iter()
+            .enumerate()
+        {
             let scale = Rational::from_f64("t", t).unwrap();
             let d = DiscreteLaplaceSampler::new(&scale).unwrap();
             let s = draws(20_000, 100 + i as u64, |r| d.sample(r));
@@ -229,6 +172,34 @@ mod tests {
             let s = draws(20_000, 200 + i as u64, |r| rl.sample(r));
             assert_follows(&s, rounded_laplace_cdf(t), &format!("rounded t={t}"));
         }
+    }
+
+    /// The same laws with every fast bound rounded to 8 bits, so that the
+    /// fine and exact tie-breaking paths run thousands of times; scales from
+    /// Δ/ε with ε ∈ {0.01, 0.1, 1, 10} and the float mechanisms' 2^40.
+    #[test]
+    fn forced_ties_still_follow_the_exact_laws() {
+        use crate::sample::geometric::EXACT_TIES;
+        use std::sync::atomic::Ordering;
+        let before = EXACT_TIES.load(Ordering::Relaxed);
+        for (i, t) in [100.0, 10.0, 1.0, 0.1, 0.5, 1e6, 1.5 * 2f64.powi(40)]
+            .into_iter()
+            .enumerate()
+        {
+            let scale = Rational::from_f64("t", t).unwrap();
+            let d = DiscreteLaplaceSampler::new(&scale)
+                .unwrap()
+                .with_coarse_bounds(8);
+            let s = draws(20_000, 400 + i as u64, |r| d.sample(r));
+            assert_follows(&s, discrete_laplace_cdf(t), &format!("tied discrete t={t}"));
+            let rl = RoundedLaplaceSampler::new(&scale)
+                .unwrap()
+                .with_coarse_bounds(8);
+            let s = draws(20_000, 500 + i as u64, |r| rl.sample(r));
+            assert_follows(&s, rounded_laplace_cdf(t), &format!("tied rounded t={t}"));
+        }
+        let ties = EXACT_TIES.load(Ordering::Relaxed) - before;
+        assert!(ties > 1000, "exact paths ran only {ties} times");
     }
 
     #[test]

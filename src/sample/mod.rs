@@ -17,10 +17,13 @@
 mod bernoulli;
 pub mod exp;
 mod gaussian;
+mod geometric;
 mod laplace;
 mod rational;
 #[cfg(test)]
 pub(crate) mod stats;
+mod tables;
+pub(crate) mod words;
 
 pub use bernoulli::{bernoulli_exp_neg, bernoulli_rational, uniform_below_big, uniform_below_real};
 pub use gaussian::DiscreteGaussianSampler;

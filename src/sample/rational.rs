@@ -136,7 +136,7 @@ impl Rational {
         (&self.num << bits) / &self.den
     }
 
-    /// The nearest `f64` at or below the value (for messages and events).
+    /// An approximation as `f64` (for messages; not for privacy arithmetic).
     pub fn to_f64_lossy(&self) -> f64 {
         // Scale both to ~64 significant bits; exactness is not needed here.
         let shift = |x: &BigUint| x.bits().saturating_sub(64);

@@ -31,12 +31,14 @@ require_once __DIR__ . '/Masking.php';
 require_once __DIR__ . '/Key.php';
 require_once __DIR__ . '/Tokenizer.php';
 require_once __DIR__ . '/Budget.php';
+require_once __DIR__ . '/Accountant.php';
 
 final class Library
 {
     use Mechanisms;
     use Buffers;
     use Masking;
+    use Planning;
 
     /** Status codes of the C ABI (fixed numbers; FFI::cdef cannot read #defines). */
     public const OK = 0;

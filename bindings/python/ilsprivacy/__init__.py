@@ -25,8 +25,19 @@ from .budget import (
     PERIOD_LIFETIME,
     Budget,
 )
+from . import accountant
 from .core import clamp, version
-from .mechanisms import gaussian, gaussian_i64, laplace, laplace_batch, laplace_i64
+from .bound import clip_l1, clip_l2
+from .mechanisms import (
+    gaussian,
+    gaussian_batch,
+    gaussian_i64,
+    laplace,
+    laplace_batch,
+    laplace_i64,
+    quantile,
+    randomized_response,
+)
 from .masking import (
     ExportSchema,
     RecordOutcome,
@@ -84,8 +95,12 @@ __all__ = [
     "SuppressedTable",
     "Tokenizer",
     "age_band",
+    "accountant",
     "clamp",
+    "clip_l1",
+    "clip_l2",
     "gaussian",
+    "gaussian_batch",
     "gaussian_i64",
     "laplace",
     "laplace_batch",
@@ -94,5 +109,7 @@ __all__ = [
     "mask_email",
     "suppress_small_cells",
     "truncate_postcode",
+    "quantile",
+    "randomized_response",
     "version",
 ]

@@ -40,6 +40,11 @@ _laplace_batch = declare(
     status_t,
     [_double_p, ctypes.c_size_t, ctypes.c_double, ctypes.c_double, _double_p],
 )
+_gaussian_batch = declare(
+    "ilsp_gaussian_batch",
+    status_t,
+    [_double_p, ctypes.c_size_t, ctypes.c_double, ctypes.c_double, ctypes.c_double, _double_p],
+)
 
 
 def _int64(value: int, param: str) -> int:
@@ -126,3 +131,91 @@ def laplace_batch(values: Iterable[float], sensitivity: float, epsilon: float) -
     out = (ctypes.c_double * n)()
     call(_laplace_batch, buf, n, float(sensitivity), float(epsilon), out)
     return list(out)
+
+
+def gaussian_batch(
+    values: Iterable[float], l2_sensitivity: float, epsilon: float, delta: float
+) -> List[float]:
+    """Each value plus independent Gaussian noise (one (epsilon, delta)-DP release
+    per value). Every value is checked before any noise is drawn."""
+    data = [float(v) for v in values]
+    n = len(data)
+    buf = (ctypes.c_double * n)(*data)
+    call(_gaussian_batch, buf, n, float(l2_sensitivity), float(epsilon), float(delta), buf)
+    return list(buf)
+
+
+_randomized_response = declare(
+    "ilsp_randomized_response",
+    status_t,
+    [ctypes.c_uint64, ctypes.c_uint64, ctypes.c_double, ctypes.POINTER(ctypes.c_uint64)],
+)
+_quantile = declare(
+    "ilsp_quantile",
+    status_t,
+    [
+        _double_p,
+        ctypes.c_size_t,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_uint32,
+        ctypes.c_double,
+        _double_p,
+    ],
+)
+
+
+def _uint(value: int, param: str, bits: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{param} must be int, got {type(value).__name__}")
+    if not 0 <= value < 2**bits:
+        raise OverflowError(f"{param} must fit in an unsigned {bits}-bit integer")
+    return value
+
+
+def randomized_response(value: int, categories: int, epsilon: float) -> int:
+    """Randomized response: ``value`` (in ``range(categories)``) with probability
+    ``e^eps / (e^eps + categories - 1)``, else another category uniformly.
+    epsilon-DP per report; ``categories=2`` is binary (values 0 and 1).
+
+    Raises:
+        InvalidArgumentError: ``categories < 2``, ``value >= categories`` or a bad epsilon.
+    """
+    out = ctypes.c_uint64()
+    call(
+        _randomized_response,
+        _uint(value, "value", 64),
+        _uint(categories, "categories", 64),
+        float(epsilon),
+        ctypes.byref(out),
+    )
+    return out.value
+
+
+def quantile(
+    values: Iterable[float], q: float, lo: float, hi: float, bins: int, epsilon: float
+) -> float:
+    """A private ``q``-quantile of ``values`` (exponential mechanism over the
+    edges of ``bins`` equal bins of ``[lo, hi]``; epsilon-DP when each person
+    contributes one value). Use it to choose clamping bounds privately.
+
+    Raises:
+        InvalidArgumentError: NaN value, ``q`` outside [0, 1], ``lo >= hi``,
+            ``bins`` outside [1, 2**20], or a bad epsilon.
+    """
+    data = [float(v) for v in values]
+    buf = (ctypes.c_double * len(data))(*data)
+    out = ctypes.c_double()
+    call(
+        _quantile,
+        buf,
+        len(data),
+        float(q),
+        float(lo),
+        float(hi),
+        _uint(bins, "bins", 32),
+        float(epsilon),
+        ctypes.byref(out),
+    )
+    return out.value
