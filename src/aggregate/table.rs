@@ -61,13 +61,6 @@ impl Aggregator {
     /// Per privacy unit, its largest cell count: the statistic whose private
     /// quantile chooses L∞ when it is not given (one value per unit, so the
     /// quantile's input changes by one record when a unit is added or removed).
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "used by private L-infinity selection (quantile mechanism)"
-        )
-    )]
     pub(crate) fn unit_max_cell_counts(&self) -> Vec<u32> {
         self.units
             .cells()
