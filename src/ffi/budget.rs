@@ -50,7 +50,7 @@ pub struct ilsp_budget {
 /// # Safety
 ///
 /// `b` must be NULL or a pointer returned by `ilsp_budget_open*` and not yet freed.
-unsafe fn budget_arg<'a>(b: *mut ilsp_budget) -> Result<&'a Budget> {
+pub(crate) unsafe fn budget_arg<'a>(b: *mut ilsp_budget) -> Result<&'a Budget> {
     if b.is_null() {
         return Err(Error::Null { param: "budget" });
     }

@@ -22,6 +22,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use crate::error::{Error, Result};
 
 pub mod accountant;
+pub mod aggregate;
 pub mod bound;
 pub mod budget;
 pub mod core;

@@ -76,7 +76,8 @@ final class Budget
         $this->close();
     }
 
-    private function h(): \FFI\CData
+    /** @internal the native handle (for other classes of this binding, e.g. Aggregator::release). */
+    public function h(): \FFI\CData
     {
         if ($this->handle === null) {
             throw new \LogicException('the budget is closed');
