@@ -169,6 +169,58 @@ fn write_seeds() {
     lines.extend_from_slice(&spend_line[..cut]);
     write("ledger_lines", "torn-spend.txt", &lines);
 
+    // CSV rows (the first byte picks the header and columns; see the harness).
+    let csv = b"p1,EAST,dvd,2,15\np2,WEST,book,1,-3\np1,MAIN,book,x,4\n\"p 3\",\"EA,ST\",,1,\n";
+    for mode in [0u8, 2, 6, 14, 30] {
+        write(
+            "aggregate_csv",
+            &format!("mode-{mode}.csv"),
+            &[&[mode][..], csv].concat(),
+        );
+    }
+    write(
+        "aggregate_csv",
+        "own-header.csv",
+        b"\x01patron,branch\np1,EAST\np2,\xff\np3,WEST,extra\n",
+    );
+
+    // Aggregator states: from data, with public partitions and sums.
+    use ilsprivacy::aggregate::{Aggregator, AggregatorConfig, Event, SelectionKey};
+    let states = [
+        AggregatorConfig::new(2).expect("config"),
+        AggregatorConfig::new(3)
+            .expect("config")
+            .with_value_bounds(-10, 50)
+            .expect("bounds")
+            .with_public_partitions([&b"EAST"[..], b"WEST"])
+            .expect("public"),
+    ];
+    for (i, config) in states.into_iter().enumerate() {
+        let mut a = Aggregator::new(config.with_selection_key(SelectionKey::from_bytes([9; 16])));
+        for (unit, partition, value) in [
+            ("p1", "EAST", 5),
+            ("p1", "WEST", 7),
+            ("p2", "EAST", -2),
+            ("p3", "NORTH", 60),
+            ("p1", "EAST", 1),
+        ] {
+            a.add(Event::new(&unit, &partition).with_value(value))
+                .expect("add");
+        }
+        write(
+            "aggregate_state",
+            &format!("state-{i}.bin"),
+            &a.to_bytes().expect("bytes"),
+        );
+    }
+    write(
+        "aggregate_state",
+        "empty.bin",
+        &Aggregator::new(AggregatorConfig::new(1).expect("config"))
+            .to_bytes()
+            .expect("bytes"),
+    );
+
     // Key material: raw bytes, hex text with whitespace, too short, not hex.
     write(
         "key_material",

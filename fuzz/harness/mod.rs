@@ -11,6 +11,7 @@
 
 #![allow(clippy::too_many_lines)]
 
+pub mod aggregate;
 pub mod cbuf;
 pub mod export;
 pub mod ffi_budget;
@@ -38,4 +39,6 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("ffi_token", ffi_token::run),
     ("ffi_text", ffi_text::run),
     ("ffi_budget", ffi_budget::run),
+    ("aggregate_csv", aggregate::csv),
+    ("aggregate_state", aggregate::state),
 ];
