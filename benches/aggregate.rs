@@ -5,64 +5,20 @@
 //! tokens, heavy-tailed activity) over 20 branches, counted per branch with a
 //! public branch list and L0 = 3.
 
+#[path = "support/aggregate_workload.rs"]
+mod aggregate_workload;
+
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
-use ilsprivacy::aggregate::{Aggregator, AggregatorConfig, Event, SelectionKey};
-use ilsprivacy::rng::{InsecureSeededRng, NoiseRng};
+use ilsprivacy::aggregate::{Aggregator, AggregatorConfig, SelectionKey};
 
 const EVENTS: usize = 1_000_000;
 const PATRONS: usize = 100_000;
 const BRANCHES: usize = 20;
 
-struct Workload {
-    units: Vec<String>,
-    branches: Vec<String>,
-    events: Vec<(u32, u8)>,
-}
-
-/// Patron i is drawn with weight 1/(i+1)^0.8 (a Zipf-like tail); each patron
-/// has a home branch and borrows elsewhere one time in five.
-fn workload() -> Workload {
-    let mut rng = InsecureSeededRng::from_seed_insecure(2024);
-    let units: Vec<String> = (0..PATRONS)
-        .map(|_| {
-            let mut b = [0u8; 32];
-            rng.fill_bytes(&mut b);
-            b.iter().map(|x| format!("{x:02x}")).collect()
-        })
-        .collect();
-    let branches: Vec<String> = (0..BRANCHES).map(|b| format!("BR{b:02}")).collect();
-    let mut cdf = Vec::with_capacity(PATRONS);
-    let mut total = 0.0;
-    for i in 0..PATRONS {
-        total += 1.0 / ((i + 1) as f64).powf(0.8);
-        cdf.push(total);
-    }
-    let home: Vec<u8> = (0..PATRONS)
-        .map(|_| rng.uniform_below(BRANCHES as u64) as u8)
-        .collect();
-    let events = (0..EVENTS)
-        .map(|_| {
-            let u = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 * total;
-            let p = cdf.partition_point(|&c| c < u).min(PATRONS - 1);
-            let b = if rng.uniform_below(5) == 0 {
-                rng.uniform_below(BRANCHES as u64) as u8
-            } else {
-                home[p]
-            };
-            (p as u32, b)
-        })
-        .collect();
-    Workload {
-        units,
-        branches,
-        events,
-    }
-}
-
 fn bench_add(c: &mut Criterion) {
-    let w = workload();
+    let w = aggregate_workload::workload(EVENTS, PATRONS, BRANCHES);
     let config = AggregatorConfig::new(3)
         .unwrap()
         .with_public_partitions(&w.branches)
@@ -70,17 +26,12 @@ fn bench_add(c: &mut Criterion) {
         .with_selection_key(SelectionKey::from_bytes([1; 16]));
     // The events' bytes lie in stream order, as they would in a parsed
     // input buffer (not scattered over a pool of patron strings).
-    let stream: Vec<u8> = w
-        .events
-        .iter()
-        .flat_map(|&(u, _)| w.units[u as usize].bytes())
-        .collect();
-    let events: Vec<Event<'_>> = w
-        .events
-        .iter()
-        .zip(stream.chunks_exact(64))
-        .map(|(&(_, b), unit)| Event::new(unit, &w.branches[b as usize]))
-        .collect();
+    let stream = w.unit_stream();
+    let events = w.events(&stream);
+    // The same events grouped by patron, as in an export sorted by patron.
+    let sorted = aggregate_workload::workload(EVENTS, PATRONS, BRANCHES).sorted_by_patron();
+    let sorted_stream = sorted.unit_stream();
+    let sorted_events = sorted.events(&sorted_stream);
 
     let mut group = c.benchmark_group("aggregate");
     group.throughput(Throughput::Elements(EVENTS as u64));
@@ -102,6 +53,18 @@ fn bench_add(c: &mut Criterion) {
             || Aggregator::new(config.clone()),
             |mut agg| {
                 for chunk in events.chunks(4096) {
+                    agg.add_batch(chunk).unwrap();
+                }
+                black_box(agg)
+            },
+            BatchSize::PerIteration,
+        )
+    });
+    group.bench_function("count_public_partitions_add_batch_sorted_by_patron", |b| {
+        b.iter_batched(
+            || Aggregator::new(config.clone()),
+            |mut agg| {
+                for chunk in sorted_events.chunks(4096) {
                     agg.add_batch(chunk).unwrap();
                 }
                 black_box(agg)

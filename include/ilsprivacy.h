@@ -183,7 +183,8 @@ typedef struct ilsp_export_schema ilsp_export_schema;
 // Secret key material (at least 32 bytes), wiped when freed. Opaque.
 typedef struct ilsp_key ilsp_key;
 
-// A released, differentially private table (see `ilsp_aggregator_release`).
+// A released, differentially private table (see `ilsp_aggregator_release`
+// and `ilsp_aggregator_release_private_bound`).
 //
 // Opaque; read with `ilsp_table_rows`, `ilsp_table_row`, `ilsp_table_cost`
 // and `ilsp_table_noise`; released by `ilsp_table_free`. Its contents are
@@ -573,6 +574,41 @@ ilsp_status ilsp_aggregator_release(const ilsp_aggregator *a,
                                     int64_t suppress_below,
                                     ilsp_table **out);
 
+// As `ilsp_aggregator_release`, but L∞ is chosen privately from the data
+// instead of fixed: the `bound_quantile` (e.g. 0.95) of the privacy units'
+// largest cell counts (each unit's largest count in one partition), by the
+// exponential mechanism at ε = `bound_epsilon`. The chosen value is rounded
+// up and kept in `[1, max_contributions_per_partition]`: the given L∞ is the
+// upper end of the search. Counts and sums are then capped and calibrated at
+// the chosen L∞, which `ilsp_table_noise` reports
+// (`max_contributions_per_partition`).
+//
+// Charge: `bound_epsilon` is pure ε-DP under adding or removing one unit and
+// is part of the release's one charge, made before anything is drawn: with
+// Laplace noise, ε = counts' + sums' + `bound_epsilon` (+ the selection's);
+// with Gaussian noise, ρ = the tables' ρ + `bound_epsilon`²/2. The sensitivities
+// charged are those of the given (largest) L∞; the chosen one is never
+// larger. `ilsp_table_cost` reports the whole charge.
+//
+// Errors: as `ilsp_aggregator_release`, and `ILSP_ERR_INVALID_ARGUMENT`
+// when `bound_quantile` is outside [0, 1] (or NaN) or `bound_epsilon` is not
+// finite and > 0 (the message names the parameter); nothing is charged then.
+//
+// Thread safety: as `ilsp_aggregator_release`.
+ilsp_status ilsp_aggregator_release_private_bound(const ilsp_aggregator *a,
+                                                  ilsp_budget *budget,
+                                                  const char *account,
+                                                  uint32_t max_contributions_per_partition,
+                                                  int32_t noise,
+                                                  double count_param,
+                                                  double sum_param,
+                                                  double selection_epsilon,
+                                                  double selection_delta,
+                                                  int64_t suppress_below,
+                                                  double bound_quantile,
+                                                  double bound_epsilon,
+                                                  ilsp_table **out);
+
 // The number of rows of `table` (0 for NULL). Cannot fail.
 //
 // Thread safety: safe from any thread (the table is immutable).
@@ -610,7 +646,8 @@ ilsp_status ilsp_table_cost(const ilsp_table *table, double *epsilon, double *de
 
 // How `table` was made: the noise scale of its counts (discrete Laplace t
 // or discrete Gaussian σ, in count units) and of its sums (0 without
-// sums), the L0 and L∞ bounds applied, and the partition-selection
+// sums), the L0 and L∞ bounds applied (the chosen L∞ after
+// `ilsp_aggregator_release_private_bound`), and the partition-selection
 // threshold on noisy unit counts (−1 with a public list). Any output
 // pointer may be NULL to skip it.
 //

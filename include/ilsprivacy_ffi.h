@@ -250,6 +250,20 @@ ilsp_status ilsp_aggregator_release(const ilsp_aggregator *a,
                                     int64_t suppress_below,
                                     ilsp_table **out);
 
+ilsp_status ilsp_aggregator_release_private_bound(const ilsp_aggregator *a,
+                                                  ilsp_budget *budget,
+                                                  const char *account,
+                                                  uint32_t max_contributions_per_partition,
+                                                  int32_t noise,
+                                                  double count_param,
+                                                  double sum_param,
+                                                  double selection_epsilon,
+                                                  double selection_delta,
+                                                  int64_t suppress_below,
+                                                  double bound_quantile,
+                                                  double bound_epsilon,
+                                                  ilsp_table **out);
+
 size_t ilsp_table_rows(const ilsp_table *table);
 
 ilsp_status ilsp_table_row(const ilsp_table *table,

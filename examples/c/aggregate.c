@@ -1,13 +1,14 @@
 /*
  * Streaming aggregation through the C ABI: checkouts per branch with
  * per-patron contribution bounds, two shards merged through their serialized
- * state, and the error paths. Build and run (from the repository root):
+ * state, L∞ chosen privately from the data, and the error paths. Build and run (from the repository root):
  *
  *   cargo build --release
  *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/aggregate.c \
  *      -Ltarget/release -lilsprivacy -Wl,-rpath,"$PWD/target/release" -o aggregate
  *   ./aggregate
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,6 +157,53 @@ int main(void) {
     EXPECT(threshold > 1 && ilsp_table_rows(table) <= 2);
     ilsp_table_free(table);
     ilsp_aggregator_free(formats);
+
+    /* L∞ chosen privately: the 0.9-quantile of the patrons' largest
+       per-branch counts, searched in [1, 100], at ε = 1, charged with the
+       counts' ε = 0.5 as one ε = 1.5. 400 patrons borrow 1 to 20 times at
+       CENTRAL; edge 19 has 360 of them below it (0.9 · 400), so the choice is
+       18, 19 or 20 except with probability about 2e-7. */
+    ilsp_aggregator *loans = NULL;
+    EXPECT_STATUS(ilsp_aggregator_new(1, 0, 0, 0, (const uint8_t *)BRANCHES, BRANCH_OFFSETS, 3,
+                                      &loans),
+                  ILSP_OK);
+    for (int p = 0; p < 400; p++) {
+        char patron[16];
+        int n = snprintf(patron, sizeof patron, "tok-%d", p);
+        EXPECT_STATUS(ilsp_aggregator_add(loans, (const uint8_t *)patron, (size_t)n,
+                                          (const uint8_t *)"CENTRAL", 7, (uint64_t)(1 + p % 20), 0),
+                      ILSP_OK);
+    }
+    EXPECT_STATUS(ilsp_budget_set_limit(budget, "bounds", 2.0, 0.0), ILSP_OK);
+    table = NULL;
+    EXPECT_STATUS(ilsp_aggregator_release_private_bound(loans, budget, "bounds", 100,
+                                                        ILSP_TABLE_NOISE_LAPLACE, 0.5, 0.0, 0.0,
+                                                        0.0, 0, 0.9, 1.0, &table),
+                  ILSP_OK);
+    EXPECT_STATUS(ilsp_table_noise(table, &count_scale, NULL, &l0, &l_inf, NULL), ILSP_OK);
+    EXPECT_STATUS(ilsp_table_cost(table, &epsilon, &delta, NULL), ILSP_OK);
+    printf("L-infinity chosen privately: %u (noise scale %g), released at ε = %g\n", l_inf,
+           count_scale, epsilon);
+    EXPECT(l_inf >= 18 && l_inf <= 20 && epsilon == 1.5 && delta == 0.0);
+    /* Counts are calibrated at the chosen L∞ (L0 = 1, ε = 0.5). */
+    EXPECT(count_scale >= 2.0 * l_inf && count_scale < 2.0 * l_inf + 0.001);
+    ilsp_table_free(table);
+    /* Bad bound parameters are refused before anything is charged. */
+    table = NULL;
+    EXPECT_STATUS(ilsp_aggregator_release_private_bound(loans, budget, "bounds", 100,
+                                                        ILSP_TABLE_NOISE_LAPLACE, 0.1, 0.0, 0.0,
+                                                        0.0, 0, 1.5, 0.1, &table),
+                  ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("bound_quantile must be in [0, 1], got 1.5");
+    EXPECT_STATUS(ilsp_aggregator_release_private_bound(loans, budget, "bounds", 100,
+                                                        ILSP_TABLE_NOISE_LAPLACE, 0.1, 0.0, 0.0,
+                                                        0.0, 0, 0.5, NAN, &table),
+                  ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("bound_epsilon must be finite and > 0, got NaN");
+    EXPECT(table == NULL);
+    EXPECT_STATUS(ilsp_budget_spent(budget, "bounds", &epsilon, &delta), ILSP_OK);
+    EXPECT(epsilon == 1.5);
+    ilsp_aggregator_free(loans);
     ilsp_budget_free(budget);
 
     /* Error paths: the status, the message, nothing changed. */

@@ -1,12 +1,10 @@
 //! The streaming aggregator: events in, one bounded state per privacy unit.
 
-use std::collections::HashMap;
 use std::fmt;
 
-use foldhash::quality::RandomState;
-
-use super::cells::{Cell, UnitCells, rank};
+use super::cells::{Cell, Ranker, UNRANKED, UnitCells};
 use super::config::{AggregatorConfig, Partitions};
+use super::partitions::PartitionTable;
 use super::units::UnitTable;
 use crate::error::{Error, Result};
 
@@ -86,44 +84,6 @@ pub struct IngestStats {
     pub partitions: u64,
 }
 
-/// The table of partitions: index ↔ key.
-#[derive(Clone, Default)]
-pub(crate) struct PartitionTable {
-    pub(crate) keys: Vec<Box<[u8]>>,
-    index: HashMap<Box<[u8]>, u32, RandomState>,
-}
-
-impl PartitionTable {
-    pub(crate) fn from_keys(keys: Vec<Box<[u8]>>) -> Self {
-        let index = keys
-            .iter()
-            .enumerate()
-            .map(|(i, k)| (k.clone(), i as u32))
-            .collect();
-        PartitionTable { keys, index }
-    }
-
-    #[inline]
-    pub(crate) fn get(&self, key: &[u8]) -> Option<u32> {
-        self.index.get(key).copied()
-    }
-
-    /// The key's index, adding it if new. `None` if the table is full (2³² keys).
-    pub(crate) fn intern(&mut self, key: &[u8]) -> Option<u32> {
-        if let Some(i) = self.get(key) {
-            return Some(i);
-        }
-        let i = u32::try_from(self.keys.len()).ok()?;
-        self.keys.push(Box::from(key));
-        self.index.insert(Box::from(key), i);
-        Some(i)
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.keys.len()
-    }
-}
-
 /// A streaming grouped aggregator with per-unit contribution bounding.
 ///
 /// Feed it events one by one ([`add`](Self::add)) or in batches
@@ -147,6 +107,18 @@ pub struct Aggregator {
     pub(crate) units: UnitTable,
     pub(crate) events: u64,
     pub(crate) events_outside_public: u64,
+    /// The unit of the last event added and its position in `units`: events
+    /// of one unit often come in runs (exports sorted by patron), and a run
+    /// then skips decoding, hashing and looking up the identifier.
+    recent: Option<RecentUnit>,
+}
+
+/// A unit identifier's bytes (as given) and its position in the unit table,
+/// which never changes.
+#[derive(Clone)]
+struct RecentUnit {
+    id: Vec<u8>,
+    position: u32,
 }
 
 impl fmt::Debug for Aggregator {
@@ -172,6 +144,7 @@ impl Aggregator {
             units: UnitTable::default(),
             events: 0,
             events_outside_public: 0,
+            recent: None,
         }
     }
 
@@ -210,7 +183,18 @@ impl Aggregator {
     #[inline]
     pub fn add(&mut self, event: Event<'_>) -> Result<()> {
         event.check()?;
-        self.add_checked(&event)
+        let Some(partition) = self.partition_of(&event)? else {
+            return Ok(());
+        };
+        let known = match &self.recent {
+            Some(r) if r.id == event.unit => Some(r.position),
+            _ => None,
+        };
+        let position = self.add_to_unit(&event, partition, known)?;
+        if known.is_none() {
+            remember(&mut self.recent, event.unit, position);
+        }
+        Ok(())
     }
 
     /// Adds a batch of events, all or nothing.
@@ -237,21 +221,38 @@ impl Aggregator {
                 return Err(too_many_partitions());
             }
         }
+        // The unit of the last event added and its position: a run of one
+        // unit's events looks the unit up once.
+        let mut previous: Option<(&[u8], u32)> = None;
         for e in events {
-            self.add_checked(e)?;
+            let Some(partition) = self.partition_of(e)? else {
+                continue;
+            };
+            let known = match (previous, &self.recent) {
+                (Some((unit, position)), _) => (unit == e.unit).then_some(position),
+                (None, Some(r)) => (r.id == e.unit).then_some(r.position),
+                (None, None) => None,
+            };
+            let position = self.add_to_unit(e, partition, known)?;
+            previous = Some((e.unit, position));
+        }
+        if let Some((unit, position)) = previous {
+            remember(&mut self.recent, unit, position);
         }
         Ok(())
     }
 
+    /// The event's partition index, counting the event; `None` (counted as
+    /// outside) if the partitions are a public list without it.
     #[inline]
-    fn add_checked(&mut self, event: &Event<'_>) -> Result<()> {
+    fn partition_of(&mut self, event: &Event<'_>) -> Result<Option<u32>> {
         let partition = match self.config.partitions() {
             Partitions::Public(_) => match self.partitions.get(event.partition) {
                 Some(p) => p,
                 None => {
                     self.events += 1;
                     self.events_outside_public += 1;
-                    return Ok(());
+                    return Ok(None);
                 }
             },
             Partitions::FromData => self
@@ -260,31 +261,57 @@ impl Aggregator {
                 .ok_or_else(too_many_partitions)?,
         };
         self.events += 1;
+        Ok(Some(partition))
+    }
+
+    /// Adds a checked event to its unit's cells and returns the unit's
+    /// position. `known` is the unit's position if the caller knows it.
+    #[inline]
+    fn add_to_unit(
+        &mut self,
+        event: &Event<'_>,
+        partition: u32,
+        known: Option<u32>,
+    ) -> Result<u32> {
         let count = u32::try_from(event.count).unwrap_or(u32::MAX);
         let value = match self.config.value_bounds() {
             Some(b) => b.clamp(event.value),
             None => 0,
         };
+        let position = match known {
+            Some(position) => position,
+            None => {
+                let unit = self.units.key(event.unit);
+                match self.units.find(&unit) {
+                    Some(position) => position,
+                    None => {
+                        let cells = UnitCells::new(Cell {
+                            rank: UNRANKED,
+                            partition,
+                            count,
+                            sum: i128::from(value),
+                        });
+                        return self.units.insert_new(&unit, cells).inspect_err(|_| {
+                            self.events -= 1;
+                        });
+                    }
+                }
+            }
+        };
         let key = self.config.selection_key();
         let keys = &self.partitions.keys;
         let key_of = |p: u32| &keys[p as usize][..];
-        let rank_of = || rank(key, event.unit, event.partition);
-        let unit = self.units.key(event.unit);
-        if let Some(cells) = self.units.get_mut(&unit) {
-            cells.add(partition, count, value, self.l0, rank_of, key_of);
-            return Ok(());
-        }
-        let cells = UnitCells::new(Cell {
-            rank: rank_of(),
-            partition,
-            count,
-            sum: i128::from(value),
-        });
-        if let Err(e) = self.units.insert_new(&unit, cells) {
-            self.events -= 1;
-            return Err(e);
-        }
-        Ok(())
+        // Ranks are computed only when the unit has more than L0 partitions;
+        // several of them share the hash of the unit's identifier.
+        let mut ranker = None;
+        let rank_of = |p: u32| {
+            ranker
+                .get_or_insert_with(|| Ranker::new(key, event.unit))
+                .rank(key_of(p))
+        };
+        let cells = self.units.cells_mut(position);
+        cells.add(partition, count, value, self.l0, rank_of, key_of);
+        Ok(position)
     }
 
     /// Merges another shard's state into this one.
@@ -321,20 +348,27 @@ impl Aggregator {
         }
         let keys = &self.partitions.keys;
         let key_of = |p: u32| &keys[p as usize][..];
+        let key = self.config.selection_key();
         for (id, theirs) in other.units.iter() {
             let original = id.original();
             let cells = theirs.as_slice().iter().map(|c| Cell {
                 partition: translate[c.partition as usize],
                 ..*c
             });
+            let mut ranker = None;
+            let rank_of = |p: u32| {
+                ranker
+                    .get_or_insert_with(|| Ranker::new(key, &original))
+                    .rank(key_of(p))
+            };
             let unit = self.units.key(&original);
             if let Some(mine) = self.units.get_mut(&unit) {
-                mine.merge(cells, self.l0, key_of);
+                mine.merge(cells, self.l0, rank_of, key_of);
             } else {
                 let mut cells: Vec<Cell> = cells.collect();
                 let first = cells.swap_remove(0);
                 let mut mine = UnitCells::new(first);
-                mine.merge(cells, self.l0, key_of);
+                mine.merge(cells, self.l0, rank_of, key_of);
                 self.units.insert_new(&unit, mine)?;
             }
         }
@@ -362,6 +396,24 @@ impl Aggregator {
             "other",
             format!("was configured differently: {what} differ"),
         ))
+    }
+}
+
+/// Records `id` at `position` as the most recent unit (reusing the buffer).
+#[inline]
+fn remember(recent: &mut Option<RecentUnit>, id: &[u8], position: u32) {
+    match recent {
+        Some(r) => {
+            r.id.clear();
+            r.id.extend_from_slice(id);
+            r.position = position;
+        }
+        None => {
+            *recent = Some(RecentUnit {
+                id: id.to_vec(),
+                position,
+            });
+        }
     }
 }
 

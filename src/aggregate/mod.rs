@@ -75,6 +75,7 @@ mod aggregator;
 mod cells;
 mod config;
 mod csv;
+mod partitions;
 mod release;
 mod state;
 mod table;

@@ -17,11 +17,12 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::aggregator::{Aggregator, PartitionTable};
-use super::cells::{Cell, UnitCells, rank};
+use super::aggregator::Aggregator;
+use super::cells::{Cell, UNRANKED, UnitCells};
 use super::config::{
     AggregatorConfig, Partitions, SelectionKey, ValueBounds, check_l0, check_public_partitions,
 };
+use super::partitions::PartitionTable;
 use super::units::IdBytes;
 use crate::error::{Error, Result};
 
@@ -223,7 +224,8 @@ fn from_v1(s: StateV1<Vec<u8>>) -> Result<Aggregator> {
                 return Err(corrupt(format!("unit {i} repeats a partition")));
             }
             cells.push(Cell {
-                rank: rank(&selection_key, &u.id, &agg.partitions.keys[p]),
+                // At most L0 cells: no rank is needed.
+                rank: UNRANKED,
                 partition: c.partition,
                 count: c.count,
                 sum: c.sum,
@@ -235,7 +237,13 @@ fn from_v1(s: StateV1<Vec<u8>>) -> Result<Aggregator> {
         }
         let first = cells.swap_remove(0);
         let mut unit = UnitCells::new(first);
-        unit.merge(cells, agg.l0, |p| &agg.partitions.keys[p as usize][..]);
+        // At most L0 cells (checked above): nothing to rank or evict.
+        unit.merge(
+            cells,
+            agg.l0,
+            |_| UNRANKED,
+            |p| &agg.partitions.keys[p as usize][..],
+        );
         agg.units
             .insert_new(&key, unit)
             .map_err(|e| corrupt(e.to_string()))?;

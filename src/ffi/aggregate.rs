@@ -401,7 +401,8 @@ pub extern "C" fn ilsp_aggregator_stats(
     })
 }
 
-/// A released, differentially private table (see `ilsp_aggregator_release`).
+/// A released, differentially private table (see `ilsp_aggregator_release`
+/// and `ilsp_aggregator_release_private_bound`).
 ///
 /// Opaque; read with `ilsp_table_rows`, `ilsp_table_row`, `ilsp_table_cost`
 /// and `ilsp_table_noise`; released by `ilsp_table_free`. Its contents are
@@ -466,37 +467,146 @@ pub extern "C" fn ilsp_aggregator_release(
     out: *mut *mut ilsp_table,
 ) -> ilsp_status {
     guard(|| {
-        check_out(out, "out")?;
-        let agg = handle(a, "a")?;
-        // SAFETY: a live budget handle per the C contract.
-        let budget = unsafe { budget_arg(budget) }?;
-        // SAFETY: a NUL-terminated string per the C contract.
-        let account = unsafe { str_arg(account, "account") }?;
-        let table_noise = |param: f64| match noise {
-            ILSP_TABLE_NOISE_LAPLACE => Ok(TableNoise::Laplace { epsilon: param }),
-            ILSP_TABLE_NOISE_GAUSSIAN => Ok(TableNoise::Gaussian { rho: param }),
-            other => Err(Error::invalid(
-                "noise",
-                format!(
-                    "must be ILSP_TABLE_NOISE_LAPLACE (0) or ILSP_TABLE_NOISE_GAUSSIAN (1), got {other}"
-                ),
-            )),
+        let plan = || {
+            release_plan(
+                max_contributions_per_partition,
+                noise,
+                count_param,
+                sum_param,
+                selection_epsilon,
+                selection_delta,
+                suppress_below,
+            )
         };
-        let mut plan =
-            ReleasePlan::new(max_contributions_per_partition, table_noise(count_param)?)?;
-        if sum_param != 0.0 {
-            plan = plan.with_sum(table_noise(sum_param)?)?;
-        }
-        if selection_epsilon != 0.0 || selection_delta != 0.0 {
-            plan = plan.with_partition_selection(selection_epsilon, selection_delta)?;
-        }
-        if suppress_below > 0 {
-            plan = plan.suppress_below(suppress_below);
-        }
-        let inner = agg.release(&plan, budget, account)?;
-        write_out(out, Box::into_raw(Box::new(ilsp_table { inner })));
-        Ok(())
+        // SAFETY: pointer arguments as documented for this function.
+        unsafe { release_table(a, budget, account, plan, out) }
     })
+}
+
+/// As `ilsp_aggregator_release`, but L∞ is chosen privately from the data
+/// instead of fixed: the `bound_quantile` (e.g. 0.95) of the privacy units'
+/// largest cell counts (each unit's largest count in one partition), by the
+/// exponential mechanism at ε = `bound_epsilon`. The chosen value is rounded
+/// up and kept in `[1, max_contributions_per_partition]`: the given L∞ is the
+/// upper end of the search. Counts and sums are then capped and calibrated at
+/// the chosen L∞, which `ilsp_table_noise` reports
+/// (`max_contributions_per_partition`).
+///
+/// Charge: `bound_epsilon` is pure ε-DP under adding or removing one unit and
+/// is part of the release's one charge, made before anything is drawn: with
+/// Laplace noise, ε = counts' + sums' + `bound_epsilon` (+ the selection's);
+/// with Gaussian noise, ρ = the tables' ρ + `bound_epsilon`²/2. The sensitivities
+/// charged are those of the given (largest) L∞; the chosen one is never
+/// larger. `ilsp_table_cost` reports the whole charge.
+///
+/// Errors: as `ilsp_aggregator_release`, and `ILSP_ERR_INVALID_ARGUMENT`
+/// when `bound_quantile` is outside [0, 1] (or NaN) or `bound_epsilon` is not
+/// finite and > 0 (the message names the parameter); nothing is charged then.
+///
+/// Thread safety: as `ilsp_aggregator_release`.
+#[unsafe(no_mangle)]
+#[allow(clippy::too_many_arguments)]
+pub extern "C" fn ilsp_aggregator_release_private_bound(
+    a: *const ilsp_aggregator,
+    budget: *mut ilsp_budget,
+    account: *const std::ffi::c_char,
+    max_contributions_per_partition: u32,
+    noise: i32,
+    count_param: f64,
+    sum_param: f64,
+    selection_epsilon: f64,
+    selection_delta: f64,
+    suppress_below: i64,
+    bound_quantile: f64,
+    bound_epsilon: f64,
+    out: *mut *mut ilsp_table,
+) -> ilsp_status {
+    guard(|| {
+        let plan = || {
+            release_plan(
+                max_contributions_per_partition,
+                noise,
+                count_param,
+                sum_param,
+                selection_epsilon,
+                selection_delta,
+                suppress_below,
+            )?
+            .with_private_max_contributions(bound_quantile, bound_epsilon)
+            .map_err(|e| match e {
+                // Name the parameters as the header declares them.
+                Error::InvalidArgument {
+                    param: "quantile",
+                    reason,
+                } => Error::invalid("bound_quantile", reason),
+                Error::InvalidArgument {
+                    param: "epsilon",
+                    reason,
+                } => Error::invalid("bound_epsilon", reason),
+                other => other,
+            })
+        };
+        // SAFETY: pointer arguments as documented for this function.
+        unsafe { release_table(a, budget, account, plan, out) }
+    })
+}
+
+/// The release plan of the parameters of `ilsp_aggregator_release`.
+fn release_plan(
+    max_contributions_per_partition: u32,
+    noise: i32,
+    count_param: f64,
+    sum_param: f64,
+    selection_epsilon: f64,
+    selection_delta: f64,
+    suppress_below: i64,
+) -> Result<ReleasePlan> {
+    let table_noise = |param: f64| match noise {
+        ILSP_TABLE_NOISE_LAPLACE => Ok(TableNoise::Laplace { epsilon: param }),
+        ILSP_TABLE_NOISE_GAUSSIAN => Ok(TableNoise::Gaussian { rho: param }),
+        other => Err(Error::invalid(
+            "noise",
+            format!(
+                "must be ILSP_TABLE_NOISE_LAPLACE (0) or ILSP_TABLE_NOISE_GAUSSIAN (1), got {other}"
+            ),
+        )),
+    };
+    let mut plan = ReleasePlan::new(max_contributions_per_partition, table_noise(count_param)?)?;
+    if sum_param != 0.0 {
+        plan = plan.with_sum(table_noise(sum_param)?)?;
+    }
+    if selection_epsilon != 0.0 || selection_delta != 0.0 {
+        plan = plan.with_partition_selection(selection_epsilon, selection_delta)?;
+    }
+    if suppress_below > 0 {
+        plan = plan.suppress_below(suppress_below);
+    }
+    Ok(plan)
+}
+
+/// Checks the handles, builds the plan with `plan` and releases `a`'s table
+/// under it, charging `account` of `budget`; writes the new table to `*out`.
+///
+/// # Safety
+///
+/// `a` and `budget` are NULL or live handles, `account` is NULL or a
+/// NUL-terminated string, and `out` is NULL or writable.
+unsafe fn release_table(
+    a: *const ilsp_aggregator,
+    budget: *mut ilsp_budget,
+    account: *const std::ffi::c_char,
+    plan: impl FnOnce() -> Result<ReleasePlan>,
+    out: *mut *mut ilsp_table,
+) -> Result<()> {
+    check_out(out, "out")?;
+    let agg = handle(a, "a")?;
+    // SAFETY: a live budget handle per this function's contract.
+    let budget = unsafe { budget_arg(budget) }?;
+    // SAFETY: a NUL-terminated string per this function's contract.
+    let account = unsafe { str_arg(account, "account") }?;
+    let inner = agg.release(&plan()?, budget, account)?;
+    write_out(out, Box::into_raw(Box::new(ilsp_table { inner })));
+    Ok(())
 }
 
 /// The number of rows of `table` (0 for NULL). Cannot fail.
@@ -600,7 +710,8 @@ pub extern "C" fn ilsp_table_cost(
 
 /// How `table` was made: the noise scale of its counts (discrete Laplace t
 /// or discrete Gaussian σ, in count units) and of its sums (0 without
-/// sums), the L0 and L∞ bounds applied, and the partition-selection
+/// sums), the L0 and L∞ bounds applied (the chosen L∞ after
+/// `ilsp_aggregator_release_private_bound`), and the partition-selection
 /// threshold on noisy unit counts (−1 with a public list). Any output
 /// pointer may be NULL to skip it.
 ///
@@ -659,7 +770,8 @@ pub extern "C" fn ilsp_table_free(table: *mut ilsp_table) {
 mod tests {
     use super::*;
     use crate::ffi::{
-        ILSP_ERR_BUFFER_TOO_SMALL, ILSP_ERR_INVALID_ARGUMENT, ILSP_ERR_NULL, ILSP_OK,
+        ILSP_ERR_BUDGET_EXHAUSTED, ILSP_ERR_BUFFER_TOO_SMALL, ILSP_ERR_INVALID_ARGUMENT,
+        ILSP_ERR_NULL, ILSP_OK,
     };
     use std::ptr::{null, null_mut};
 
@@ -737,6 +849,112 @@ mod tests {
             ilsp_aggregator_free(h);
         }
         ilsp_aggregator_free(null_mut());
+    }
+
+    fn last_error() -> String {
+        // SAFETY: the thread's last-error message is a live NUL-terminated string.
+        unsafe { std::ffi::CStr::from_ptr(crate::ffi::last_error_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    /// 1,000 units with 1 to 10 counts in one public partition, L∞ searched
+    /// in [0, 1000]: edge 10 has utility 0 (900 counts below it, q·n = 900)
+    /// and every other edge at most −100, so at ε = 2 another edge is chosen
+    /// with probability below 1000·e^(−100): the test does not fail by chance.
+    #[test]
+    fn release_private_bound_chooses_and_charges_the_bound() {
+        use crate::ffi::budget::{
+            ilsp_budget_free, ilsp_budget_open, ilsp_budget_set_limit, ilsp_budget_spent,
+        };
+        let a = new_agg(&["A"]);
+        for i in 0..1000u64 {
+            let unit = format!("p{i}");
+            let code = ilsp_aggregator_add(
+                a,
+                unit.as_ptr(),
+                unit.len(),
+                b"A".as_ptr(),
+                1,
+                1 + i % 10,
+                0,
+            );
+            assert_eq!(code, ILSP_OK);
+        }
+        let mut budget = null_mut();
+        assert_eq!(ilsp_budget_open(null(), &mut budget), ILSP_OK);
+        let account = c"r".as_ptr();
+        assert_eq!(ilsp_budget_set_limit(budget, account, 4.0, 0.0), ILSP_OK);
+        let release = |quantile: f64, epsilon: f64, out: *mut *mut ilsp_table| {
+            ilsp_aggregator_release_private_bound(
+                a,
+                budget,
+                account,
+                1000,
+                ILSP_TABLE_NOISE_LAPLACE,
+                1.0,
+                0.0,
+                0.0,
+                0.0,
+                0,
+                quantile,
+                epsilon,
+                out,
+            )
+        };
+        let mut t = null_mut();
+        assert_eq!(release(0.9, 2.0, &mut t), ILSP_OK);
+        let (mut eps, mut delta, mut scale, mut l0, mut l_inf) = (0.0, 1.0, 0.0, 0u32, 0u32);
+        assert_eq!(
+            ilsp_table_cost(t, &mut eps, &mut delta, null_mut()),
+            ILSP_OK
+        );
+        // The bound's ε is in the one charge: counts' 1 + the bound's 2.
+        assert_eq!((eps, delta), (3.0, 0.0));
+        let code = ilsp_table_noise(t, &mut scale, null_mut(), &mut l0, &mut l_inf, null_mut());
+        assert_eq!(code, ILSP_OK);
+        assert_eq!(l_inf, 10);
+        // Counts are calibrated at the chosen L∞ (L0 = 1 here, ε = 1).
+        assert_eq!(l0, 1);
+        assert!(
+            scale >= f64::from(l_inf) && scale < f64::from(l_inf) + 1e-3,
+            "t = {scale}"
+        );
+        assert_eq!(ilsp_table_rows(t), 1);
+        ilsp_table_free(t);
+
+        // Bad bound parameters: the message names them; nothing is charged.
+        for (q, e, message) in [
+            (1.5, 1.0, "bound_quantile must be in [0, 1], got 1.5"),
+            (-0.1, 1.0, "bound_quantile must be in [0, 1], got -0.1"),
+            (f64::NAN, 1.0, "bound_quantile must be in [0, 1], got NaN"),
+            (
+                0.5,
+                f64::NAN,
+                "bound_epsilon must be finite and > 0, got NaN",
+            ),
+            (0.5, 0.0, "bound_epsilon must be finite and > 0, got 0"),
+            (
+                0.5,
+                f64::INFINITY,
+                "bound_epsilon must be finite and > 0, got inf",
+            ),
+        ] {
+            let mut t = null_mut();
+            assert_eq!(release(q, e, &mut t), ILSP_ERR_INVALID_ARGUMENT);
+            assert_eq!(last_error(), message);
+            assert!(t.is_null());
+        }
+        let mut spent = 0.0;
+        let code = ilsp_budget_spent(budget, account, &mut spent, &mut delta);
+        assert_eq!((code, spent), (ILSP_OK, 3.0));
+        // The next release (ε = 1.5) does not fit in the 1 left.
+        let mut t = null_mut();
+        assert_eq!(release(0.9, 0.5, &mut t), ILSP_ERR_BUDGET_EXHAUSTED);
+        assert!(t.is_null());
+        assert_eq!(release(0.9, 1.0, null_mut()), ILSP_ERR_NULL);
+        ilsp_budget_free(budget);
+        ilsp_aggregator_free(a);
     }
 
     #[test]

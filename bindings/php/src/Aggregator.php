@@ -225,11 +225,18 @@ final class Aggregator
      * @param array{0:float,1:float}|null $selection [epsilon, delta] of private partition
      *        selection: required when the partitions come from the data.
      * @param int $suppressBelow withhold cells whose noisy count is below this (0: none).
+     * @param array{0:float,1:float}|null $privateMaxContributions [quantile, epsilon] to choose L∞
+     *        from the data instead: the quantile (e.g. 0.9) of the units' largest cell counts, by the
+     *        exponential mechanism at that epsilon (pure epsilon-DP), rounded up and kept in
+     *        [1, $maxContributions] ($maxContributions is the upper end of the search). Its epsilon
+     *        is part of the one charge (epsilon²/2 of rho with NOISE_GAUSSIAN); the chosen L∞ is
+     *        the result's max_contributions_per_partition.
      * @return array{rows:list<array{partition:string,count:?int,sum:?int}>,epsilon:float,delta:float,
      *         rho:float,count_scale:float,sum_scale:float,max_partitions_per_unit:int,
      *         max_contributions_per_partition:int,selection_threshold:?int}
      * @throws BudgetExhaustedException if the charge does not fit (nothing is released).
-     * @throws InvalidArgumentException for bad parameters or a plan that does not fit.
+     * @throws InvalidArgumentException for bad parameters (e.g. a quantile outside [0, 1]) or a
+     *         plan that does not fit.
      */
     public function release(
         Budget $budget,
@@ -239,7 +246,8 @@ final class Aggregator
         float $sumParam = 0.0,
         ?array $selection = null,
         int $suppressBelow = 0,
-        int $noise = self::NOISE_LAPLACE
+        int $noise = self::NOISE_LAPLACE,
+        ?array $privateMaxContributions = null
     ): array {
         if ($maxContributions < 0 || $maxContributions > 0xFFFFFFFF) {
             throw new InvalidArgumentException(
@@ -250,7 +258,7 @@ final class Aggregator
         $ffi = $this->lib->ffi;
         [$selEps, $selDelta] = $selection ?? [0.0, 0.0];
         $out = $ffi->new('ilsp_table*');
-        $this->lib->check($ffi->ilsp_aggregator_release(
+        $args = [
             $this->h(),
             $budget->h(),
             $account,
@@ -261,8 +269,15 @@ final class Aggregator
             (float) $selEps,
             (float) $selDelta,
             $suppressBelow,
-            \FFI::addr($out)
-        ));
+        ];
+        if ($privateMaxContributions === null) {
+            $args[] = \FFI::addr($out);
+            $this->lib->check($ffi->ilsp_aggregator_release(...$args));
+        } else {
+            [$quantile, $boundEpsilon] = $privateMaxContributions;
+            array_push($args, (float) $quantile, (float) $boundEpsilon, \FFI::addr($out));
+            $this->lib->check($ffi->ilsp_aggregator_release_private_bound(...$args));
+        }
         try {
             $rows = [];
             $cap = 64;

@@ -82,6 +82,36 @@ final class AggregatorTest extends TestCase
         $this->assertSame([0.75, 0.0], $budget->spent('reports'), 'a refused release records nothing');
     }
 
+    public function testPrivateMaxContributions(): void
+    {
+        // 400 patrons borrowing 1 to 20 times: 360 (0.9 * 400) counts lie below
+        // 19, so at epsilon = 1 the chosen L∞ is 18, 19 or 20 except with
+        // probability about 2e-7.
+        $agg = new Aggregator(1, null, ['EAST']);
+        $n = 400;
+        $agg->addBatch(
+            array_map(fn ($i) => "t$i", range(0, $n - 1)),
+            array_fill(0, $n, 'EAST'),
+            array_map(fn ($i) => 1 + $i % 20, range(0, $n - 1))
+        );
+        $budget = new \IlsPrivacy\Budget();
+        $budget->setLimit('reports', 2.0, 0.0);
+        $t = $agg->release($budget, 'reports', 100, 0.5, privateMaxContributions: [0.9, 1.0]);
+        $linf = $t['max_contributions_per_partition'];
+        $this->assertTrue(in_array($linf, [18, 19, 20], true), "chosen L∞ $linf");
+        $this->assertSame(1.5, $t['epsilon'], "the bound's epsilon is in the one charge");
+        $this->assertTrue(abs($t['count_scale'] - 2 * $linf) < 1e-3, 'counts calibrated at the chosen L∞');
+        foreach ([
+            [[1.5, 1.0], 'bound_quantile must be in [0, 1], got 1.5'],
+            [[NAN, 1.0], 'bound_quantile must be in [0, 1], got NaN'],
+            [[0.5, NAN], 'bound_epsilon must be finite and > 0, got NaN'],
+        ] as [$bound, $message]) {
+            $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT, $message,
+                fn () => $agg->release($budget, 'reports', 100, 0.1, privateMaxContributions: $bound));
+        }
+        $this->assertSame([1.5, 0.0], $budget->spent('reports'), 'refused releases record nothing');
+    }
+
     public function testPartitionSelection(): void
     {
         $agg = new Aggregator(1);

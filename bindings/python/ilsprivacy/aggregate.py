@@ -122,6 +122,25 @@ _release = declare(
         ctypes.POINTER(_handle_p),
     ],
 )
+_release_private_bound = declare(
+    "ilsp_aggregator_release_private_bound",
+    status_t,
+    [
+        _handle_p,
+        ctypes.c_void_p,
+        ctypes.c_char_p,
+        ctypes.c_uint32,
+        ctypes.c_int32,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.c_int64,
+        ctypes.c_double,
+        ctypes.c_double,
+        ctypes.POINTER(_handle_p),
+    ],
+)
 _table_rows = declare("ilsp_table_rows", ctypes.c_size_t, [_handle_p])
 _table_row = declare(
     "ilsp_table_row",
@@ -433,6 +452,7 @@ class Aggregator:
         sum_rho: Optional[float] = None,
         selection: Optional[tuple[float, float]] = None,
         suppress_below: int = 0,
+        private_max_contributions: Optional[tuple[float, float]] = None,
     ) -> ReleasedTable:
         """Releases the table with differential privacy, charging ``account`` of
         ``budget`` once for all of it before any noise is drawn.
@@ -443,10 +463,20 @@ class Aggregator:
         partitions come from the data. Cells whose noisy count is below
         ``suppress_below`` are withheld.
 
+        ``private_max_contributions=(quantile, bound_epsilon)`` chooses L∞ from
+        the data instead of fixing it: the ``quantile`` (e.g. 0.9) of the units'
+        largest cell counts, by the exponential mechanism at ``bound_epsilon``
+        (pure epsilon-DP), rounded up and kept in
+        ``[1, max_contributions_per_partition]`` (the given L∞ is the upper end of
+        the search). ``bound_epsilon`` is part of the one charge (with ``rho``,
+        as ``bound_epsilon**2 / 2``); the chosen L∞ is the table's
+        ``max_contributions_per_partition``.
+
         Raises:
             BudgetExhaustedError: the charge does not fit; nothing is released.
-            InvalidArgumentError: bad parameters, or a plan that does not fit the
-                aggregator (e.g. data partitions without ``selection``).
+            InvalidArgumentError: bad parameters (e.g. a quantile outside [0, 1]), or
+                a plan that does not fit the aggregator (e.g. data partitions without
+                ``selection``).
         """
         if (epsilon is None) == (rho is None):
             raise errors.InvalidArgumentError("give exactly one of epsilon (Laplace) or rho (Gaussian)")
@@ -461,22 +491,25 @@ class Aggregator:
         if sum_param is not None and not sum_param > 0:
             raise errors.InvalidArgumentError(f"the sums' parameter must be > 0, got {sum_param}")
         sel_eps, sel_delta = selection if selection is not None else (0.0, 0.0)
+        args = [
+            budget._h(),
+            account.encode("utf-8"),
+            int(max_contributions_per_partition),
+            noise,
+            float(count_param),
+            float(sum_param or 0.0),
+            float(sel_eps),
+            float(sel_delta),
+            int(suppress_below),
+        ]
+        fn = _release
+        if private_max_contributions is not None:
+            quantile, bound_epsilon = private_max_contributions
+            fn = _release_private_bound
+            args += [float(quantile), float(bound_epsilon)]
         table = _handle_p()
         with self._lock:
-            call(
-                _release,
-                self._h(),
-                budget._h(),
-                account.encode("utf-8"),
-                int(max_contributions_per_partition),
-                noise,
-                float(count_param),
-                float(sum_param or 0.0),
-                float(sel_eps),
-                float(sel_delta),
-                int(suppress_below),
-                ctypes.byref(table),
-            )
+            call(fn, self._h(), *args, ctypes.byref(table))
         try:
             return _read_table(table)
         finally:

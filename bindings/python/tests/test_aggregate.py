@@ -170,6 +170,44 @@ class AggregatorTest(unittest.TestCase):
         with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "exactly one of epsilon"):
             agg.release(budget, "z", max_contributions_per_partition=3, epsilon=0.1, rho=0.1)
 
+    def test_private_max_contributions(self):
+        # 400 patrons borrowing 1 to 20 times: 360 (0.9 * 400) counts lie below
+        # 19, so at bound_epsilon = 1 the chosen L-infinity is 18, 19 or 20
+        # except with probability about 2e-7.
+        agg = ilsprivacy.Aggregator(1, public_partitions=["EAST"])
+        n = 400
+        agg.add_batch([f"t{i}" for i in range(n)], ["EAST"] * n, counts=[1 + i % 20 for i in range(n)])
+        budget = ilsprivacy.Budget()
+        budget.set_limit("reports", epsilon=2.0)
+        table = agg.release(
+            budget, "reports", max_contributions_per_partition=100, epsilon=0.5, private_max_contributions=(0.9, 1.0)
+        )
+        self.assertIn(table.max_contributions_per_partition, (18, 19, 20))
+        self.assertEqual((table.epsilon, table.delta), (1.5, 0.0), "the bound's epsilon is in the one charge")
+        # Counts are calibrated at the chosen bound: L0 * Linf / epsilon.
+        self.assertAlmostEqual(table.count_scale, 2 * table.max_contributions_per_partition, delta=1e-3)
+        for bound, message in [
+            ((1.5, 1.0), "bound_quantile must be in [0, 1], got 1.5"),
+            ((float("nan"), 1.0), "bound_quantile must be in [0, 1], got NaN"),
+            ((0.5, float("nan")), "bound_epsilon must be finite and > 0, got NaN"),
+            ((0.5, 0.0), "bound_epsilon must be finite and > 0, got 0"),
+        ]:
+            with self.assertRaises(ilsprivacy.InvalidArgumentError) as ctx:
+                agg.release(
+                    budget, "reports", max_contributions_per_partition=100, epsilon=0.1, private_max_contributions=bound
+                )
+            self.assertEqual(ctx.exception.status, errors.ILSP_ERR_INVALID_ARGUMENT)
+            self.assertIn(message, str(ctx.exception))
+        self.assertEqual(budget.spent("reports"), (1.5, 0.0), "refused releases record nothing")
+        # With Gaussian noise the bound's epsilon adds epsilon**2 / 2 to rho.
+        budget.set_composition("z", ilsprivacy.COMPOSITION_ZCDP)
+        budget.set_limit_rho("z", 2.0)
+        table = agg.release(
+            budget, "z", max_contributions_per_partition=100, rho=0.5, private_max_contributions=(0.9, 1.0)
+        )
+        self.assertEqual(table.rho, 1.0)
+        self.assertIn(table.max_contributions_per_partition, (18, 19, 20))
+
     def test_sharded_example_runs(self):
         root = Path(__file__).resolve().parents[3]
         env = dict(os.environ, PYTHONPATH=str(root / "bindings" / "python"))
