@@ -7,11 +7,11 @@
 use super::atoms::Atoms;
 use super::gaussian::{gaussian_delta, gaussian_epsilon};
 use super::rdp::RdpCurve;
-use super::rounding::{REL_MARGIN, div_up, inflate, mul_up};
 use super::search::bisect_fitting_min;
 use super::zcdp::{check_delta, check_epsilon, cks_delta, cks_epsilon};
 use super::{Pld, PrivacyEvent};
 use crate::error::{Error, Result, check_positive, describe_f64};
+use crate::rounding::{REL_MARGIN, div_up, inflate, mul_up};
 
 impl PrivacyEvent {
     /// Checks the event's parameters: sensitivities, scales, ε and ρ finite

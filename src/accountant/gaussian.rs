@@ -9,10 +9,10 @@
 //! ICML 2018, Thm. 8). k Gaussian releases compose to one Gaussian with
 //! μ² = Σ μᵢ², so the same formula is exact for any sequence of Gaussians.
 
-use super::rounding::{REL_MARGIN, inflate};
 use super::search::{bisect_fitting_min, grow_until};
 use super::special::{ln_normal_sf, normal_cdf};
 use crate::error::Result;
+use crate::rounding::{REL_MARGIN, inflate};
 
 /// δ(ε) of a μ-GDP mechanism, rounded up.
 ///

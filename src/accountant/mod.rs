@@ -44,7 +44,6 @@ mod event;
 mod gaussian;
 mod pld;
 mod rdp;
-mod rounding;
 mod search;
 mod special;
 mod zcdp;

@@ -1,8 +1,8 @@
 //! Rényi differential privacy (Mironov 2017) over a fixed grid of orders.
 
-use super::rounding::{REL_MARGIN, add_up, inflate, mul_up};
-use super::zcdp::{check_delta, check_epsilon, count_up};
+use super::zcdp::{check_delta, check_epsilon};
 use crate::error::{Error, Result};
+use crate::rounding::{REL_MARGIN, add_up, count_up, inflate, mul_up};
 
 const RDP_ORDER_COUNT: usize = 156;
 
@@ -191,7 +191,7 @@ impl RdpCurve {
         if self.extra_delta >= delta {
             return Ok(f64::INFINITY);
         }
-        let d = super::rounding::deflate(delta - self.extra_delta);
+        let d = crate::rounding::deflate(delta - self.extra_delta);
         if d <= 0.0 {
             return Ok(f64::INFINITY);
         }

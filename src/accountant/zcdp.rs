@@ -1,8 +1,8 @@
 //! Zero-concentrated differential privacy (Bun & Steinke 2016) and its
 //! conversion to (ε, δ)-DP (Canonne, Kamath & Steinke 2020).
 
-use super::rounding::{REL_MARGIN, add_up, inflate, mul_up};
 use crate::error::{Error, Result, check_positive, describe_f64};
+use crate::rounding::{REL_MARGIN, add_up, count_up, inflate, mul_up};
 
 /// A ρ-zCDP guarantee: D_α(M(x) ‖ M(x')) ≤ ρα for every α > 1 and every pair
 /// of neighbouring inputs (Bun & Steinke, "Concentrated Differential
@@ -94,16 +94,6 @@ impl Zcdp {
     pub fn epsilon(self, delta: f64) -> Result<f64> {
         check_delta(delta)?;
         Ok(cks_epsilon(self.rho, delta))
-    }
-}
-
-/// `count` as a float, rounded up (exact below 2⁵³).
-pub(crate) fn count_up(count: u64) -> f64 {
-    let c = count as f64;
-    if (c as u128) < count as u128 {
-        c.next_up()
-    } else {
-        c
     }
 }
 

@@ -25,10 +25,10 @@
 
 use super::calibrate::{Law, sigma_for};
 use super::gaussian::check_delta;
-use super::grid::{div_up, mul_up, sqrt_down};
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::rng::{NoiseRng, with_secure_rng};
+use crate::rounding::{count_up, div_up, mul_up, sqrt_down};
 use crate::sample::words::{Buffered, Direct, WordSource};
 use crate::sample::{DiscreteGaussianSampler, DiscreteLaplaceSampler, Rational};
 
@@ -40,12 +40,7 @@ fn sensitivity_up(param: &'static str, sensitivity: i64) -> Result<f64> {
             format!("must be > 0, got {sensitivity}"),
         ));
     }
-    let f = sensitivity as f64;
-    Ok(if (f as i128) < i128::from(sensitivity) {
-        f.next_up()
-    } else {
-        f
-    })
+    Ok(count_up(sensitivity.unsigned_abs()))
 }
 
 fn clamp_i64(v: i128) -> i64 {

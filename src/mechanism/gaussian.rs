@@ -37,10 +37,11 @@
 //! scale, and `σ` exceeds the ideal calibration by a relative `≈ 2^−38`.
 
 use super::calibrate::{Law, sigma_for};
-use super::grid::{Grid, add_up, div_up, grid_exponent, ldexp, mul_up, sqrt_down};
+use super::grid::{Grid, grid_exponent, ldexp};
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::rng::{NoiseRng, with_secure_rng};
+use crate::rounding::{add_up, div_up, mul_up, sqrt_down};
 use crate::sample::words::{Buffered, Direct, WordSource};
 use crate::sample::{DiscreteGaussianSampler, Rational};
 

@@ -41,10 +41,11 @@
 //! one with `|value| ≥ 2^126 · γ` (checked before any noise is drawn; the
 //! message never contains the value), or [`Error::Entropy`].
 
-use super::grid::{Grid, add_up, div_up, grid_exponent, ldexp};
+use super::grid::{Grid, grid_exponent, ldexp};
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, check_positive};
 use crate::rng::{NoiseRng, with_secure_rng};
+use crate::rounding::{add_up, div_up};
 use crate::sample::words::{Buffered, Direct, WordSource};
 use crate::sample::{Rational, RoundedLaplaceSampler};
 
