@@ -59,3 +59,4 @@ pub use event::PrivacyEvent;
 pub use pld::Pld;
 pub use rdp::{RDP_ORDERS, RdpCurve};
 pub use zcdp::Zcdp;
+pub(crate) use zcdp::{cks_epsilon, cks_max_rho};

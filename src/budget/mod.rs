@@ -96,6 +96,8 @@ mod audit;
 mod charge;
 /// cbindgen:ignore
 mod decimal;
+/// cbindgen:ignore
+mod exact;
 mod handle;
 pub mod ledger;
 mod release;
