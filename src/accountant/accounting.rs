@@ -30,7 +30,8 @@ pub enum Method {
     /// Basic composition: Σεᵢ, Σδᵢ (Dwork et al. 2006). Gaussian, discrete
     /// Gaussian and zCDP releases have no native (ε, δ); the δ left after
     /// the (ε, δ) releases is split evenly among their releases and each is
-    /// converted exactly (Gaussian, Balle & Wang 2018) or by CKS20 (others).
+    /// converted by its own profile (see [`PrivacyEvent::epsilon_at_delta`]:
+    /// Gaussian exactly, discrete Gaussian by its rigorous bound, zCDP by CKS20).
     Basic,
     /// Advanced composition (Dwork, Rothblum, Vadhan 2010), heterogeneous
     /// form; only for pure-DP and (ε, δ)-DP releases.

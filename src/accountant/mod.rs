@@ -56,6 +56,7 @@ pub use composition::{
     optimal_homogeneous_delta, optimal_homogeneous_epsilon,
 };
 pub use event::PrivacyEvent;
+pub(crate) use gaussian::gaussian_delta;
 pub use pld::Pld;
 pub use rdp::{RDP_ORDERS, RdpCurve};
 pub use zcdp::Zcdp;
