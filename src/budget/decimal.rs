@@ -259,6 +259,21 @@ impl Decimal {
     }
 }
 
+/// The largest double that is at most `x` and whose exact binary value is at
+/// most the decimal a budget charges for `x` (its printed form, rounded up
+/// past 30 digits; [`Decimal::from_printed`]): what the crate's mechanisms
+/// calibrate to, so that a release built for ε costs at most ε both as the
+/// double given and as the decimal charged. It is `x` or the double just
+/// below it (`x` itself when out of the budget's range).
+pub(crate) fn at_most_charged(x: f64) -> f64 {
+    match Decimal::from_printed(x, Rounding::Up) {
+        // The printed decimal is within half an ulp of x, so when it is
+        // below x the next double down is below it.
+        Some(d) if d.cmp_f64(x) == std::cmp::Ordering::Less => x.next_down(),
+        _ => x,
+    }
+}
+
 /// The shortest decimal `digits × 10^−k` that reads back as `x`, found
 /// without formatting when `k ≤ 22` and `digits < 2^50` (else `None`, and the
 /// caller formats). For each `k` upward, the only candidate is the integer
@@ -643,6 +658,31 @@ mod tests {
                 "{s}"
             );
         }
+    }
+
+    #[test]
+    fn calibration_values_are_within_the_charge() {
+        use std::cmp::Ordering;
+        assert_eq!(at_most_charged(0.1), 0.1f64.next_down());
+        assert_eq!(at_most_charged(0.3), 0.3);
+        assert_eq!(at_most_charged(0.5), 0.5);
+        for x in [
+            0.1,
+            0.2,
+            0.7,
+            1e-3,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            1e-7,
+            123.456,
+            1e-20,
+        ] {
+            let y = at_most_charged(x);
+            let charged = Decimal::from_printed(x, Rounding::Up).unwrap();
+            assert!(y <= x && (y == x || y == x.next_down()), "{x}");
+            assert_ne!(charged.cmp_f64(y), Ordering::Less, "{x}");
+        }
+        assert_eq!(at_most_charged(2e6), 2e6, "outside the budget's range");
     }
 
     #[test]

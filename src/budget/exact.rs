@@ -104,6 +104,11 @@ impl Dyadic {
         };
         x.iter().rev().cmp(y.iter().rev())
     }
+
+    /// `self ≤ other`, exactly.
+    pub(crate) fn le(&self, other: &Dyadic) -> bool {
+        self.cmp(other) != Ordering::Greater
+    }
 }
 
 /// 128 × 128 → 256-bit product as four little-endian 64-bit limbs.

@@ -26,6 +26,7 @@
 use super::calibrate::{Law, sigma_for};
 use super::gaussian::check_delta;
 use crate::accountant::PrivacyEvent;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::rng::{NoiseRng, with_secure_rng};
 use crate::rounding::{count_up, div_up, mul_up, sqrt_down};
@@ -73,7 +74,8 @@ impl DiscreteLaplace {
     pub fn new(sensitivity: i64, epsilon: f64) -> Result<DiscreteLaplace> {
         let delta = sensitivity_up("sensitivity", sensitivity)?;
         check_positive("epsilon", epsilon)?;
-        let scale = div_up(delta, epsilon);
+        // ε as the budget charges it, at most (see `Laplace`).
+        let scale = div_up(delta, at_most_charged(epsilon));
         if !scale.is_finite() || scale > 2f64.powi(64) {
             return Err(Error::invalid(
                 "epsilon",
@@ -168,6 +170,8 @@ impl DiscreteGaussian {
         let sens = sensitivity_up("l2_sensitivity", l2_sensitivity)?;
         check_positive("epsilon", epsilon)?;
         check_delta(delta)?;
+        // Calibrated to ε and δ as the budget charges them, at most (see `Laplace`).
+        let (epsilon, delta) = (at_most_charged(epsilon), at_most_charged(delta));
         let sigma = sigma_for(epsilon, delta, sens, Law::Discrete)?;
         DiscreteGaussian::build(sens, sigma)
     }

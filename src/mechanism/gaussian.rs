@@ -8,8 +8,9 @@
 //! - **ρ-zCDP** with `ρ = Δ'²/(2σ²)`, `Δ' = Δ + γ` ([`Gaussian::rho`];
 //!   Canonne, Kamath, Steinke 2020, Prop. 5 for the discrete Gaussian);
 //! - built with [`Gaussian::from_epsilon_delta`]: **(ε, δ)-DP** for the given
-//!   ε and δ, proved for the *discrete* Gaussian actually sampled: `σ` is the
-//!   smallest value (rounded up) whose rigorous bound
+//!   ε and δ (both as the doubles given and as the decimals they print as,
+//!   which a budget charges), proved for the *discrete* Gaussian actually
+//!   sampled: `σ` is the smallest value (rounded up) whose rigorous bound
 //!   [`discrete_gaussian_delta`](super::discrete_gaussian_delta) on the
 //!   discrete Gaussian's δ(ε) at the charged sensitivity is `≤ δ`. That bound
 //!   is the analytic Gaussian's exact δ (Balle & Wang 2018) plus a term below
@@ -39,6 +40,7 @@
 use super::calibrate::{Law, sigma_for};
 use super::grid::{Grid, grid_exponent, ldexp};
 use crate::accountant::PrivacyEvent;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::rng::{NoiseRng, with_secure_rng};
 use crate::rounding::{add_up, div_up, mul_up, sqrt_down};
@@ -78,8 +80,10 @@ impl Gaussian {
         check_positive("l2_sensitivity", l2_sensitivity)?;
         check_positive("epsilon", epsilon)?;
         check_delta(delta)?;
-        // The grid comes from a first σ for the uninflated sensitivity; then
-        // σ is calibrated in grid units for the charged one.
+        // Calibrated to ε and δ as a budget charges them, at most (see
+        // `Laplace`). The grid comes from a first σ for the uninflated
+        // sensitivity; then σ is calibrated in grid units for the charged one.
+        let (epsilon, delta) = (at_most_charged(epsilon), at_most_charged(delta));
         let first = sigma_for(epsilon, delta, l2_sensitivity, Law::Continuous)?;
         let grid_exp = grid_exponent(first);
         let charged = add_up(l2_sensitivity, ldexp(1.0, grid_exp));

@@ -15,7 +15,10 @@
 //!    ([`super::grid`]).
 //! 2. The charged sensitivity is `Δ' = Δ + γ` (rounded up), because rounding
 //!    the input to the grid moves it by at most `γ/2`; the scale is
-//!    `b = Δ'/ε` (rounded up), so `Δ'/b ≤ ε`.
+//!    `b = Δ'/ε` (rounded up), so `Δ'/b ≤ ε` exactly. Here ε is the double
+//!    given or, when smaller, the decimal it prints as — the amount a
+//!    [`crate::budget`] charges for it — rounded down to a double
+//!    (at most one ulp below the double given).
 //! 3. The input is rounded to the nearest grid integer `V`; the output is
 //!    `(V + N) · γ`, where `N` is exactly distributed as `round(W)` for a
 //!    continuous Laplace `W` of scale `b/γ` grid units
@@ -43,6 +46,7 @@
 
 use super::grid::{Grid, grid_exponent, ldexp};
 use crate::accountant::PrivacyEvent;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive};
 use crate::rng::{NoiseRng, with_secure_rng};
 use crate::rounding::{add_up, div_up};
@@ -78,7 +82,7 @@ impl Laplace {
         }
         let grid_exp = grid_exponent(ideal.max(f64::from_bits(1)));
         let charged = add_up(sensitivity, ldexp(1.0, grid_exp));
-        let scale = div_up(charged, epsilon);
+        let scale = div_up(charged, at_most_charged(epsilon));
         if !scale.is_finite() {
             return Err(scale_overflow(epsilon));
         }
