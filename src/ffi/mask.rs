@@ -290,7 +290,7 @@ pub extern "C" fn ilsp_export_record(
         let outcome = schema.schema.apply_json(&*read_tokenizer(t)?, record);
         write_out(quarantined, i32::from(outcome.is_quarantined()));
         // SAFETY: `out_cap` writable bytes at `out` per the header.
-        unsafe { write_text(&outcome.to_json(), out, out_cap, out_len, "out") }
+        unsafe { write_text(outcome.to_json(), out, out_cap, out_len, "out") }
     })
 }
 
