@@ -58,6 +58,20 @@
 // Discrete Gaussian noise on integers: L2 sensitivity and σ.
 #define ILSP_NOISE_DISCRETE_GAUSSIAN 3
 
+// `noise` of `ilsp_aggregator_release`: discrete Laplace (ε-DP), parameters are ε.
+#define ILSP_TABLE_NOISE_LAPLACE 0
+
+// `noise` of `ilsp_aggregator_release`: discrete Gaussian (ρ-zCDP, for
+// accounts with zCDP composition), parameters are ρ.
+#define ILSP_TABLE_NOISE_GAUSSIAN 1
+
+// Row flag of `ilsp_table_row`: the cell was withheld by small-cell
+// suppression (its count and sum are not written).
+#define ILSP_ROW_SUPPRESSED 1
+
+// Row flag of `ilsp_table_row`: the row has a released sum.
+#define ILSP_ROW_HAS_SUM 2
+
 // `ilsp_budget_set_composition`: basic composition (ε and δ add up), the default.
 #define ILSP_COMPOSITION_BASIC 0
 
@@ -153,6 +167,12 @@ typedef struct Method Method;
 // Created by `ilsp_accountant_new`, released by `ilsp_accountant_free`.
 typedef struct ilsp_accountant ilsp_accountant;
 
+// A streaming aggregator: per-unit bounded cells, mergeable across shards.
+//
+// Opaque; made by `ilsp_aggregator_new`, `ilsp_aggregator_new_shard` or
+// `ilsp_aggregator_deserialize`; released by `ilsp_aggregator_free`.
+typedef struct ilsp_aggregator ilsp_aggregator;
+
 // A privacy budget: named accounts with limits, optionally persisted in a
 // ledger file. Opaque; made by `ilsp_budget_open`, freed by `ilsp_budget_free`.
 typedef struct ilsp_budget ilsp_budget;
@@ -162,6 +182,13 @@ typedef struct ilsp_export_schema ilsp_export_schema;
 
 // Secret key material (at least 32 bytes), wiped when freed. Opaque.
 typedef struct ilsp_key ilsp_key;
+
+// A released, differentially private table (see `ilsp_aggregator_release`).
+//
+// Opaque; read with `ilsp_table_rows`, `ilsp_table_row`, `ilsp_table_cost`
+// and `ilsp_table_noise`; released by `ilsp_table_free`. Its contents are
+// public (they are the noisy release).
+typedef struct ilsp_table ilsp_table;
 
 // A key ring with one active key and a versioned-token format. Opaque.
 typedef struct ilsp_tokenizer ilsp_tokenizer;
@@ -365,6 +392,242 @@ ilsp_status ilsp_accountant_delta(const ilsp_accountant *accountant,
                                   double epsilon,
                                   int32_t method,
                                   double *delta_out);
+
+// Creates an aggregator.
+//
+// - `max_partitions_per_unit`: L0, the most partitions one privacy unit
+//   contributes to (1 to 65536). Each unit keeps a uniformly random subset
+//   of its partitions of that size.
+// - `sum_values`: 0 to count only; 1 to also sum each event's value clamped
+//   to `[value_lo, value_hi]` (ignored when `sum_values` is 0).
+// - `public_partitions` / `public_offsets` / `n_public`: the public list of
+//   partition keys, packed (see the module notes: `n_public + 1` offsets
+//   into the concatenated keys). `n_public == 0` takes partitions from the
+//   data (the release then selects them privately).
+//
+// A fresh selection key is drawn from the OS; give other shards of the same
+// job `ilsp_aggregator_new_shard` of this handle (or its serialized state).
+// Errors: `ILSP_ERR_NULL` (`out`, or a list pointer while `n_public > 0`),
+// `ILSP_ERR_INVALID_ARGUMENT` (L0 out of range, `sum_values` not 0/1,
+// `value_lo > value_hi`, an empty or repeated public key, decreasing
+// offsets), `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_aggregator_new(uint32_t max_partitions_per_unit,
+                                int32_t sum_values,
+                                int64_t value_lo,
+                                int64_t value_hi,
+                                const uint8_t *public_partitions,
+                                const size_t *public_offsets,
+                                size_t n_public,
+                                ilsp_aggregator **out);
+
+// Creates an empty aggregator with `a`'s configuration, including its
+// selection key: another shard of the same job, whose state can later be
+// merged with `a`'s.
+//
+// Errors: `ILSP_ERR_NULL`.
+//
+// Thread safety: `a` is only read; do not run this concurrently with a call
+// that modifies `a`.
+ilsp_status ilsp_aggregator_new_shard(const ilsp_aggregator *a, ilsp_aggregator **out);
+
+// Releases an aggregator. NULL is a no-op.
+//
+// Thread safety: no other call may use `a` concurrently or afterwards.
+void ilsp_aggregator_free(ilsp_aggregator *a);
+
+// Adds one event: privacy unit `unit` (e.g. a patron token, non-empty)
+// contributed `count` (usually 1) and `value` to partition `partition`
+// (non-empty). `value` is used only when the aggregator sums values.
+//
+// With public partitions, an event of an unlisted partition is dropped.
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (empty unit or
+// partition); nothing is added then.
+//
+// Thread safety: not safe to call concurrently with any other call on `a`;
+// use one aggregator per thread (`ilsp_aggregator_new_shard`) and merge.
+ilsp_status ilsp_aggregator_add(ilsp_aggregator *a,
+                                const uint8_t *unit,
+                                size_t unit_len,
+                                const uint8_t *partition,
+                                size_t partition_len,
+                                uint64_t count,
+                                int64_t value);
+
+// Adds `n` events at once, all or nothing.
+//
+// `units`/`unit_offsets` and `partitions`/`partition_offsets` are packed
+// columns (`n + 1` offsets each, see the module notes); `counts` and
+// `values` hold `n` entries each, or are NULL for all-1 counts and all-0
+// values.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (decreasing offsets,
+// an empty unit or partition: the message names the event's index); no
+// event is added then.
+//
+// Thread safety: as `ilsp_aggregator_add`.
+ilsp_status ilsp_aggregator_add_batch(ilsp_aggregator *a,
+                                      size_t n,
+                                      const uint8_t *units,
+                                      const size_t *unit_offsets,
+                                      const uint8_t *partitions,
+                                      const size_t *partition_offsets,
+                                      const uint64_t *counts,
+                                      const int64_t *values);
+
+// Merges the state of `other` (another shard of the same job) into `a`.
+// `other` is not modified. Merging every shard and then releasing equals
+// releasing one aggregator fed all the events.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`other` was
+// configured differently, e.g. not made by `ilsp_aggregator_new_shard`);
+// nothing is merged then.
+//
+// Thread safety: `a` must not be used concurrently; `other` is only read.
+ilsp_status ilsp_aggregator_merge(ilsp_aggregator *a, const ilsp_aggregator *other);
+
+// Writes `a`'s state in its versioned binary form into `out` (capacity
+// `out_cap` bytes) and its length into `*out_len`. The bytes hold every
+// unit's identifier and exact totals: keep them as confidential as the
+// input.
+//
+// Call with `out_cap == 0` (and `out` NULL) to learn the length: the call
+// then returns `ILSP_ERR_BUFFER_TOO_SMALL` with the needed length in
+// `*out_len` (the only case where an output is written on failure).
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: `a` is only read; do not run this concurrently with a call
+// that modifies `a`.
+ilsp_status ilsp_aggregator_serialize(const ilsp_aggregator *a,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+// Reads a state written by `ilsp_aggregator_serialize` (by this or an older
+// version of the library) into a new aggregator.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (not a state, an
+// unknown format version, or an inconsistent state).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_aggregator_deserialize(const uint8_t *state,
+                                        size_t state_len,
+                                        ilsp_aggregator **out);
+
+// Writes what `a` has taken in: events added, events dropped for being
+// outside the public partitions, privacy units tracked, partitions in the
+// table. Exact counts for the operator's logs, **not** differentially
+// private: never publish them. Any output pointer may be NULL to skip it.
+//
+// Errors: `ILSP_ERR_NULL` (`a`).
+//
+// Thread safety: `a` is only read.
+ilsp_status ilsp_aggregator_stats(const ilsp_aggregator *a,
+                                  uint64_t *events,
+                                  uint64_t *events_outside_public,
+                                  uint64_t *units,
+                                  uint64_t *partitions);
+
+// Releases `a`'s table with differential privacy, charging account
+// `account` (NUL-terminated UTF-8) of `budget` once for all of it, before
+// any noise is drawn, and writes the table to `*out`.
+//
+// - `max_contributions_per_partition`: L∞, the most a unit adds to one
+//   partition's count (≥ 1); sums are capped at what L∞ values in the
+//   bounds can add.
+// - `noise`: `ILSP_TABLE_NOISE_LAPLACE` (parameters are ε; pure or
+//   (ε, δ) charge) or `ILSP_TABLE_NOISE_GAUSSIAN` (parameters are ρ; one
+//   zCDP charge, which needs an account with zCDP composition).
+// - `count_param`: ε or ρ of the counts (> 0).
+// - `sum_param`: ε or ρ of the sums, or 0 to release counts only (sums
+//   need an aggregator made with `sum_values = 1`).
+// - `selection_epsilon`, `selection_delta`: the (ε, δ) of private partition
+//   selection, required when the partitions come from the data and 0, 0
+//   with a public list (Laplace noise only).
+// - `suppress_below`: withhold cells whose noisy count is below this (0 or
+//   less: none).
+//
+// The charge is pure ε-DP for public partitions with Laplace noise
+// (ε = counts' + sums'), (ε, δ) with selection (ε adds the selection's),
+// ρ-zCDP with Gaussian noise. L1/L2 sensitivities charged: L0·L∞ and
+// √L0·L∞ (counts), times max(|lo|, |hi|) (sums).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`account`),
+// `ILSP_ERR_INVALID_ARGUMENT` (bad parameters, or a plan that does not fit
+// the aggregator or the account's rule), `ILSP_ERR_BUDGET_EXHAUSTED`
+// (nothing is released or recorded), `ILSP_ERR_IO`,
+// `ILSP_ERR_LEDGER_INTEGRITY`, `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: `a` is only read (do not modify it concurrently); the
+// budget may be shared between threads.
+ilsp_status ilsp_aggregator_release(const ilsp_aggregator *a,
+                                    ilsp_budget *budget,
+                                    const char *account,
+                                    uint32_t max_contributions_per_partition,
+                                    int32_t noise,
+                                    double count_param,
+                                    double sum_param,
+                                    double selection_epsilon,
+                                    double selection_delta,
+                                    int64_t suppress_below,
+                                    ilsp_table **out);
+
+// The number of rows of `table` (0 for NULL). Cannot fail.
+//
+// Thread safety: safe from any thread (the table is immutable).
+size_t ilsp_table_rows(const ilsp_table *table);
+
+// Reads row `i` of `table`: the partition key's bytes into `partition`
+// (capacity `partition_cap`; length in `*partition_len`), the noisy count
+// into `*count` and the noisy sum into `*sum` (when released), and the row's
+// flags (`ILSP_ROW_SUPPRESSED`, `ILSP_ROW_HAS_SUM`) into `*flags`. A
+// suppressed row writes neither count nor sum. `count` and `sum` may be
+// NULL to skip them.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_INVALID_ARGUMENT` (`i` out of range),
+// `ILSP_ERR_BUFFER_TOO_SMALL` (the needed length is written to
+// `*partition_len`; nothing else is written).
+//
+// Thread safety: safe from any thread.
+ilsp_status ilsp_table_row(const ilsp_table *table,
+                           size_t i,
+                           uint8_t *partition,
+                           size_t partition_cap,
+                           size_t *partition_len,
+                           int64_t *count,
+                           int64_t *sum,
+                           uint32_t *flags);
+
+// What the release of `table` cost: the ε and δ of its (ε, δ) charge (0 for
+// a zCDP charge) and its ρ (ε²/2 for a pure charge). Any output pointer may
+// be NULL to skip it.
+//
+// Errors: `ILSP_ERR_NULL` (`table`).
+//
+// Thread safety: safe from any thread.
+ilsp_status ilsp_table_cost(const ilsp_table *table, double *epsilon, double *delta, double *rho);
+
+// How `table` was made: the noise scale of its counts (discrete Laplace t
+// or discrete Gaussian σ, in count units) and of its sums (0 without
+// sums), the L0 and L∞ bounds applied, and the partition-selection
+// threshold on noisy unit counts (−1 with a public list). Any output
+// pointer may be NULL to skip it.
+//
+// Errors: `ILSP_ERR_NULL` (`table`).
+//
+// Thread safety: safe from any thread.
+ilsp_status ilsp_table_noise(const ilsp_table *table,
+                             double *count_scale,
+                             double *sum_scale,
+                             uint32_t *max_partitions_per_unit,
+                             uint32_t *max_contributions_per_partition,
+                             int64_t *selection_threshold);
+
+// Releases a table. NULL is a no-op.
+//
+// Thread safety: no other call may use `table` concurrently or afterwards.
+void ilsp_table_free(ilsp_table *table);
 
 // Clamps `value` to `[lo, hi]` and writes it to `*out`.
 //

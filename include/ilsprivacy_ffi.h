@@ -22,6 +22,14 @@
 
 #define ILSP_NOISE_DISCRETE_GAUSSIAN 3
 
+#define ILSP_TABLE_NOISE_LAPLACE 0
+
+#define ILSP_TABLE_NOISE_GAUSSIAN 1
+
+#define ILSP_ROW_SUPPRESSED 1
+
+#define ILSP_ROW_HAS_SUM 2
+
 #define ILSP_COMPOSITION_BASIC 0
 
 #define ILSP_COMPOSITION_ZCDP 1
@@ -80,11 +88,15 @@ typedef struct Method Method;
 
 typedef struct ilsp_accountant ilsp_accountant;
 
+typedef struct ilsp_aggregator ilsp_aggregator;
+
 typedef struct ilsp_budget ilsp_budget;
 
 typedef struct ilsp_export_schema ilsp_export_schema;
 
 typedef struct ilsp_key ilsp_key;
+
+typedef struct ilsp_table ilsp_table;
 
 typedef struct ilsp_tokenizer ilsp_tokenizer;
 
@@ -178,6 +190,87 @@ ilsp_status ilsp_accountant_delta(const ilsp_accountant *accountant,
                                   double epsilon,
                                   int32_t method,
                                   double *delta_out);
+
+ilsp_status ilsp_aggregator_new(uint32_t max_partitions_per_unit,
+                                int32_t sum_values,
+                                int64_t value_lo,
+                                int64_t value_hi,
+                                const uint8_t *public_partitions,
+                                const size_t *public_offsets,
+                                size_t n_public,
+                                ilsp_aggregator **out);
+
+ilsp_status ilsp_aggregator_new_shard(const ilsp_aggregator *a, ilsp_aggregator **out);
+
+void ilsp_aggregator_free(ilsp_aggregator *a);
+
+ilsp_status ilsp_aggregator_add(ilsp_aggregator *a,
+                                const uint8_t *unit,
+                                size_t unit_len,
+                                const uint8_t *partition,
+                                size_t partition_len,
+                                uint64_t count,
+                                int64_t value);
+
+ilsp_status ilsp_aggregator_add_batch(ilsp_aggregator *a,
+                                      size_t n,
+                                      const uint8_t *units,
+                                      const size_t *unit_offsets,
+                                      const uint8_t *partitions,
+                                      const size_t *partition_offsets,
+                                      const uint64_t *counts,
+                                      const int64_t *values);
+
+ilsp_status ilsp_aggregator_merge(ilsp_aggregator *a, const ilsp_aggregator *other);
+
+ilsp_status ilsp_aggregator_serialize(const ilsp_aggregator *a,
+                                      uint8_t *out,
+                                      size_t out_cap,
+                                      size_t *out_len);
+
+ilsp_status ilsp_aggregator_deserialize(const uint8_t *state,
+                                        size_t state_len,
+                                        ilsp_aggregator **out);
+
+ilsp_status ilsp_aggregator_stats(const ilsp_aggregator *a,
+                                  uint64_t *events,
+                                  uint64_t *events_outside_public,
+                                  uint64_t *units,
+                                  uint64_t *partitions);
+
+ilsp_status ilsp_aggregator_release(const ilsp_aggregator *a,
+                                    ilsp_budget *budget,
+                                    const char *account,
+                                    uint32_t max_contributions_per_partition,
+                                    int32_t noise,
+                                    double count_param,
+                                    double sum_param,
+                                    double selection_epsilon,
+                                    double selection_delta,
+                                    int64_t suppress_below,
+                                    ilsp_table **out);
+
+size_t ilsp_table_rows(const ilsp_table *table);
+
+ilsp_status ilsp_table_row(const ilsp_table *table,
+                           size_t i,
+                           uint8_t *partition,
+                           size_t partition_cap,
+                           size_t *partition_len,
+                           int64_t *count,
+                           int64_t *sum,
+                           uint32_t *flags);
+
+ilsp_status ilsp_table_cost(const ilsp_table *table, double *epsilon, double *delta, double *rho);
+
+ilsp_status ilsp_table_noise(const ilsp_table *table,
+                             double *count_scale,
+                             double *sum_scale,
+                             uint32_t *max_partitions_per_unit,
+                             uint32_t *max_contributions_per_partition,
+                             int64_t *selection_threshold);
+
+void ilsp_table_free(ilsp_table *table);
 
 ilsp_status ilsp_clamp(double value, double lo, double hi, double *out);
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite: Rust (fmt, clippy, unit, integration, doc tests), the
-# committed C headers, the exported symbol list, the C examples (shared library
-# under valgrind, static library natively), the Python tests and the PHP tests.
+# The whole test suite: Rust (fmt, clippy, unit, integration, doc tests, the
+# committed fuzz regressions), the committed C headers, the exported symbol
+# list, the C examples (shared library under valgrind, static library
+# natively), the Python and PHP tests (natively, then under valgrind), and
+# rustdoc without warnings.
 # Fails if any part fails or cannot run (a missing tool is a failure, not a skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -75,5 +77,23 @@ step "Python tests"
 
 step "PHP tests"
 ILSPRIVACY_LIB=$so php bindings/php/tests/run.php
+
+# The same tests once more under memcheck: any error whose top frame is in
+# libilsprivacy.so, any invalid access, and any block the library allocated
+# and lost fails the run. Interpreter noise only is suppressed
+# (scripts/valgrind/python.supp says what and why); PHP needs no
+# suppressions with its allocator and PCRE's JIT off.
+step "Python tests under valgrind"
+py=$(python3 -c 'import sys; print(sys.executable)') # the interpreter, not a launcher script
+vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --num-callers=40)
+(cd bindings/python && PYTHONMALLOC=malloc ILSPRIVACY_LIB=$so \
+  "${vg[@]}" --suppressions="$root/scripts/valgrind/python.supp" "$py" -m unittest discover -s tests)
+
+step "PHP tests under valgrind"
+USE_ZEND_ALLOC=0 ZEND_DONT_UNLOAD_MODULES=1 ILSPRIVACY_LIB=$so \
+  "${vg[@]}" php -d pcre.jit=0 bindings/php/tests/run.php
+
+step "rustdoc without warnings"
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
 
 printf '\nall tests passed\n'

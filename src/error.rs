@@ -7,6 +7,17 @@
 //! Messages name the parameter or field at fault and, for numeric *parameters*
 //! (ε, δ, sensitivities, bounds), the offending value. They never contain
 //! patron identifiers, the values being protected, noise, or key bytes.
+//!
+//! ```
+//! use ilsprivacy::mechanism::Laplace;
+//! use ilsprivacy::{Error, Status};
+//!
+//! let e = Laplace::new(1.0, f64::NAN).unwrap_err();
+//! assert_eq!(e.status(), Status::InvalidArgument);
+//! assert_eq!(e.status().code(), 2); // ILSP_ERR_INVALID_ARGUMENT
+//! assert!(e.to_string().contains("epsilon"));
+//! assert!(matches!(e, Error::InvalidArgument { param: "epsilon", .. }));
+//! ```
 
 use std::fmt;
 

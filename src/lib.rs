@@ -14,6 +14,8 @@
 //! - [`mechanism`]: Laplace, Gaussian and their discrete forms, float-safe.
 //! - [`bound`]: clamping and clipping of inputs.
 //! - [`accountant`]: privacy events and their accounting.
+//! - [`aggregate`]: streaming per-partition counts and sums with per-unit
+//!   contribution bounds, mergeable shards and one accounted release.
 //! - [`token`]: patron-ID tokenization (keys, key ring, compatibility and
 //!   versioned tokens), export masking, small-cell suppression, export schemas.
 //! - [`budget`]: named accounts with exact limits, enforced as a privacy
@@ -26,6 +28,7 @@
 #![deny(unsafe_op_in_unsafe_fn)]
 
 pub mod accountant;
+pub mod aggregate;
 pub mod bound;
 pub mod budget;
 pub mod error;
@@ -46,3 +49,13 @@ pub use error::{Error, Result, Status};
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]
 pub struct ReadmeDoctests;
+
+/// The Rust examples of `docs/choosing-epsilon.md`, run as doc tests.
+#[doc = include_str!("../docs/choosing-epsilon.md")]
+#[cfg(doctest)]
+pub struct ChoosingEpsilonDoctests;
+
+/// The Rust examples of `docs/migration.md`, run as doc tests.
+#[doc = include_str!("../docs/migration.md")]
+#[cfg(doctest)]
+pub struct MigrationDoctests;

@@ -76,10 +76,10 @@ static void exact_limits(void) {
     /* The ring of recent events (telemetry): JSON lines, never values. */
     size_t len = 0;
     EXPECT_STATUS(ilsp_budget_recent_events(b, NULL, 0, &len), ILSP_ERR_BUFFER_TOO_SMALL);
-    char *events = malloc(len + 1);
+    char *events = malloc(len); /* len: the capacity needed, NUL included */
     EXPECT(events != NULL);
     if (events != NULL) {
-        EXPECT_STATUS(ilsp_budget_recent_events(b, events, len + 1, &len), ILSP_OK);
+        EXPECT_STATUS(ilsp_budget_recent_events(b, events, len, &len), ILSP_OK);
         EXPECT(strstr(events, "\"kind\":\"refused\"") != NULL);
         free(events);
     }
@@ -180,10 +180,10 @@ static void ledger_file(void) {
     /* Export (ask for the length, then fetch) and verify. */
     size_t len = 0;
     EXPECT_STATUS(ilsp_budget_ledger_export(b, NULL, 0, &len), ILSP_ERR_BUFFER_TOO_SMALL);
-    char *text = malloc(len + 1);
+    char *text = malloc(len); /* len: the capacity needed, NUL included */
     EXPECT(text != NULL);
     if (text != NULL) {
-        EXPECT_STATUS(ilsp_budget_ledger_export(b, text, len + 1, &len), ILSP_OK);
+        EXPECT_STATUS(ilsp_budget_ledger_export(b, text, len, &len), ILSP_OK);
         EXPECT(strstr(text, "\"reason\":\"board decision 2026-14\"") != NULL);
         EXPECT(strlen(text) == len);
         free(text);

@@ -15,6 +15,25 @@
 //!   [`gaussian_sigma`], [`laplace_scale`], [`epsilon_after`],
 //!   [`delta_after`].
 //!
+//! ```
+//! use ilsprivacy::accountant::{
+//!     Method, PrivacyEvent, Zcdp, epsilon_after, gaussian_sigma, max_releases,
+//! };
+//!
+//! // 12 monthly Laplace releases of scale 10 (Δ = 1): ε for the year.
+//! let event = PrivacyEvent::Laplace { l1_sensitivity: 1.0, scale: 10.0 };
+//! let eps = epsilon_after(event, 12, 1e-6, Method::Best)?;
+//! assert!(eps > 1.19 && eps <= 1.2 + 1e-9);
+//! // How many of them fit in ε = 1, and which σ lets 52 Gaussians fit.
+//! assert_eq!(max_releases(event, 1.0, 1e-6, Method::Best)?, 10);
+//! let sigma = gaussian_sigma(1.0, 52, 1.0, 1e-6, Method::Best)?;
+//! assert!(sigma > 30.0 && sigma < 31.0);
+//! // Cost types compose directly too.
+//! let rho = Zcdp::new(0.01)?.repeat(50)?;
+//! assert!((rho.rho() - 0.5).abs() < 1e-12);
+//! # Ok::<(), ilsprivacy::Error>(())
+//! ```
+//!
 //! # Rounding
 //!
 //! Every conversion rounds toward more privacy loss: rational results are

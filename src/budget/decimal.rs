@@ -5,6 +5,16 @@
 //! and spends are added and compared in this type, never in floating point,
 //! so a limit of 0.3 admits 0.1 then 0.2 and refuses the next 1e-12.
 //!
+//! ```
+//! use ilsprivacy::budget::{Decimal, Rounding};
+//!
+//! let a = Decimal::from_printed(0.1, Rounding::Up).unwrap();
+//! let b = Decimal::from_printed(0.2, Rounding::Up).unwrap();
+//! let limit: Decimal = "0.3".parse().unwrap();
+//! assert_eq!(a.checked_add(b), Some(limit)); // 0.1 + 0.2 is 0.3 here (not in f64)
+//! assert_eq!(limit.to_string(), "0.3");
+//! ```
+//!
 //! # Reading caller values
 //!
 //! ε, δ and ρ given by callers as `f64` are read as the decimal they print as

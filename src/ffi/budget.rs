@@ -48,7 +48,7 @@ pub struct ilsp_budget {
 /// # Safety
 ///
 /// `b` must be NULL or a pointer returned by `ilsp_budget_open*` and not yet freed.
-unsafe fn budget_arg<'a>(b: *mut ilsp_budget) -> Result<&'a Budget> {
+pub(crate) unsafe fn budget_arg<'a>(b: *mut ilsp_budget) -> Result<&'a Budget> {
     // SAFETY: forwarded contract.
     unsafe { handle_ref(b.cast_const(), "budget") }.map(|h| &h.budget)
 }
@@ -825,18 +825,21 @@ mod tests {
             ilsp_budget_ledger_export(b, null_mut(), 0, &mut len),
             ILSP_ERR_BUFFER_TOO_SMALL
         );
-        assert_eq!(len as u64, std::fs::metadata(&path).unwrap().len());
-        let mut buf = vec![0u8; len + 1];
+        // The capacity needed: the text and its NUL.
+        assert_eq!(len as u64, std::fs::metadata(&path).unwrap().len() + 1);
+        let mut buf = vec![0u8; len];
         let mut len2 = 0usize;
         assert_eq!(
-            ilsp_budget_ledger_export(b, buf.as_mut_ptr().cast(), len, &mut len2),
+            ilsp_budget_ledger_export(b, buf.as_mut_ptr().cast(), len - 1, &mut len2),
             ILSP_ERR_BUFFER_TOO_SMALL,
             "no room for the NUL"
         );
+        assert_eq!(len2, len);
         assert_eq!(
             ilsp_budget_ledger_export(b, buf.as_mut_ptr().cast(), buf.len(), &mut len2),
             ILSP_OK
         );
+        let mut len = len - 1;
         assert_eq!(len2, len);
         assert_eq!(&buf[..len], std::fs::read(&path).unwrap().as_slice());
         assert_eq!(buf[len], 0);

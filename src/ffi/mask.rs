@@ -288,9 +288,15 @@ pub extern "C" fn ilsp_export_record(
         // SAFETY: `record_len` readable bytes at `record` per the header.
         let record = unsafe { text_arg(record, record_len, "record") }?;
         let outcome = schema.schema.apply_json(&*read_tokenizer(t)?, record);
-        write_out(quarantined, i32::from(outcome.is_quarantined()));
+        let json = outcome.to_json();
+        // `*quarantined` is written with the text, or with the size the text
+        // needs, never on another failure.
         // SAFETY: `out_cap` writable bytes at `out` per the header.
-        unsafe { write_text(outcome.to_json(), out, out_cap, out_len, "out") }
+        let written = unsafe { write_text(json.as_str(), out, out_cap, out_len, "out") };
+        if matches!(written, Ok(()) | Err(Error::BufferTooSmall { .. })) {
+            write_out(quarantined, i32::from(outcome.is_quarantined()));
+        }
+        written
     })
 }
 
@@ -356,5 +362,60 @@ mod tests {
             &mut len,
         );
         assert_eq!(rc, ILSP_ERR_INVALID_ARGUMENT);
+    }
+
+    /// Found by the `ffi_text` fuzz target: `*quarantined` was written
+    /// before the output pointers were checked, so a call failing with
+    /// `ILSP_ERR_NULL` still wrote it.
+    #[test]
+    fn export_record_writes_quarantined_only_with_its_text_or_size() {
+        use crate::ffi::ILSP_ERR_NULL;
+        use crate::ffi::token::{ilsp_tokenizer_free, ilsp_tokenizer_new};
+        let key = [7u8; 32];
+        let mut t = std::ptr::null_mut();
+        assert_eq!(ilsp_tokenizer_new(key.as_ptr(), key.len(), &mut t), ILSP_OK);
+        let json = c"{\"fields\": {\"branch\": {\"rule\": \"keep\"}}}";
+        let mut schema = std::ptr::null_mut();
+        assert_eq!(ilsp_export_schema_new(json.as_ptr(), &mut schema), ILSP_OK);
+        let record = b"{\"name\": \"x\"}";
+        let mut out = [0x55u8; 8];
+        let (mut len, mut quarantined) = (0usize, -1);
+        let call = |out: *mut u8, cap: usize, len: *mut usize, q: &mut i32| {
+            ilsp_export_record(
+                schema,
+                t,
+                record.as_ptr().cast(),
+                record.len(),
+                out.cast(),
+                cap,
+                len,
+                q,
+            )
+        };
+        assert_eq!(
+            call(out.as_mut_ptr(), 8, std::ptr::null_mut(), &mut quarantined),
+            ILSP_ERR_NULL
+        );
+        assert_eq!(quarantined, -1, "written on a NULL out_len");
+        assert_eq!(
+            call(std::ptr::null_mut(), 200, &mut len, &mut quarantined),
+            ILSP_ERR_NULL
+        );
+        assert_eq!(quarantined, -1, "written on a NULL buffer");
+        assert_eq!(
+            call(out.as_mut_ptr(), 8, &mut len, &mut quarantined),
+            ILSP_ERR_BUFFER_TOO_SMALL
+        );
+        assert_eq!(quarantined, 1, "the unknown field quarantines the record");
+        let mut big = vec![0u8; len];
+        quarantined = -1;
+        assert_eq!(
+            call(big.as_mut_ptr(), big.len(), &mut len, &mut quarantined),
+            ILSP_OK
+        );
+        assert_eq!(quarantined, 1);
+        assert_eq!(out, [0x55; 8], "nothing written into a too-small buffer");
+        ilsp_export_schema_free(schema);
+        ilsp_tokenizer_free(t);
     }
 }

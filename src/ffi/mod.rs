@@ -5,7 +5,7 @@
 //! - Returns an [`ilsp_status`] (`int32_t`) unless it cannot fail; results go
 //!   through out-pointers, written **only on success**.
 //! - Every pointer is checked; a NULL required pointer gives `ILSP_ERR_NULL`.
-//! - Every call runs under [`guard`]: a panic is caught and reported as
+//! - Every call runs under `guard`: a panic is caught and reported as
 //!   `ILSP_ERR_INTERNAL` instead of aborting the host process.
 //! - Every call sets this thread's last-error message (read with
 //!   `ilsp_last_error()`): the failure's description, or `""` on success.
@@ -24,6 +24,7 @@ use std::path::Path;
 use crate::error::{Error, Result};
 
 pub mod accountant;
+pub mod aggregate;
 pub mod bound;
 pub mod budget;
 pub mod core;

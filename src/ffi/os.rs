@@ -23,6 +23,7 @@ mod tests {
     /// Parent and child draw from the thread RNG after `fork()`; their next bytes differ.
     /// Without reseeding they would be identical (the child inherits the buffered state).
     #[test]
+    #[cfg_attr(miri, ignore = "Miri cannot call fork")]
     fn parent_and_child_draw_different_bytes_after_fork() {
         // Seed and buffer the stream before forking.
         with_secure_rng(|r| r.next_u64()).unwrap();

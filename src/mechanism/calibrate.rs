@@ -117,6 +117,10 @@ pub(crate) fn sigma_for(epsilon: f64, delta: f64, sensitivity: f64, law: Law) ->
     // Invariant: bound(lo) > delta ≥ bound(hi).
     while hi - lo > hi * 2f64.powi(-42) {
         let mid = lo + (hi - lo) / 2.0;
+        if mid <= lo || mid >= hi {
+            // Adjacent doubles (subnormal σ, where the tolerance rounds to 0).
+            break;
+        }
         if bound(mid) <= delta {
             hi = mid;
         } else {
@@ -133,6 +137,22 @@ mod tests {
     /// Reference values of the analytic Gaussian (Balle & Wang 2018): for
     /// Δ = 1, ε = 1, δ = 1e-5 the calibrated σ is ≈ 3.730; for ε = 0.5,
     /// δ = 1e-6 it is ≈ 8.5 (computed independently with mpmath).
+    /// Found by the `ffi_text` fuzz target: with a subnormal sensitivity the
+    /// bisection's tolerance `hi · 2⁻⁴²` rounds to 0 while no double lies
+    /// strictly between `lo` and `hi`, and the loop never ended. (The
+    /// discrete law is only ever calibrated in grid units, sensitivity ≥ 1.)
+    #[test]
+    fn calibration_ends_for_subnormal_sensitivities() {
+        for sensitivity in [5e-324, 1e-315, 1e-310, 2.2e-308] {
+            let s = sigma_for(1.0, 1e-6, sensitivity, Law::Continuous).unwrap();
+            assert!(s > 0.0 && s.is_finite(), "{sensitivity}: sigma {s}");
+            let bound = analytic_gaussian_delta(1.0, sensitivity, s);
+            assert!(bound <= 1e-6, "{sensitivity}: sigma {s} misses delta");
+            let g = crate::mechanism::Gaussian::from_epsilon_delta(sensitivity, 1.0, 1e-6).unwrap();
+            assert!(g.release(0.0).unwrap().is_finite());
+        }
+    }
+
     #[test]
     fn analytic_gaussian_matches_reference_values() {
         let s = sigma_for(1.0, 1e-5, 1.0, Law::Continuous).unwrap();

@@ -18,6 +18,27 @@
 //! Every mechanism reports the [`PrivacyEvent`](crate::accountant::PrivacyEvent)
 //! of one release through `event()`, with the sensitivity it was actually
 //! calibrated to.
+//!
+//! ```
+//! use ilsprivacy::mechanism::{DiscreteGaussian, DiscreteLaplace, Gaussian, Laplace};
+//!
+//! // A count of loans, one patron changes it by at most 1, ε = 0.5.
+//! let laplace = Laplace::new(1.0, 0.5)?;
+//! let noisy = laplace.release(120.0)?;
+//! assert!(noisy.is_finite());
+//! let event = laplace.event(); // what to record in an accountant or budget
+//! assert!(event.pure_epsilon()?.unwrap() >= 0.5);
+//!
+//! // Integer outputs for integer counts.
+//! let noisy_count: i64 = DiscreteLaplace::new(1, 0.5)?.release(120)?;
+//! let _ = noisy_count;
+//!
+//! // (ε, δ) Gaussian, analytic calibration.
+//! let g = Gaussian::from_epsilon_delta(1.0, 1.0, 1e-6)?;
+//! assert!(g.sigma() < 4.3); // the classic formula would give 5.30
+//! let _ = DiscreteGaussian::from_rho(1, 0.5)?.release(7)?;
+//! # Ok::<(), ilsprivacy::Error>(())
+//! ```
 
 mod calibrate;
 mod discrete;

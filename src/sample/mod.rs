@@ -13,6 +13,22 @@
 //! - [`DiscreteGaussianSampler`]: `P(x) ∝ e^(−x²/(2σ²))` on the integers.
 //!
 //! Parameters are [`Rational`]s; every `f64` converts to one exactly.
+//!
+//! ```
+//! use ilsprivacy::rng::{InsecureSeededRng, with_secure_rng};
+//! use ilsprivacy::sample::{DiscreteLaplaceSampler, Rational, bernoulli_rational};
+//!
+//! let scale = Rational::from_u128(5, 2)?; // t = 2.5
+//! let sampler = DiscreteLaplaceSampler::new(&scale)?;
+//! let x: i128 = with_secure_rng(|rng| sampler.sample(rng))?;
+//! let _ = x;
+//! // Reproducible draws, for tests only:
+//! let mut rng = InsecureSeededRng::from_seed_insecure(7);
+//! let half = Rational::from_u128(1, 2)?;
+//! let heads = (0..1000).filter(|_| bernoulli_rational(&mut rng, &half).unwrap()).count();
+//! assert!((400..600).contains(&heads));
+//! # Ok::<(), ilsprivacy::Error>(())
+//! ```
 
 mod bernoulli;
 pub mod exp;

@@ -28,6 +28,21 @@
 //! key exposes that tenant's tokens for that purpose only; leaking the master
 //! exposes every tenant, so keep it offline and hand tenants their derived
 //! keys.
+//!
+//! ```
+//! use ilsprivacy::token::key::{KeyEncoding, SecretKey};
+//!
+//! let master = SecretKey::from_bytes(&[7u8; 32])?;
+//! let tenant = master.derive("branch-7", "patron-tokens")?;
+//! assert_eq!(tenant.len(), 32);
+//! assert_eq!(format!("{tenant:?}"), "SecretKey { len: 32, .. }"); // never the bytes
+//! assert!(SecretKey::from_bytes(b"too short").is_err());
+//! let file = std::env::temp_dir().join(format!("key-doc-{}", std::process::id()));
+//! std::fs::write(&file, format!("{}\n", "ab".repeat(32)))?;
+//! assert_eq!(SecretKey::from_file(&file, KeyEncoding::Hex)?.len(), 32);
+//! std::fs::remove_file(&file)?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use std::fmt;
 use std::path::Path;

@@ -10,6 +10,23 @@
 //! district + birth year + branch) can still single a patron out; check the
 //! released tables with [`crate::token::suppress`] or add noise with the
 //! mechanisms.
+//!
+//! ```
+//! use ilsprivacy::token::mask::{
+//!     DateGranularity, age_band, canonical_address, coarsen_date, mask_email, truncate_postcode,
+//! };
+//!
+//! assert_eq!(mask_email("Jane.Doe@Example.org", false)?, "J***@***.org");
+//! assert_eq!(coarsen_date("2027-01-01", DateGranularity::IsoWeek)?, "2026-W53");
+//! assert_eq!(age_band(37, 10, 90)?, "30-39");
+//! assert_eq!(age_band(93, 10, 90)?, "90+");
+//! assert_eq!(truncate_postcode("SW1A 1AA", 4)?, "SW1A");
+//! assert_eq!(canonical_address("12, Main Street  Apt. 4"), "12 main st apt 4");
+//! // Errors name the field kind, never the value.
+//! let e = mask_email("jane.doe at example.org", true).unwrap_err();
+//! assert!(!e.to_string().contains("jane.doe"));
+//! # Ok::<(), ilsprivacy::Error>(())
+//! ```
 
 use crate::error::{Error, Result};
 

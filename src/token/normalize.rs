@@ -16,6 +16,14 @@
 //! No Unicode normalisation (NFC/NFKC) is applied: IDs that differ only in
 //! composed versus decomposed accents get different tokens. Normalise to NFC
 //! before calling if your sources disagree.
+//!
+//! ```
+//! use ilsprivacy::token::normalize::Normalization;
+//!
+//! assert_eq!(Normalization::BARCODE.apply(" 21234-00123-456 "), "2123400123456");
+//! assert_eq!(Normalization::from_bits(1).unwrap().apply("  A-1 "), "A-1"); // trim only
+//! assert_eq!(Normalization::NONE.apply(" x "), " x ");
+//! ```
 
 use std::borrow::Cow;
 

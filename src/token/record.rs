@@ -29,6 +29,26 @@
 //! }
 //! ```
 //!
+//! ```
+//! use ilsprivacy::token::key::SecretKey;
+//! use ilsprivacy::token::record::{ExportSchema, RecordOutcome};
+//! use ilsprivacy::token::tokenizer::Tokenizer;
+//!
+//! let schema = ExportSchema::from_json(r#"{"fields": {
+//!     "patron_id": {"rule": "tokenize", "required": true},
+//!     "email": {"rule": "email"},
+//!     "branch": {"rule": "keep", "type": "string"}}}"#)?;
+//! let t = Tokenizer::from_key(&SecretKey::from_bytes(&[1u8; 32])?);
+//! let out = schema.apply_json(&t, r#"{"patron_id": "21234000123456", "email": "jane@example.org", "branch": "Main"}"#);
+//! let RecordOutcome::Clean(record) = &out else { panic!("quarantined") };
+//! assert!(record["patron_id"].as_str().unwrap().starts_with("v1.k1."));
+//! assert_eq!(record["email"], "j***@***.org");
+//! // An unlisted field quarantines the record; the issue names the field only.
+//! let out = schema.apply_json(&t, r#"{"patron_id": "1", "phone": "555-0100"}"#);
+//! assert!(out.is_quarantined() && !out.to_json().contains("555-0100"));
+//! # Ok::<(), ilsprivacy::Error>(())
+//! ```
+//!
 //! `unknown_fields` defaults to `"reject"` and `pii_fields` to `"strip"`.
 //! `type` is one of `string`, `integer`, `number`, `boolean`, `any`
 //! (default `any`: any scalar). A `tokenize` field accepts a string or an

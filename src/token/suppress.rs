@@ -47,6 +47,19 @@
 //! - **The pattern itself** tells a reader which counts were below `k`.
 //! - **Optimality**: the greedy choice hides more than an optimal pattern
 //!   would; it is deterministic (ties go to the lowest row, then column).
+//!
+//! ```
+//! use ilsprivacy::token::suppress::{CellStatus, suppress_small_cells};
+//!
+//! // Branch × age band, k = 5: the 2 is hidden, and so are enough other
+//! // entries that it cannot be recomputed from the margins.
+//! let counts = [20, 30, 15, 2];
+//! let table = suppress_small_cells(&counts, 2, 2, 5)?;
+//! assert_eq!(table.status(1, 1), CellStatus::Primary);
+//! assert_eq!(table.value(1, 1), None);
+//! assert!(table.count(CellStatus::Complementary) >= 1);
+//! # Ok::<(), ilsprivacy::Error>(())
+//! ```
 
 use crate::error::{Error, Result};
 

@@ -76,7 +76,8 @@ final class Budget
         $this->close();
     }
 
-    private function h(): \FFI\CData
+    /** @internal the native handle (for other classes of this binding, e.g. Aggregator::release). */
+    public function h(): \FFI\CData
     {
         if ($this->handle === null) {
             throw new \LogicException('the budget is closed');
@@ -269,7 +270,7 @@ final class Budget
         while (true) {
             $status = $call($buf, $cap, \FFI::addr($len));
             if ($status === Library::ERR_BUFFER_TOO_SMALL) {
-                $cap = $len->cdata + 1;
+                $cap = $len->cdata; // the capacity needed, NUL included
                 $buf = $lib->ffi->new("char[$cap]");
                 continue;
             }

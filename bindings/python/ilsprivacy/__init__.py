@@ -9,6 +9,14 @@ repository's ``target/release`` folder or on the system's library path.
 10.0
 """
 
+from .aggregate import (
+    TABLE_NOISE_GAUSSIAN,
+    TABLE_NOISE_LAPLACE,
+    Aggregator,
+    AggregatorStats,
+    ReleasedTable,
+    TableRow,
+)
 from .budget import (
     COMPOSITION_BASIC,
     COMPOSITION_ZCDP,
@@ -58,6 +66,12 @@ from .errors import (
 __version__ = version()
 
 __all__ = [
+    "Aggregator",
+    "AggregatorStats",
+    "ReleasedTable",
+    "TABLE_NOISE_GAUSSIAN",
+    "TABLE_NOISE_LAPLACE",
+    "TableRow",
     "Budget",
     "COMPOSITION_BASIC",
     "COMPOSITION_ZCDP",

@@ -153,7 +153,7 @@ def _read_text(fn: Any, *args: Any) -> bytes:
         buf = ctypes.create_string_buffer(cap) if cap else None
         status = fn(*args, buf, cap, ctypes.byref(length))
         if status == errors.ILSP_ERR_BUFFER_TOO_SMALL:
-            cap = length.value + 1
+            cap = length.value  # the capacity needed, NUL included
             continue
         check(status)
         return ctypes.string_at(buf, length.value) if buf is not None else b""

@@ -324,12 +324,14 @@ impl LedgerFile {
                     self.write_durably(b"\n")?;
                 }
                 Tail::Torn => {
-                    let time = self.chain.next_time();
-                    let body = torn_tail_body(tail, state, time);
                     self.file
                         .set_len(self.chain.offset)
                         .map_err(|e| io_error(&self.path, "cannot cut a torn line", &e))?;
                     self.write_header_if_empty(state)?;
+                    // Timed after the header a torn first line makes the
+                    // handle write, so entry times never decrease.
+                    let time = self.chain.next_time();
+                    let body = torn_tail_body(tail, state, time);
                     self.append(&[body], time, state)?;
                 }
             }
@@ -605,6 +607,22 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.starts_with("{\"v\":1,\"kind\":\"ledger\""));
         assert!(text.contains("\"charge\":\"none\""));
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// Found by the `ledger_bytes` fuzz target: the torn-tail entry was
+    /// timed before the header written in front of it, so whenever the
+    /// clock's millisecond turned in between, the repaired file had a time
+    /// going backwards and never opened again. Each round is a chance for
+    /// the millisecond to turn.
+    #[test]
+    fn a_repaired_torn_header_reopens() {
+        let path = temp_path("torn-header-reopen");
+        for _ in 0..200 {
+            std::fs::write(&path, b"{\"v\":1,\"kind\":\"ledger\",\"format\":\"ils").unwrap();
+            drop(Budget::open(&path).unwrap());
+            verify_ledger_file(&path).unwrap();
+        }
         std::fs::remove_file(&path).unwrap();
     }
 
