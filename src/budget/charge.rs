@@ -78,6 +78,17 @@ fn computed_cost(param: &'static str, x: f64) -> Result<Decimal> {
     })
 }
 
+/// Checks a randomized response's number of categories, `k ≥ 2`.
+fn check_categories(categories: u64) -> Result<()> {
+    if categories < 2 {
+        return Err(Error::invalid(
+            "categories",
+            format!("must be at least 2, got {categories}"),
+        ));
+    }
+    Ok(())
+}
+
 fn positive_param(param: &'static str, x: f64) -> Result<f64> {
     crate::error::check_positive(param, x)
 }
@@ -169,12 +180,7 @@ impl Charge {
                 epsilon,
                 categories,
             } => {
-                if categories < 2 {
-                    return Err(Error::invalid(
-                        "categories",
-                        format!("must be at least 2, got {categories}"),
-                    ));
-                }
+                check_categories(categories)?;
                 Charge::pure_dp(epsilon)?
             }
             PrivacyEvent::PureDp { epsilon } => Charge::pure_dp(epsilon)?,
@@ -414,12 +420,7 @@ impl OwnCost {
                 epsilon,
                 categories,
             } => {
-                if categories < 2 {
-                    return Err(Error::invalid(
-                        "categories",
-                        format!("must be at least 2, got {categories}"),
-                    ));
-                }
+                check_categories(categories)?;
                 given(epsilon, 2)?
             }
             PrivacyEvent::PureDp { epsilon } => given(epsilon, 2)?,
