@@ -14,6 +14,7 @@ use std::hash::Hash;
 
 use crate::error::{Error, Result, check_finite, check_positive, describe_f64};
 use crate::rng::NoiseRng;
+use crate::rounding::{count_up, mul_up, sqrt_up};
 
 /// Checks that `[lo, hi]` is a finite, non-empty interval.
 pub fn check_bounds(lo: f64, hi: f64) -> Result<()> {
@@ -175,7 +176,7 @@ pub fn l1_sensitivity(max_partitions: u64, linf: f64) -> Result<f64> {
     if max_partitions == 0 {
         return Err(Error::invalid("max_partitions", "must be >= 1, got 0"));
     }
-    Ok(crate::mechanism::grid::mul_up(max_partitions as f64, linf))
+    Ok(mul_up(count_up(max_partitions), linf))
 }
 
 /// L2 sensitivity of per-partition sums: `√L0 · L∞`, rounded up.
@@ -188,9 +189,8 @@ pub fn l2_sensitivity(max_partitions: u64, linf: f64) -> Result<f64> {
     if max_partitions == 0 {
         return Err(Error::invalid("max_partitions", "must be >= 1, got 0"));
     }
-    let root = (max_partitions as f64).sqrt();
-    // √ is correctly rounded; step up once to bound the exact root from above.
-    Ok(crate::mechanism::grid::mul_up(root.next_up(), linf))
+    // √L0 with L0 rounded up first, then the root rounded up.
+    Ok(mul_up(sqrt_up(count_up(max_partitions)), linf))
 }
 
 /// Post-processing: `max(x, 0)` for a released value (NaN stays NaN).
@@ -289,6 +289,14 @@ mod tests {
         assert_eq!(l1_sensitivity(3, 2.0).unwrap(), 6.0);
         let l2 = l2_sensitivity(4, 1.5).unwrap();
         assert!((3.0..3.000_001).contains(&l2));
+        assert_eq!(
+            l2_sensitivity(4, 1.5).unwrap(),
+            3.0,
+            "exact roots stay exact"
+        );
+        // L0 beyond 2^53 is rounded up before multiplying, never to nearest.
+        let big = (1u64 << 53) + 1;
+        assert!(l1_sensitivity(big, 1.0).unwrap() as u128 > u128::from(big));
         assert!(l1_sensitivity(0, 1.0).is_err());
         assert!(l2_sensitivity(1, f64::NAN).is_err());
         assert_eq!(non_negative(-3.5), 0.0);

@@ -35,6 +35,7 @@ pub mod error;
 pub mod ffi;
 pub mod mechanism;
 pub mod rng;
+mod rounding;
 pub mod sample;
 /// Its C ABI lives in `ffi::token` and `ffi::mask`; the header generator
 /// skips the module itself:

@@ -166,3 +166,52 @@ fn planners_agree_with_the_accountant() {
     let b_best = laplace_scale(1.0, 100, 4.7, 1e-6, Method::Best).unwrap();
     assert!(within(b_best, 10.0, 0.01), "{b_best}");
 }
+
+/// One discrete Gaussian on an integer query: the accountant uses the
+/// mechanism's rigorous bound, the continuous Gaussian's exact δ plus a term
+/// e^(−u²/2)/(√(2π)σ) that vanishes as σ grows. At the float mechanisms'
+/// scale (σ = Δ = 2³⁰, μ = 1) ε at δ = 1e-5 is dp_accounting's Gaussian
+/// value, "get_epsilon_gaussian(1.0, 1e-5) = 4.377178095681137"; at σ = Δ =
+/// 1000 it is still well below the CKS20 conversion of ρ = 1/2 (4.7284).
+#[test]
+fn one_discrete_gaussian_is_accounted_by_its_own_bound() {
+    let at_scale = |s: f64| PrivacyEvent::DiscreteGaussian {
+        l2_sensitivity: s,
+        sigma: s,
+    };
+    let event = at_scale(2f64.powi(30));
+    let eps = event.epsilon_at_delta(1e-5).unwrap();
+    assert!(eps >= 4.377178095681137, "an upper bound: {eps}");
+    assert!(within(eps, 4.377178095681137, 1e-6), "{eps}");
+    let delta = event.delta_at_epsilon(eps).unwrap();
+    assert!(delta <= 1e-5 && delta > 0.99e-5, "{delta}");
+    let zcdp_only = PrivacyEvent::Zcdp { rho: 0.5 }
+        .epsilon_at_delta(1e-5)
+        .unwrap();
+    assert!(zcdp_only > 4.72, "{zcdp_only}");
+    let eps_1000 = at_scale(1000.0).epsilon_at_delta(1e-5).unwrap();
+    assert!(eps_1000 > eps && eps_1000 < 4.4, "{eps_1000}");
+    // The basic accountant of one release gets the same answer; many
+    // releases still compose through zCDP (ρ adds up).
+    let mut acc = Accountant::new();
+    acc.compose(event, 1).unwrap();
+    let basic = acc.epsilon(1e-5, Method::Basic).unwrap();
+    assert!(basic >= eps && within(basic, eps, 1e-6), "{basic}");
+    // Small σ: the exact CKS20 Thm. 7 sum (σ = 2, Δ = 1), close to the
+    // continuous Gaussian's δ at the same ε, far below the CKS20 δ of ρ.
+    let small = PrivacyEvent::DiscreteGaussian {
+        l2_sensitivity: 1.0,
+        sigma: 2.0,
+    };
+    let cont = PrivacyEvent::Gaussian {
+        l2_sensitivity: 1.0,
+        sigma: 2.0,
+    };
+    let rho = PrivacyEvent::Zcdp { rho: 0.125 };
+    let (ds, dc, dz) = (
+        small.delta_at_epsilon(1.0).unwrap(),
+        cont.delta_at_epsilon(1.0).unwrap(),
+        rho.delta_at_epsilon(1.0).unwrap(),
+    );
+    assert!(ds > 0.0 && ds < dc * 1.1 && ds < dz, "{ds} vs {dc}, {dz}");
+}

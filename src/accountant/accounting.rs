@@ -11,10 +11,10 @@ use super::composition::{
 use super::gaussian::{gaussian_delta, gaussian_epsilon, gaussian_mu_for};
 use super::pld::Pld;
 use super::rdp::RdpCurve;
-use super::rounding::{add_up, deflate, div_down, div_up, mul_up};
 use super::search::{bisect_fitting_min, grow_until};
-use super::zcdp::{check_delta, check_epsilon, cks_delta, cks_epsilon, count_up};
+use super::zcdp::{check_delta, check_epsilon, cks_delta, cks_epsilon};
 use crate::error::{Error, Result, check_positive};
+use crate::rounding::{add_up, count_up, deflate, div_down, div_up, mul_up, sqrt_up};
 
 /// How a sequence of releases is composed into one (ε, δ) guarantee.
 ///
@@ -30,7 +30,8 @@ pub enum Method {
     /// Basic composition: Σεᵢ, Σδᵢ (Dwork et al. 2006). Gaussian, discrete
     /// Gaussian and zCDP releases have no native (ε, δ); the δ left after
     /// the (ε, δ) releases is split evenly among their releases and each is
-    /// converted exactly (Gaussian, Balle & Wang 2018) or by CKS20 (others).
+    /// converted by its own profile (see [`PrivacyEvent::epsilon_at_delta`]:
+    /// Gaussian exactly, discrete Gaussian by its rigorous bound, zCDP by CKS20).
     Basic,
     /// Advanced composition (Dwork, Rothblum, Vadhan 2010), heterogeneous
     /// form; only for pure-DP and (ε, δ)-DP releases.
@@ -366,7 +367,7 @@ impl Accountant {
             let mu = div_up(l2_sensitivity, sigma);
             mu2 = add_up(mu2, mul_up(mul_up(mu, mu), count_up(*c)));
         }
-        Ok(Some(mu2.sqrt().next_up()))
+        Ok(Some(sqrt_up(mu2)))
     }
 
     fn total_rho(&self) -> Result<f64> {
@@ -492,7 +493,7 @@ impl Accountant {
                 any = true;
             }
         }
-        any.then(|| mu2.sqrt().next_up())
+        any.then(|| sqrt_up(mu2))
     }
 
     fn split(&self) -> Result<Split<'_>> {

@@ -17,8 +17,8 @@
 //!   (mass 1/(1+e^{−1/t})), (Δ−2x)/t for 0 < x < Δ, and −ε for x ≥ Δ
 //!   (mass e^{−Δ/t}/(1+e^{−1/t})).
 
-use super::rounding::{div_down, div_up};
 use super::special::ln_add_exp;
+use crate::rounding::{div_down, div_up};
 
 /// Losses (finite), their probabilities under P, and P(L = ∞).
 #[derive(Clone, Debug)]

@@ -2,11 +2,11 @@
 //! advanced (Dwork–Rothblum–Vadhan) and the optimal homogeneous bound
 //! (Kairouz–Oh–Viswanath).
 
-use super::rounding::{REL_MARGIN, add_up, deflate, inflate, mul_up};
 use super::search::bisect_fitting_min;
 use super::special::ln_binomial;
-use super::zcdp::{Zcdp, check_delta, check_epsilon, count_up};
+use super::zcdp::{Zcdp, check_delta, check_epsilon};
 use crate::error::{Error, Result, check_positive, describe_f64};
+use crate::rounding::{REL_MARGIN, add_up, count_up, deflate, inflate, mul_up};
 
 /// A pure ε-DP cost: P[M(x) ∈ S] ≤ e^ε P[M(x') ∈ S] for neighbouring x, x'
 /// (Dwork, McSherry, Nissim, Smith 2006).

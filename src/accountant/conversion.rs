@@ -7,11 +7,12 @@
 use super::atoms::Atoms;
 use super::gaussian::{gaussian_delta, gaussian_epsilon};
 use super::rdp::RdpCurve;
-use super::rounding::{REL_MARGIN, div_up, inflate, mul_up};
 use super::search::bisect_fitting_min;
 use super::zcdp::{check_delta, check_epsilon, cks_delta, cks_epsilon};
 use super::{Pld, PrivacyEvent};
 use crate::error::{Error, Result, check_positive, describe_f64};
+use crate::mechanism::discrete_gaussian_delta;
+use crate::rounding::{REL_MARGIN, div_up, inflate, mul_up};
 
 impl PrivacyEvent {
     /// Checks the event's parameters: sensitivities, scales, ε and ρ finite
@@ -237,8 +238,11 @@ impl PrivacyEvent {
     /// The smallest δ such that one release of this event is (ε, δ)-DP,
     /// rounded up, from the tightest profile known for the mechanism:
     /// Laplace exactly (δ = 1 − e^{(ε−ε₀)/2} for ε < ε₀), Gaussian exactly
-    /// (Balle & Wang 2018), atomic dominating pairs exactly, discrete
-    /// Gaussian and zCDP by the CKS20 bound on ρ.
+    /// (Balle & Wang 2018), atomic dominating pairs exactly, zCDP by the
+    /// CKS20 bound on ρ, discrete Gaussian by the smaller of that and the
+    /// rigorous bound of [`crate::mechanism::discrete_gaussian_delta`]
+    /// (Balle–Wang's δ plus a term below 2⁻³⁰·δ at large σ, the exact CKS20
+    /// Thm. 7 sum at small σ; the event describes one integer-valued query).
     ///
     /// # Errors
     ///
@@ -264,9 +268,12 @@ impl PrivacyEvent {
                 l2_sensitivity,
                 sigma,
             } => gaussian_delta(div_up(l2_sensitivity, sigma), epsilon),
-            E::DiscreteGaussian { .. } | E::Zcdp { .. } => {
-                cks_delta(self.zcdp_rho()?.expect("these events have a rho"), epsilon)
-            }
+            E::DiscreteGaussian {
+                l2_sensitivity,
+                sigma,
+            } => cks_delta(self.zcdp_rho()?.expect("these events have a rho"), epsilon)
+                .min(discrete_gaussian_delta(epsilon, l2_sensitivity, sigma)),
+            E::Zcdp { rho } => cks_delta(rho, epsilon),
             E::DiscreteLaplace { .. }
             | E::RandomizedResponse { .. }
             | E::Exponential { .. }
@@ -303,10 +310,22 @@ impl PrivacyEvent {
                 l2_sensitivity,
                 sigma,
             } => gaussian_epsilon(div_up(l2_sensitivity, sigma), delta),
-            E::DiscreteGaussian { .. } | E::Zcdp { .. } => Ok(cks_epsilon(
-                self.zcdp_rho()?.expect("these events have a rho"),
-                delta,
-            )),
+            E::DiscreteGaussian {
+                l2_sensitivity,
+                sigma,
+            } => {
+                let cks = cks_epsilon(self.zcdp_rho()?.expect("these events have a rho"), delta);
+                let fits = |e: f64| discrete_gaussian_delta(e, l2_sensitivity, sigma) <= delta;
+                if cks == 0.0 || !fits(cks) {
+                    return Ok(cks);
+                }
+                if fits(0.0) {
+                    return Ok(0.0);
+                }
+                // The smallest ε the discrete bound admits, at most the CKS20 ε.
+                bisect_fitting_min(0.0, cks, 1e-12, |e| Ok(fits(e)))
+            }
+            E::Zcdp { rho } => Ok(cks_epsilon(rho, delta)),
             E::DiscreteLaplace { .. }
             | E::RandomizedResponse { .. }
             | E::Exponential { .. }

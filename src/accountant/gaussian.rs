@@ -9,28 +9,36 @@
 //! ICML 2018, Thm. 8). k Gaussian releases compose to one Gaussian with
 //! μ² = Σ μᵢ², so the same formula is exact for any sequence of Gaussians.
 
-use super::rounding::{REL_MARGIN, inflate};
 use super::search::{bisect_fitting_min, grow_until};
 use super::special::{ln_normal_sf, normal_cdf};
 use crate::error::Result;
+use crate::rounding::{REL_MARGIN, inflate};
 
-/// δ(ε) of a μ-GDP mechanism, rounded up.
+/// δ(ε) of a μ-GDP mechanism, rounded up: the one implementation of the
+/// analytic Gaussian's exact δ, used by the accountant and (through
+/// [`crate::mechanism::analytic_gaussian_delta`]) by the mechanisms'
+/// calibration.
 ///
-/// Each of the two terms is computed to a relative accuracy far better than
-/// [`REL_MARGIN`]; the first is rounded up and the second down by that margin
-/// before subtracting, so the result is an upper bound on the exact δ.
+/// `Φ(μ/2 − ε/μ)` is computed to a relative accuracy far better than
+/// [`REL_MARGIN`] and rounded up by it; `e^ε Φ(−μ/2 − ε/μ)` is computed as
+/// `exp(ε + ln Φ̄(b))`, whose exponent carries an absolute float error
+/// growing with its magnitude, and is rounded down by `REL_MARGIN` plus
+/// 10⁻¹⁴ of that magnitude before subtracting. A floor of 10⁻³⁰⁰ covers the
+/// terms' loss of relative accuracy when they underflow. The result is an
+/// upper bound on the exact δ, at most 1 (1 for a NaN or infinite input).
 pub(crate) fn gaussian_delta(mu: f64, epsilon: f64) -> f64 {
-    debug_assert!(mu > 0.0 && epsilon >= 0.0);
-    if mu.is_infinite() {
+    if !mu.is_finite() || epsilon.is_nan() {
         return 1.0;
     }
     let a = mu / 2.0 - epsilon / mu;
     let b = mu / 2.0 + epsilon / mu;
     let first = normal_cdf(a);
     // e^ε Φ(−b) = exp(ε + ln Φ̄(b)), stable when Φ̄(b) underflows.
-    let second = (epsilon + ln_normal_sf(b)).exp();
-    let delta = first * (1.0 + REL_MARGIN) - second * (1.0 - REL_MARGIN);
-    delta.clamp(0.0, 1.0).next_up().min(1.0)
+    let ln_second = epsilon + ln_normal_sf(b);
+    let second_err = REL_MARGIN + 1e-14 * (epsilon + ln_second.abs() + 1.0);
+    let second = ln_second.exp() * (1.0 - second_err).max(0.0);
+    let delta = first * (1.0 + REL_MARGIN) - second;
+    (delta.max(0.0) + 1e-300).min(1.0)
 }
 
 /// The smallest ε ≥ 0 (to 10⁻¹² relative) with δ(ε) ≤ `delta`, returned at the

@@ -63,7 +63,6 @@ mod event;
 mod gaussian;
 mod pld;
 mod rdp;
-mod rounding;
 mod search;
 mod special;
 mod zcdp;
@@ -76,6 +75,8 @@ pub use composition::{
     optimal_homogeneous_delta, optimal_homogeneous_epsilon,
 };
 pub use event::PrivacyEvent;
+pub(crate) use gaussian::gaussian_delta;
 pub use pld::Pld;
 pub use rdp::{RDP_ORDERS, RdpCurve};
 pub use zcdp::Zcdp;
+pub(crate) use zcdp::{cks_epsilon, cks_max_rho};

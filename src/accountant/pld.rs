@@ -42,11 +42,11 @@ use realfft::RealFftPlanner;
 use realfft::num_complex::Complex;
 
 use super::atoms::Atoms;
-use super::rounding::{REL_MARGIN, add_up, div_up, inflate, mul_down, mul_up};
 use super::special::{normal_cdf, normal_sf};
-use super::zcdp::{check_delta, check_epsilon, count_up};
+use super::zcdp::{check_delta, check_epsilon};
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, check_positive, describe_f64};
+use crate::rounding::{REL_MARGIN, add_up, count_up, div_up, inflate, mul_down, mul_up};
 
 /// Mass allowed outside a composition window or a Gaussian's range, per side.
 const TAIL_MASS: f64 = 1e-30;

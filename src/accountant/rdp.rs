@@ -1,8 +1,8 @@
 //! Rényi differential privacy (Mironov 2017) over a fixed grid of orders.
 
-use super::rounding::{REL_MARGIN, add_up, inflate, mul_up};
-use super::zcdp::{check_delta, check_epsilon, count_up};
+use super::zcdp::{check_delta, check_epsilon, order_epsilon, order_ln_delta, tv_covers};
 use crate::error::{Error, Result};
+use crate::rounding::{add_up, count_up, inflate, mul_up};
 
 const RDP_ORDER_COUNT: usize = 156;
 
@@ -191,24 +191,21 @@ impl RdpCurve {
         if self.extra_delta >= delta {
             return Ok(f64::INFINITY);
         }
-        let d = super::rounding::deflate(delta - self.extra_delta);
+        let d = crate::rounding::deflate(delta - self.extra_delta);
         if d <= 0.0 {
             return Ok(f64::INFINITY);
         }
+        let ln_d = d.ln();
         let mut best = f64::INFINITY;
         for (&a, &r) in RDP_ORDERS.iter().zip(self.epsilons.iter()) {
             if r.is_infinite() {
                 continue;
             }
-            // KL bound: δ ≥ √(1 − e^{−r}) ⇒ ε = 0.
-            if d * d + (-r).exp_m1() * (1.0 + REL_MARGIN) >= 0.0 {
+            // KL ≤ D_α for α > 1: δ ≥ √(1 − e^{−r}) ⇒ ε = 0.
+            if tv_covers(r, d) {
                 return Ok(0.0);
             }
-            let l1 = (-1.0 / a).ln_1p();
-            let t = (d.ln() + a.ln()) / (a - 1.0);
-            // Plus a bound on the float error of the three terms.
-            let err = 8.0 * f64::EPSILON * (r.abs() + l1.abs() + t.abs());
-            best = best.min(r + l1 - t + err);
+            best = best.min(order_epsilon(r, ln_d, a));
         }
         if best.is_infinite() {
             return Ok(best);
@@ -231,10 +228,7 @@ impl RdpCurve {
                 continue;
             }
             let kl = 0.5 * (-(-r).exp_m1()).ln();
-            let inner = r - epsilon + (-1.0 / a).ln_1p();
-            let err = 8.0 * f64::EPSILON * ((a - 1.0) * (r + epsilon + 1.0) + a.ln());
-            let bound = (a - 1.0) * inner - a.ln() + err;
-            best_ln = best_ln.min(kl + 1e-15).min(bound);
+            best_ln = best_ln.min(kl + 1e-15).min(order_ln_delta(r, epsilon, a));
         }
         let best = if best_ln == f64::INFINITY {
             1.0

@@ -1,8 +1,8 @@
 //! Zero-concentrated differential privacy (Bun & Steinke 2016) and its
 //! conversion to (ε, δ)-DP (Canonne, Kamath & Steinke 2020).
 
-use super::rounding::{REL_MARGIN, add_up, inflate, mul_up};
 use crate::error::{Error, Result, check_positive, describe_f64};
+use crate::rounding::{REL_MARGIN, add_up, count_up, deflate, inflate, mul_up};
 
 /// A ρ-zCDP guarantee: D_α(M(x) ‖ M(x')) ≤ ρα for every α > 1 and every pair
 /// of neighbouring inputs (Bun & Steinke, "Concentrated Differential
@@ -97,16 +97,6 @@ impl Zcdp {
     }
 }
 
-/// `count` as a float, rounded up (exact below 2⁵³).
-pub(crate) fn count_up(count: u64) -> f64 {
-    let c = count as f64;
-    if (c as u128) < count as u128 {
-        c.next_up()
-    } else {
-        c
-    }
-}
-
 pub(crate) fn check_epsilon(epsilon: f64) -> Result<f64> {
     if epsilon.is_finite() && epsilon >= 0.0 {
         Ok(epsilon)
@@ -129,14 +119,79 @@ pub(crate) fn check_delta(delta: f64) -> Result<f64> {
     }
 }
 
-/// ln δ_α(ε) of the CKS bound at order α and a bound on its absolute float error.
-fn cks_ln_delta(rho: f64, epsilon: f64, alpha: f64) -> (f64, f64) {
+/// The ε of (ε, δ)-DP implied by a Rényi divergence bound `r` at order
+/// `alpha` > 1 (Canonne, Kamath & Steinke 2020, Prop. 12; Asoodeh et al.
+/// 2020): `r + ln(1 − 1/α) − (ln δ + ln α)/(α − 1)` for `ln_delta` = ln δ,
+/// rounded up by a bound on its float error (+∞ if it is not a number).
+/// Every order gives a valid bound; RDP and zCDP conversions minimise it.
+pub(crate) fn order_epsilon(r: f64, ln_delta: f64, alpha: f64) -> f64 {
+    let l1 = (-1.0 / alpha).ln_1p();
+    let t = (ln_delta + alpha.ln()) / (alpha - 1.0);
+    let err = 8.0 * f64::EPSILON * (r.abs() + l1.abs() + t.abs());
+    let e = r + l1 - t + err;
+    if e.is_nan() { f64::INFINITY } else { e }
+}
+
+/// ln δ(ε) implied by a Rényi divergence bound `r` at order `alpha` > 1 (the
+/// same bound solved for δ): `(α − 1)(r − ε + ln(1 − 1/α)) − ln α`, rounded
+/// up by a bound on its float error.
+pub(crate) fn order_ln_delta(r: f64, epsilon: f64, alpha: f64) -> f64 {
     let a1 = alpha - 1.0;
-    let t1 = a1 * (alpha * rho - epsilon);
-    let t2 = alpha * (-1.0 / alpha).ln_1p();
-    let t3 = a1.ln();
-    let err = 8.0 * f64::EPSILON * (t1.abs() + a1 * (alpha * rho + epsilon) + t2.abs() + t3.abs());
-    (t1 + t2 - t3, err)
+    let l1 = (-1.0 / alpha).ln_1p();
+    let la = alpha.ln();
+    let err = 8.0 * f64::EPSILON * (a1 * (r.abs() + epsilon + l1.abs() + 1.0) + la.abs());
+    a1 * (r - epsilon + l1) - la + err
+}
+
+/// Whether `delta` alone covers a release whose KL divergence is at most
+/// `kl`: δ ≥ √(1 − e^{−KL}) ≥ total variation (Bretagnolle–Huber), so ε = 0
+/// suffices. Decided with a relative margin on e^{−KL}.
+pub(crate) fn tv_covers(kl: f64, delta: f64) -> bool {
+    delta * delta + (-kl).exp_m1() * (1.0 + REL_MARGIN) >= 0.0
+}
+
+/// Minimises `f` over orders α > 1: a grid on ln(α − 1) from −20 to 20 in
+/// steps of 0.25, refined by golden-section search around its best point.
+/// Returns the best order evaluated and its value. Every order gives a valid
+/// bound, so the search affects tightness only.
+fn minimise_over_orders(f: impl Fn(f64) -> f64) -> (f64, f64) {
+    let at = |x: f64| f(1.0 + x.exp());
+    let (mut best_x, mut best) = (0.0, f64::INFINITY);
+    let mut x = -20.0;
+    while x <= 20.0 {
+        let v = at(x);
+        if v < best {
+            best = v;
+            best_x = x;
+        }
+        x += 0.25;
+    }
+    let (mut a, mut b) = (best_x - 0.25, best_x + 0.25);
+    let g = 0.5 * (5f64.sqrt() - 1.0);
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    let (mut fc, mut fd) = (at(c), at(d));
+    for _ in 0..80 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = at(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = at(d);
+        }
+    }
+    for (x, v) in [(c, fc), (d, fd)] {
+        if v < best {
+            best = v;
+            best_x = x;
+        }
+    }
+    (1.0 + best_x.exp(), best)
 }
 
 /// The CKS20 δ(ε) for ρ-zCDP, rounded up.
@@ -159,63 +214,65 @@ pub(crate) fn cks_delta(rho: f64, epsilon: f64) -> f64 {
             hi = mid;
         }
     }
-    let (ln_delta, err) = cks_ln_delta(rho, epsilon, hi);
-    let bound = inflate((ln_delta + err).exp());
+    let bound = inflate(order_ln_delta(mul_up(hi, rho), epsilon, hi).exp());
     bound.min(tv_bound).min(1.0)
-}
-
-/// ε_α(δ) of the CKS bound at order α, rounded up by a margin covering its float error.
-fn cks_epsilon_at(rho: f64, delta: f64, alpha: f64) -> f64 {
-    let a1 = alpha - 1.0;
-    let t1 = alpha * rho;
-    let t2 = (-1.0 / alpha).ln_1p();
-    let t3 = (delta.ln() + alpha.ln()) / a1;
-    let err = 8.0 * f64::EPSILON * (t1.abs() + t2.abs() + t3.abs());
-    let e = t1 + t2 - t3 + err;
-    if e.is_nan() { f64::INFINITY } else { e }
 }
 
 /// The CKS20 ε(δ) for ρ-zCDP, rounded up.
 pub(crate) fn cks_epsilon(rho: f64, delta: f64) -> f64 {
-    if delta * delta + (-rho).exp_m1() * (1.0 + REL_MARGIN) >= 0.0 {
-        // δ ≥ √(1 − e^{−ρ}) ≥ TV: ε = 0 suffices.
+    if tv_covers(rho, delta) {
         return 0.0;
     }
-    // ε_α is minimised over α > 1 by golden-section search on ln(α − 1),
-    // started from the best point of a coarse logarithmic grid; every α gives
-    // a valid bound, so the search only affects tightness.
-    let f = |x: f64| cks_epsilon_at(rho, delta, 1.0 + x.exp());
-    let (mut best_x, mut best) = (0.0, f64::INFINITY);
-    let mut x = -20.0;
-    while x <= 20.0 {
-        let v = f(x);
-        if v < best {
-            best = v;
-            best_x = x;
-        }
-        x += 0.25;
-    }
-    let (mut a, mut b) = (best_x - 0.25, best_x + 0.25);
-    let g = 0.5 * (5f64.sqrt() - 1.0);
-    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
-    let (mut fc, mut fd) = (f(c), f(d));
-    for _ in 0..80 {
-        if fc < fd {
-            b = d;
-            d = c;
-            fd = fc;
-            c = b - g * (b - a);
-            fc = f(c);
-        } else {
-            a = c;
-            c = d;
-            fc = fd;
-            d = a + g * (b - a);
-            fd = f(d);
-        }
-    }
-    let best = best.min(fc).min(fd);
+    let ln_delta = delta.ln();
+    let (_, best) = minimise_over_orders(|a| order_epsilon(mul_up(a, rho), ln_delta, a));
     inflate(best.max(0.0)).max(0.0)
+}
+
+/// The largest ρ, rounded down, such that ρ-zCDP implies (`epsilon`,
+/// `delta`)-DP by the same bound (the inverse of [`cks_epsilon`]): at the
+/// order α that maximises it, ρ ≈ (ε − ε_α(0))/α, reduced until the bound
+/// evaluated at α (with its error margins) is at most ε; or the largest ρ
+/// whose total-variation bound alone covers δ, if larger. Zero when no
+/// ρ > 0 qualifies. `epsilon` ≥ 0, 0 < `delta` < 1.
+pub(crate) fn cks_max_rho(epsilon: f64, delta: f64) -> f64 {
+    debug_assert!(epsilon >= 0.0 && delta > 0.0 && delta < 1.0);
+    let ln_delta = delta.ln();
+    // Checked as `cks_epsilon` reports it (margin included), so that the ε
+    // reported for the returned ρ does not exceed `epsilon`.
+    let fits = |rho: f64, alpha: f64| {
+        inflate(order_epsilon(mul_up(alpha, rho), ln_delta, alpha)) <= epsilon
+    };
+    let target = deflate(epsilon);
+    let (alpha, neg) = minimise_over_orders(|a| (order_epsilon(0.0, ln_delta, a) - target) / a);
+    let from_orders = largest_fitting(-neg, |rho| fits(rho, alpha));
+    // TV: δ ≥ √(1 − e^{−ρ}) for ρ ≤ −ln(1 − δ²), with the margin of `tv_covers`.
+    let tv = -(-(delta * delta) / (1.0 + REL_MARGIN)).ln_1p();
+    let from_tv = largest_fitting(tv, |rho| tv_covers(rho, delta));
+    from_orders.max(from_tv)
+}
+
+/// The first of `candidate` and a few slightly smaller values that `fits`
+/// (the candidate's own float error is far below the first steps), or 0.
+fn largest_fitting(candidate: f64, fits: impl Fn(f64) -> bool) -> f64 {
+    if candidate.is_nan() || candidate <= 0.0 || candidate.is_infinite() {
+        return 0.0;
+    }
+    [
+        1.0,
+        1.0 - 1e-15,
+        1.0 - 1e-13,
+        1.0 - 1e-11,
+        1.0 - 1e-9,
+        1.0 - 1e-7,
+        1.0 - 1e-5,
+        1.0 - 1e-3,
+        0.5,
+        0.1,
+    ]
+    .into_iter()
+    .map(|shrink| candidate * shrink)
+    .find(|&rho| fits(rho))
+    .unwrap_or(0.0)
 }
 
 #[cfg(test)]
@@ -267,6 +324,55 @@ mod tests {
         assert!(z.delta(50.0).unwrap() < 1e-100);
         // ε = 0: bounded by total variation.
         assert!(z.delta(0.0).unwrap() <= 1.0);
+    }
+
+    #[test]
+    fn max_rho_inverts_the_epsilon_conversion() {
+        for &(eps, delta) in &[
+            (1.0, 1e-5),
+            (0.5, 1e-6),
+            (8.0, 1e-9),
+            (0.01, 0.1),
+            (100.0, 1e-12),
+            (1e-4, 1e-3),
+        ] {
+            let rho = cks_max_rho(eps, delta);
+            assert!(rho > 0.0, "{eps} {delta}");
+            // Admissible by the forward conversion's own search (up to its
+            // search tolerance), and by the bound at every order of a scan.
+            let back = cks_epsilon(rho, delta);
+            assert!(back <= eps * (1.0 + 1e-12), "{eps}: {back}");
+            // Tight: 0.1% more ρ exceeds ε at every order of a dense scan.
+            let more = rho * 1.001;
+            let min = (1..200_000)
+                .map(|k| {
+                    let a = 1.0 + 10f64.powf(-8.0 + k as f64 * 1e-4);
+                    a * more + (1.0 - 1.0 / a).ln() - (delta.ln() + a.ln()) / (a - 1.0)
+                })
+                .fold(f64::INFINITY, f64::min);
+            assert!(
+                min > eps || tv_covers(more, delta),
+                "{eps} {delta}: not tight ({min})"
+            );
+        }
+        // ε = 0: at least what the total-variation bound admits (−ln(1 − δ²)).
+        let r = cks_max_rho(0.0, 1e-3);
+        assert!(r >= 0.999_999e-6, "{r}");
+        assert!(cks_epsilon(r, 1e-3) <= 1e-9, "{r}");
+    }
+
+    #[test]
+    fn per_order_bounds_agree_with_each_other() {
+        // ε_α(δ) and ln δ_α(ε) are the same bound solved two ways.
+        for &(r, alpha, delta) in &[(0.5, 3.0, 1e-6), (2.0, 1.5, 1e-9), (0.01, 40.0, 1e-4)] {
+            let eps = order_epsilon(r, f64::ln(delta), alpha);
+            let back = order_ln_delta(r, eps, alpha).exp();
+            assert!(
+                back <= delta * (1.0 + 1e-12) && back >= delta * (1.0 - 1e-9),
+                "{back}"
+            );
+        }
+        assert_eq!(order_epsilon(f64::NAN, -1.0, 2.0), f64::INFINITY);
     }
 
     #[test]

@@ -66,9 +66,9 @@ use super::table::BoundedTotals;
 use crate::accountant::PrivacyEvent;
 use crate::budget::{Budget, Charge, Decimal, Rounding};
 use crate::error::{Error, Result, check_positive, describe_f64};
-use crate::mechanism::grid::{div_up, mul_up, sqrt_down};
 use crate::mechanism::{DiscreteGaussian, DiscreteLaplace, Quantile};
 use crate::rng::{NoiseRng, with_secure_rng};
+use crate::rounding::{div_up, mul_up, sqrt_down};
 
 /// The noise added to every released count (or sum).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -95,7 +95,8 @@ impl TableNoise {
     }
 }
 
-/// How to release an aggregator's table; see the [module documentation](self).
+/// How to release an aggregator's table (the guarantee and the charge are
+/// stated in the [`aggregate`](crate::aggregate) module documentation).
 ///
 /// ```
 /// use ilsprivacy::aggregate::{ReleasePlan, TableNoise};

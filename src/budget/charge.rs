@@ -1,6 +1,9 @@
 //! What one release costs, in the terms each composition rule needs.
 
+use std::cmp::Ordering;
+
 use super::decimal::{Decimal, Rounding};
+use super::exact::{Dyadic, TEN_POW_30};
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, describe_f64};
 
@@ -73,6 +76,17 @@ fn computed_cost(param: &'static str, x: f64) -> Result<Decimal> {
             ),
         )
     })
+}
+
+/// Checks a randomized response's number of categories, `k ≥ 2`.
+fn check_categories(categories: u64) -> Result<()> {
+    if categories < 2 {
+        return Err(Error::invalid(
+            "categories",
+            format!("must be at least 2, got {categories}"),
+        ));
+    }
+    Ok(())
 }
 
 fn positive_param(param: &'static str, x: f64) -> Result<f64> {
@@ -166,12 +180,7 @@ impl Charge {
                 epsilon,
                 categories,
             } => {
-                if categories < 2 {
-                    return Err(Error::invalid(
-                        "categories",
-                        format!("must be at least 2, got {categories}"),
-                    ));
-                }
+                check_categories(categories)?;
                 Charge::pure_dp(epsilon)?
             }
             PrivacyEvent::PureDp { epsilon } => Charge::pure_dp(epsilon)?,
@@ -195,15 +204,25 @@ impl Charge {
     }
 
     /// Attaches the mechanism's event (written to the ledger with the spend)
-    /// after checking that the charge covers the event's own cost
-    /// ([`Charge::from_event`]), up to float rounding (relative 10⁻⁹):
+    /// after checking, without any tolerance, that the charge covers the
+    /// event's own cost ([`Charge::from_event`]):
     ///
-    /// - with an (ε, δ): a pure or approximate DP event's ε and δ may not
-    ///   exceed it; a Gaussian's own δ at the charged ε (the mechanism's
-    ///   rigorous bound) may not exceed the charged δ; a zCDP event's CKS20
-    ///   ε at the charged δ may not exceed the charged ε; a non-pure event
-    ///   cannot be charged with δ = 0;
-    /// - with only a ρ: the event's ρ may not exceed it.
+    /// - with an (ε, δ): a Laplace or discrete Laplace event's exact `Δ/b`,
+    ///   and the ε and δ of a pure or approximate DP event (read as the
+    ///   decimals they print as), may not exceed it; a Gaussian's own δ at
+    ///   the charged ε (the mechanism's rigorous bound, evaluated at the
+    ///   largest double not above the charged ε) may not exceed the charged
+    ///   δ; a zCDP event's CKS20 ε at the charged δ (rounded up) may not
+    ///   exceed the charged ε; a non-pure event cannot be charged with δ = 0;
+    /// - with only a ρ: the event's ρ — exactly `Δ²/(2b²)` or `Δ²/(2σ²)` for
+    ///   Laplace and Gaussian events, ε²/2 (ε²/8 for the exponential
+    ///   mechanism) for pure ones — may not exceed it.
+    ///
+    /// Every comparison is exact (costs derived from an event's floats are
+    /// compared with the decimal charge by integer cross-multiplication), so
+    /// an event that costs more than the charge by any amount is refused. The
+    /// crate's mechanisms calibrate to the decimal a budget charges for
+    /// their ε and δ, so their events always pass.
     ///
     /// The charge's ρ becomes the smaller of its own and the event's (each is
     /// a valid zCDP bound of the release; a Gaussian's ρ is computed from its
@@ -214,109 +233,18 @@ impl Charge {
     /// `Error::InvalidArgument` when the event costs more than the charge or
     /// has invalid parameters.
     pub fn with_event(self, event: PrivacyEvent) -> Result<Charge> {
-        const TOLERANCE: f64 = 1.0 + 1e-9;
-        let within = |own: f64, charged: Decimal| own <= charged.to_f64_approx() * TOLERANCE;
-        let too_costly = |what: String| {
-            Err(Error::invalid(
-                "event",
-                format!("{what}, more than the charge ({})", self.describe()),
-            ))
-        };
-        // The event's own cost: pure/approximate (ε, δ) in floating point, or
-        // an exact ρ for zCDP-only events.
-        let (own_approx, own_rho): (Option<(f64, f64)>, Option<Decimal>) = match event {
-            PrivacyEvent::Laplace {
-                l1_sensitivity,
-                scale,
-            }
-            | PrivacyEvent::DiscreteLaplace {
-                l1_sensitivity,
-                scale,
-            } => {
-                let d = positive_param("l1_sensitivity", l1_sensitivity)?;
-                let b = positive_param("scale", scale)?;
-                (Some((d / b, 0.0)), None)
-            }
-            PrivacyEvent::RandomizedResponse {
-                epsilon,
-                categories,
-            } => {
-                if categories < 2 {
-                    return Err(Error::invalid(
-                        "categories",
-                        format!("must be at least 2, got {categories}"),
-                    ));
-                }
-                (Some((positive_param("epsilon", epsilon)?, 0.0)), None)
-            }
-            PrivacyEvent::PureDp { epsilon } => {
-                (Some((positive_param("epsilon", epsilon)?, 0.0)), None)
-            }
-            PrivacyEvent::Exponential { epsilon } => {
-                let eps = spend_value("epsilon", epsilon)?;
-                (Some((epsilon, 0.0)), rho_of_pure(eps, 8))
-            }
-            PrivacyEvent::ApproximateDp { epsilon, delta } => {
-                let c = Charge::approximate_dp(epsilon, delta)?;
-                (c.approx.map(|_| (epsilon, delta)), c.rho)
-            }
-            PrivacyEvent::Gaussian {
-                l2_sensitivity,
-                sigma,
-            }
-            | PrivacyEvent::DiscreteGaussian {
-                l2_sensitivity,
-                sigma,
-            } => (None, Some(gaussian_rho(l2_sensitivity, sigma)?)),
-            PrivacyEvent::Zcdp { rho } => (None, Some(spend_value("rho", rho)?)),
-        };
-        match (self.approx, own_approx) {
-            (Some((e, d)), Some((own_e, own_d))) => {
-                if !within(own_e, e) || !within(own_d, d) {
-                    return too_costly(format!("costs (epsilon {own_e}, delta {own_d})"));
-                }
-            }
-            (Some((_, d)), None) if d.is_zero() => {
-                return Err(Error::invalid(
-                    "event",
-                    "is not pure DP, but the charge is (delta = 0)",
-                ));
-            }
-            (Some((e, d)), None) => match event {
-                PrivacyEvent::Zcdp { .. } => {
-                    let own_e = own_rho.and_then(|r| super::zcdp::epsilon_for(r, d));
-                    if own_e.is_none_or(|own_e| !within(own_e.to_f64_approx(), e)) {
-                        return too_costly(format!(
-                            "is worth more than epsilon {e} at delta {d} by the CKS20 bound"
-                        ));
-                    }
-                }
-                _ => check_gaussian_delta(&event, e, d)?,
-            },
-            (None, _) => {
-                let own = if let Some(r) = own_rho {
-                    Some(r.to_f64_approx())
-                } else if let Some((own_e, own_d)) = own_approx
-                    && own_d == 0.0
-                {
-                    Some(own_e * own_e / 2.0)
-                } else {
-                    None
-                };
-                match (own, self.rho) {
-                    (Some(own), Some(r)) if within(own, r) => {}
-                    _ => return too_costly("has a zCDP cost that is unknown or larger".into()),
-                }
-            }
+        let own = OwnCost::of(&event)?;
+        match self.approx {
+            Some((e, d)) => self.check_epsilon_delta(&own, &event, e, d)?,
+            None => self.check_rho(&own)?,
         }
         // Written as plain branches on the discriminants, so that no float of
-        // an absent tuple is ever read (valgrind flags such speculative reads).
+        // an absent value is ever read (valgrind flags such speculative reads).
         let mut rho = self.rho;
-        if let Some(own) = own_rho {
+        if let Some(own) = own.rho {
             rho = Some(rho.map_or(own, |r| r.min(own)));
         } else if rho.is_none()
-            && let Some((own_e, own_d)) = own_approx
-            && own_d == 0.0
+            && let Some(own_e) = own.pure_epsilon
         {
             rho = computed_cost("epsilon", own_e)?.square_div_up(2);
         }
@@ -325,6 +253,70 @@ impl Charge {
             rho,
             event: Some(event),
         })
+    }
+
+    /// The (ε, δ) part of [`Charge::with_event`]'s check.
+    fn check_epsilon_delta(
+        &self,
+        own: &OwnCost,
+        event: &PrivacyEvent,
+        epsilon: Decimal,
+        delta: Decimal,
+    ) -> Result<()> {
+        let covered = match own.exact {
+            Exact::Ratio { num, den } => ratio_within(num, den, epsilon),
+            Exact::Given {
+                epsilon: own_e,
+                delta: own_d,
+                ..
+            } => own_e <= epsilon && own_d <= delta,
+            Exact::Gaussian { .. } | Exact::Zcdp { .. } if delta.is_zero() => {
+                return Err(Error::invalid(
+                    "event",
+                    "is not pure DP, but the charge is (delta = 0)",
+                ));
+            }
+            Exact::Gaussian { .. } => return check_gaussian_delta(event, epsilon, delta),
+            Exact::Zcdp { rho } => {
+                if super::zcdp::epsilon_for(rho, delta).is_none_or(|own_e| own_e > epsilon) {
+                    return Err(self.too_costly(format!(
+                        "is worth more than epsilon {epsilon} at delta {delta} by the CKS20 bound"
+                    )));
+                }
+                true
+            }
+        };
+        if covered {
+            Ok(())
+        } else {
+            Err(self.too_costly(own.describe()))
+        }
+    }
+
+    /// The ρ-only part of [`Charge::with_event`]'s check.
+    fn check_rho(&self, own: &OwnCost) -> Result<()> {
+        let covered = self.rho.is_some_and(|r| match own.exact {
+            // ε²/2 = Δ²/(2b²) and Δ²/(2σ²): Δ²·10^30 ≤ 2·r·b².
+            Exact::Ratio { num, den }
+            | Exact::Gaussian {
+                l2_sensitivity: num,
+                sigma: den,
+            } => squared_ratio_within(num, den, r),
+            Exact::Given { rho, .. } => rho.is_some_and(|own| own <= r),
+            Exact::Zcdp { rho } => rho <= r,
+        });
+        if covered {
+            Ok(())
+        } else {
+            Err(self.too_costly("has a zCDP cost that is unknown or larger".into()))
+        }
+    }
+
+    fn too_costly(&self, what: String) -> Error {
+        Error::invalid(
+            "event",
+            format!("{what}, more than the charge ({})", self.describe()),
+        )
     }
 
     fn describe(&self) -> String {
@@ -364,13 +356,155 @@ impl TryFrom<PrivacyEvent> for Charge {
     }
 }
 
+/// An event's own cost, for [`Charge::with_event`].
+struct OwnCost {
+    /// What the check compares exactly.
+    exact: Exact,
+    /// The event's ε in floating point when it is pure DP (merged into a
+    /// charge without ρ as ε²/2, as the ledger has always recorded it).
+    pure_epsilon: Option<f64>,
+    /// The event's ρ as recorded with the charge, when it has one of its own.
+    rho: Option<Decimal>,
+}
+
+/// The exact form of an event's cost.
+enum Exact {
+    /// ε = `num`/`den` exactly (Laplace and discrete Laplace: Δ/b), δ = 0.
+    Ratio { num: f64, den: f64 },
+    /// ε, δ (and ρ, if implied) given by the caller, read as decimals.
+    Given {
+        epsilon: Decimal,
+        delta: Decimal,
+        rho: Option<Decimal>,
+    },
+    /// A Gaussian or discrete Gaussian: ρ = Δ²/(2σ²) exactly; δ(ε) by the
+    /// mechanism's bound.
+    Gaussian { l2_sensitivity: f64, sigma: f64 },
+    /// ρ given by the caller.
+    Zcdp { rho: Decimal },
+}
+
+impl OwnCost {
+    fn of(event: &PrivacyEvent) -> Result<OwnCost> {
+        let given = |epsilon: f64, divisor: u64| -> Result<OwnCost> {
+            let eps = spend_value("epsilon", epsilon)?;
+            let rho = rho_of_pure(eps, divisor);
+            Ok(OwnCost {
+                exact: Exact::Given {
+                    epsilon: eps,
+                    delta: Decimal::ZERO,
+                    rho,
+                },
+                pure_epsilon: (divisor == 2).then_some(epsilon),
+                rho: (divisor != 2).then_some(rho).flatten(),
+            })
+        };
+        Ok(match *event {
+            PrivacyEvent::Laplace {
+                l1_sensitivity,
+                scale,
+            }
+            | PrivacyEvent::DiscreteLaplace {
+                l1_sensitivity,
+                scale,
+            } => {
+                let d = positive_param("l1_sensitivity", l1_sensitivity)?;
+                let b = positive_param("scale", scale)?;
+                OwnCost {
+                    exact: Exact::Ratio { num: d, den: b },
+                    pure_epsilon: Some(d / b),
+                    rho: None,
+                }
+            }
+            PrivacyEvent::RandomizedResponse {
+                epsilon,
+                categories,
+            } => {
+                check_categories(categories)?;
+                given(epsilon, 2)?
+            }
+            PrivacyEvent::PureDp { epsilon } => given(epsilon, 2)?,
+            PrivacyEvent::Exponential { epsilon } => given(epsilon, 8)?,
+            PrivacyEvent::ApproximateDp { epsilon, delta } => {
+                let c = Charge::approximate_dp(epsilon, delta)?;
+                let (eps, delta) = c.approx.expect("approximate_dp has an (epsilon, delta)");
+                OwnCost {
+                    exact: Exact::Given {
+                        epsilon: eps,
+                        delta,
+                        rho: c.rho,
+                    },
+                    pure_epsilon: None,
+                    rho: c.rho,
+                }
+            }
+            PrivacyEvent::Gaussian {
+                l2_sensitivity,
+                sigma,
+            }
+            | PrivacyEvent::DiscreteGaussian {
+                l2_sensitivity,
+                sigma,
+            } => OwnCost {
+                rho: Some(gaussian_rho(l2_sensitivity, sigma)?),
+                exact: Exact::Gaussian {
+                    l2_sensitivity,
+                    sigma,
+                },
+                pure_epsilon: None,
+            },
+            PrivacyEvent::Zcdp { rho } => {
+                let rho = spend_value("rho", rho)?;
+                OwnCost {
+                    exact: Exact::Zcdp { rho },
+                    pure_epsilon: None,
+                    rho: Some(rho),
+                }
+            }
+        })
+    }
+
+    fn describe(&self) -> String {
+        match self.exact {
+            Exact::Ratio { num, den } => format!("costs epsilon {num:e}/{den:e}"),
+            Exact::Given { epsilon, delta, .. } => {
+                format!("costs (epsilon {epsilon}, delta {delta})")
+            }
+            Exact::Gaussian { .. } => "is a Gaussian".into(),
+            Exact::Zcdp { rho } => format!("costs rho {rho}"),
+        }
+    }
+}
+
+/// `num/den ≤ limit` exactly, for positive finite floats: num·10³⁰ ≤ units·den.
+fn ratio_within(num: f64, den: f64, limit: Decimal) -> bool {
+    let lhs = Dyadic::from_f64(num).mul(Dyadic::from_u128(TEN_POW_30));
+    let rhs = Dyadic::from_u128(limit.units()).mul(Dyadic::from_f64(den));
+    matches!((lhs, rhs), (Some(l), Some(r)) if l.le(&r))
+}
+
+/// `num²/(2·den²) ≤ limit` exactly, for positive finite floats:
+/// num²·10³⁰ ≤ 2·units·den² (limits are at most 10⁶, so 2·units fits).
+fn squared_ratio_within(num: f64, den: f64, limit: Decimal) -> bool {
+    let (n, d) = (Dyadic::from_f64(num), Dyadic::from_f64(den));
+    let lhs = n
+        .mul(n)
+        .and_then(|sq| sq.mul(Dyadic::from_u128(TEN_POW_30)));
+    let rhs = limit
+        .units()
+        .checked_mul(2)
+        .and_then(|twice| d.mul(d)?.mul(Dyadic::from_u128(twice)));
+    matches!((lhs, rhs), (Some(l), Some(r)) if l.le(&r))
+}
+
 /// For a Gaussian event charged as (ε, δ): checks that the mechanism's own
 /// δ at the charged ε — the rigorous bound of
 /// [`crate::mechanism::discrete_gaussian_delta`] for a discrete Gaussian,
-/// Balle–Wang's exact δ for a continuous one — is at most the charged δ
-/// (relative tolerance 10⁻⁹ for float reproducibility).
+/// Balle–Wang's exact δ for a continuous one, evaluated at the largest double
+/// not above the charged ε (δ falls as ε grows) — is at most the charged δ,
+/// compared exactly.
 fn check_gaussian_delta(event: &PrivacyEvent, epsilon: Decimal, delta: Decimal) -> Result<()> {
-    let eps = epsilon.to_f64_nearest();
+    let eps = epsilon.to_f64_at_most();
     let own = match *event {
         PrivacyEvent::DiscreteGaussian {
             l2_sensitivity,
@@ -382,7 +516,7 @@ fn check_gaussian_delta(event: &PrivacyEvent, epsilon: Decimal, delta: Decimal) 
         } => crate::mechanism::analytic_gaussian_delta(eps, l2_sensitivity, sigma),
         _ => return Ok(()),
     };
-    if own.is_nan() || own > delta.to_f64_up() * (1.0 + 1e-9) {
+    if own.is_nan() || delta.cmp_f64(own.min(1.0)) == Ordering::Less {
         return Err(Error::invalid(
             "event",
             format!(
@@ -557,5 +691,120 @@ mod tests {
             .with_event(lap)
             .unwrap();
         assert!(c.rho().unwrap() >= d("0.005"));
+    }
+
+    #[test]
+    fn events_costing_one_ulp_more_are_refused() {
+        // Laplace Δ/b against ε: 1/10 is exactly 0.1; a scale one ulp smaller
+        // costs 0.1·(1 + 1.8e-16) and is refused.
+        let lap = |d: f64, b: f64| PrivacyEvent::Laplace {
+            l1_sensitivity: d,
+            scale: b,
+        };
+        let tenth = Charge::pure_dp(0.1).unwrap();
+        assert!(tenth.with_event(lap(1.0, 10.0)).is_ok());
+        assert!(tenth.with_event(lap(1.0, 10f64.next_down())).is_err());
+        assert!(tenth.with_event(lap(1.0f64.next_up(), 10.0)).is_err());
+        // 1e-12 relative more.
+        assert!(tenth.with_event(lap(1.0 + 1e-12, 10.0)).is_err());
+        // The double 0.3 is below 0.3, the double 0.1 above 0.1: Δ = 0.3, b = 1
+        // fits a charge of 0.3, Δ = 0.1, b = 1 does not fit a charge of 0.1.
+        assert!(
+            Charge::pure_dp(0.3)
+                .unwrap()
+                .with_event(lap(0.3, 1.0))
+                .is_ok()
+        );
+        assert!(tenth.with_event(lap(0.1, 1.0)).is_err());
+        // Given ε and δ are read as decimals: one ulp more prints larger.
+        let pure = |e: f64| PrivacyEvent::PureDp { epsilon: e };
+        assert!(tenth.with_event(pure(0.1)).is_ok());
+        assert!(tenth.with_event(pure(0.1f64.next_up())).is_err());
+        let approx = Charge::approximate_dp(0.5, 1e-6).unwrap();
+        let ev = |e: f64, d: f64| PrivacyEvent::ApproximateDp {
+            epsilon: e,
+            delta: d,
+        };
+        assert!(approx.with_event(ev(0.5, 1e-6)).is_ok());
+        assert!(approx.with_event(ev(0.5, 1e-6 * (1.0 + 1e-12))).is_err());
+        assert!(approx.with_event(ev(0.5f64.next_up(), 1e-6)).is_err());
+        // ρ charges: Δ²/(2b²) and Δ²/(2σ²) exactly.
+        let rho = Charge::zcdp(0.005).unwrap();
+        assert!(rho.with_event(lap(1.0, 10.0)).is_ok());
+        assert!(rho.with_event(lap(1.0, 10f64.next_down())).is_err());
+        let gauss = |d: f64, s: f64| PrivacyEvent::Gaussian {
+            l2_sensitivity: d,
+            sigma: s,
+        };
+        assert!(rho.with_event(gauss(1.0, 10.0)).is_ok());
+        assert!(rho.with_event(gauss(1.0, 10f64.next_down())).is_err());
+        assert!(rho.with_event(gauss(1.0 + 1e-12, 10.0)).is_err());
+        assert!(rho.with_event(PrivacyEvent::Zcdp { rho: 0.005 }).is_ok());
+        assert!(
+            rho.with_event(PrivacyEvent::Zcdp {
+                rho: 0.005f64.next_up()
+            })
+            .is_err()
+        );
+        // A Gaussian's δ at the charged ε against the charged δ: 1e-12 below
+        // its own bound is refused, 1e-12 above is admitted.
+        let g = gauss(1.0, 5.0);
+        let own = crate::mechanism::analytic_gaussian_delta(1.0, 1.0, 5.0);
+        for (factor, ok) in [(1.0 - 1e-12, false), (1.0 + 1e-12, true)] {
+            let c = Charge::approximate_dp(1.0, own * factor).unwrap();
+            assert_eq!(c.with_event(g).is_ok(), ok, "{factor}");
+        }
+        // A zCDP event charged as (ε, δ): ε 1e-12 below its CKS20 ε is refused.
+        let z = PrivacyEvent::Zcdp { rho: 0.01 };
+        let own_e = super::super::zcdp::epsilon_for(d("0.01"), d("0.000001"))
+            .unwrap()
+            .to_f64_up();
+        assert!(
+            Charge::approximate_dp(own_e * (1.0 + 1e-12), 1e-6)
+                .unwrap()
+                .with_event(z)
+                .is_ok()
+        );
+        assert!(
+            Charge::approximate_dp(own_e * (1.0 - 1e-12), 1e-6)
+                .unwrap()
+                .with_event(z)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_crates_mechanisms_always_fit_their_charge() {
+        use crate::mechanism::{DiscreteGaussian, DiscreteLaplace, Gaussian, Laplace};
+        // Decimals as callers type them, whose doubles lie above or below.
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        for i in 0..400 {
+            let digits = (1 + next(9_999)) as f64;
+            let epsilon = digits / 10f64.powi(1 + (next(4) as i32));
+            let delta = (1 + next(99)) as f64 / 10f64.powi(5 + (next(5) as i32));
+            let sens = [1.0, 0.3, 7.0, 0.1][i % 4];
+            let lap = Laplace::new(sens, epsilon).unwrap();
+            let c = Charge::pure_dp(epsilon).unwrap();
+            c.with_event(lap.event())
+                .unwrap_or_else(|e| panic!("Laplace {sens} {epsilon}: {e}"));
+            let dl = DiscreteLaplace::new(3, epsilon).unwrap();
+            c.with_event(dl.event())
+                .unwrap_or_else(|e| panic!("discrete Laplace {epsilon}: {e}"));
+            if i % 8 == 0 {
+                let c = Charge::approximate_dp(epsilon, delta).unwrap();
+                let g = Gaussian::from_epsilon_delta(sens, epsilon, delta).unwrap();
+                c.with_event(g.event())
+                    .unwrap_or_else(|e| panic!("Gaussian {sens} {epsilon} {delta}: {e}"));
+                let dg = DiscreteGaussian::from_epsilon_delta(2, epsilon, delta).unwrap();
+                c.with_event(dg.event())
+                    .unwrap_or_else(|e| panic!("discrete Gaussian {epsilon} {delta}: {e}"));
+            }
+        }
     }
 }

@@ -37,9 +37,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::exact::{Dyadic, TEN_POW_30, mul_wide};
+
 /// Digits after the decimal point.
 pub const SCALE: u32 = 30;
-const ONE: u128 = 10u128.pow(SCALE);
+const ONE: u128 = TEN_POW_30;
 
 /// How a value that is not representable exactly is rounded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -234,6 +236,52 @@ impl Decimal {
             _ => y.next_down().max(0.0),
         }
     }
+
+    /// The exact order of `self` and the binary value of a finite `x ≥ 0`.
+    pub(crate) fn cmp_f64(self, x: f64) -> std::cmp::Ordering {
+        // units / 10^30 against m·2^e: compare units with m·2^e·10^30.
+        let scaled = Dyadic::from_f64(x)
+            .mul(Dyadic::from_u128(TEN_POW_30))
+            .expect("a double's mantissa and 10^30 fit in 128 bits");
+        Dyadic::from_u128(self.0).cmp(&scaled)
+    }
+
+    /// The largest `f64` whose exact binary value is at most `self` (unlike
+    /// [`Decimal::to_f64_down`], which compares printed forms): the input of
+    /// float code that must not exceed this amount.
+    pub(crate) fn to_f64_at_most(self) -> f64 {
+        let y = self.to_f64_nearest();
+        if self.cmp_f64(y) == std::cmp::Ordering::Less {
+            y.next_down()
+        } else {
+            y
+        }
+    }
+
+    /// The smallest `f64` whose exact binary value is at least `self`.
+    pub(crate) fn to_f64_at_least(self) -> f64 {
+        let y = self.to_f64_nearest();
+        if self.cmp_f64(y) == std::cmp::Ordering::Greater {
+            y.next_up()
+        } else {
+            y
+        }
+    }
+}
+
+/// The largest double that is at most `x` and whose exact binary value is at
+/// most the decimal a budget charges for `x` (its printed form, rounded up
+/// past 30 digits; [`Decimal::from_printed`]): what the crate's mechanisms
+/// calibrate to, so that a release built for ε costs at most ε both as the
+/// double given and as the decimal charged. It is `x` or the double just
+/// below it (`x` itself when out of the budget's range).
+pub(crate) fn at_most_charged(x: f64) -> f64 {
+    match Decimal::from_printed(x, Rounding::Up) {
+        // The printed decimal is within half an ulp of x, so when it is
+        // below x the next double down is below it.
+        Some(d) if d.cmp_f64(x) == std::cmp::Ordering::Less => x.next_down(),
+        _ => x,
+    }
 }
 
 /// The shortest decimal `digits × 10^−k` that reads back as `x`, found
@@ -260,23 +308,6 @@ fn short_decimal(x: f64) -> Option<(u128, u32)> {
         p *= 10.0;
     }
     None
-}
-
-/// 128 × 128 → 256-bit product as four little-endian 64-bit limbs.
-fn mul_wide(a: u128, b: u128) -> [u64; 4] {
-    let (a0, a1) = (a as u64, (a >> 64) as u64);
-    let (b0, b1) = (b as u64, (b >> 64) as u64);
-    let mut out = [0u64; 4];
-    for (i, x) in [a0, a1].into_iter().enumerate() {
-        let mut carry: u128 = 0;
-        for (j, y) in [b0, b1].into_iter().enumerate() {
-            let t = u128::from(x) * u128::from(y) + u128::from(out[i + j]) + carry;
-            out[i + j] = t as u64;
-            carry = t >> 64;
-        }
-        out[i + 2] = carry as u64;
-    }
-    out
 }
 
 /// Divides little-endian limbs in place by `d`; returns the remainder.
@@ -600,6 +631,68 @@ mod tests {
         ] {
             assert!(bad.parse::<Decimal>().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn binary_bounds_are_exact() {
+        use std::cmp::Ordering;
+        // The double 0.1 is above one tenth, the double 0.3 below 0.3.
+        assert_eq!(d("0.1").cmp_f64(0.1), Ordering::Less);
+        assert_eq!(d("0.3").cmp_f64(0.3), Ordering::Greater);
+        assert_eq!(d("0.25").cmp_f64(0.25), Ordering::Equal);
+        assert_eq!(d("0.1").to_f64_at_most(), 0.1f64.next_down());
+        assert_eq!(d("0.1").to_f64_at_least(), 0.1);
+        assert_eq!(d("0.3").to_f64_at_most(), 0.3);
+        assert_eq!(d("0.3").to_f64_at_least(), 0.3f64.next_up());
+        assert_eq!(d("0.25").to_f64_at_most(), 0.25);
+        assert_eq!(d("0.25").to_f64_at_least(), 0.25);
+        assert_eq!(Decimal::ZERO.to_f64_at_most(), 0.0);
+        assert!(Decimal::UNIT.to_f64_at_least() >= 1e-30);
+        for s in [
+            "0.000001",
+            "0.7",
+            "1000000",
+            "0.000000000000000000000000000003",
+        ] {
+            let x = d(s);
+            assert_ne!(x.cmp_f64(x.to_f64_at_most()), Ordering::Less, "{s}");
+            assert_ne!(x.cmp_f64(x.to_f64_at_least()), Ordering::Greater, "{s}");
+            assert_eq!(
+                x.cmp_f64(x.to_f64_at_most().next_up()),
+                Ordering::Less,
+                "{s}"
+            );
+            assert_eq!(
+                x.cmp_f64(x.to_f64_at_least().next_down()),
+                Ordering::Greater,
+                "{s}"
+            );
+        }
+    }
+
+    #[test]
+    fn calibration_values_are_within_the_charge() {
+        use std::cmp::Ordering;
+        assert_eq!(at_most_charged(0.1), 0.1f64.next_down());
+        assert_eq!(at_most_charged(0.3), 0.3);
+        assert_eq!(at_most_charged(0.5), 0.5);
+        for x in [
+            0.1,
+            0.2,
+            0.7,
+            1e-3,
+            1.0 / 3.0,
+            2.0 / 3.0,
+            1e-7,
+            123.456,
+            1e-20,
+        ] {
+            let y = at_most_charged(x);
+            let charged = Decimal::from_printed(x, Rounding::Up).unwrap();
+            assert!(y <= x && (y == x || y == x.next_down()), "{x}");
+            assert_ne!(charged.cmp_f64(y), Ordering::Less, "{x}");
+        }
+        assert_eq!(at_most_charged(2e6), 2e6, "outside the budget's range");
     }
 
     #[test]

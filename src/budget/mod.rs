@@ -96,6 +96,8 @@ mod audit;
 mod charge;
 /// cbindgen:ignore
 mod decimal;
+/// cbindgen:ignore
+mod exact;
 mod handle;
 pub mod ledger;
 mod release;
@@ -109,6 +111,7 @@ pub use account::{
 };
 pub use audit::{AUDIT_RING_CAPACITY, AuditEvent, AuditKind};
 pub use charge::Charge;
+pub(crate) use decimal::at_most_charged;
 pub use decimal::{Decimal, ParseDecimalError, Rounding, SCALE};
 pub use handle::{
     AccountStatus, Alert, Budget, BudgetOptions, DEFAULT_LOCK_TIMEOUT, Receipt, verify_ledger_file,

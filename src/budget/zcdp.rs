@@ -1,72 +1,20 @@
-//! zCDP ↔ (ε, δ) conversion for budget limits and reports: the one place
-//! the budget converts between the two.
+//! zCDP ↔ (ε, δ) for budget limits and reports, in [`Decimal`]s.
 //!
-//! The bound is Canonne, Kamath, Steinke 2020 ("The Discrete Gaussian for
-//! Differential Privacy", Corollary 13; also Asoodeh et al. 2020): a ρ-zCDP
-//! mechanism is (ε, δ)-DP for every α > 1 with
+//! The conversion itself is the accountant's (Canonne, Kamath, Steinke 2020,
+//! Cor. 13; see `crate::accountant::Zcdp`): this module only moves between
+//! exact decimals and the floats it takes, always outward — inputs are the
+//! nearest doubles on the safe side of the decimals' exact values, and
+//! results are rounded to decimals in the safe direction.
 //!
-//! ```text
-//! ε = αρ + g(α),   g(α) = ln(1 − 1/α) − (ln δ + ln α) / (α − 1).
-//! ```
-//!
-//! **Any** α gives a valid bound, so the search over α needs no care for
-//! correctness, only for tightness; the float evaluation at the chosen α is
-//! then moved outward by a margin far above its rounding error (relative
-//! 10⁻⁹ of the magnitudes involved) and rounded outward to a [`Decimal`].
-//!
-//! - [`max_rho_for`]: the largest ρ (rounded **down**) with ε(ρ, δ) ≤ ε_limit,
-//!   used to turn an (ε, δ) limit of a zCDP account into a ρ limit once,
-//!   when the limit is set (the ρ is written to the ledger, so replaying a
-//!   ledger never depends on float code).
-//! - [`epsilon_for`]: ε at δ for a running ρ (rounded **up**), for reports.
+//! - [`max_rho_for`]: the largest ρ (rounded **down**) whose conversion gives
+//!   (ε_limit, δ), used to turn an (ε, δ) limit of a zCDP account into a ρ
+//!   limit once, when the limit is set (the ρ is written to the ledger, so
+//!   replaying a ledger never depends on float code).
+//! - [`epsilon_for`]: ε at δ for a running ρ (rounded **up**), for reports
+//!   and for checking zCDP events charged as (ε, δ).
 
 use super::decimal::Decimal;
-
-/// Relative safety margin applied to float evaluations of the bound.
-const MARGIN: f64 = 1e-9;
-
-/// g(α) of the module docs, for ln δ = `ln_delta`.
-fn g(alpha: f64, ln_delta: f64) -> f64 {
-    (-1.0 / alpha).ln_1p() - (ln_delta + alpha.ln()) / (alpha - 1.0)
-}
-
-/// Maximises `f` over α ∈ (1, 10⁹]: a log-spaced grid on α − 1, then a
-/// golden-section refinement around the best grid point. Returns (α, f(α)).
-fn maximise(f: impl Fn(f64) -> f64) -> (f64, f64) {
-    const LO: f64 = -12.0; // log10(α − 1)
-    const HI: f64 = 9.0;
-    const STEPS: usize = 420;
-    let at = |t: f64| f(1.0 + 10f64.powf(t));
-    let step = (HI - LO) / STEPS as f64;
-    let mut best_t = LO;
-    let mut best = at(LO);
-    for i in 1..=STEPS {
-        let t = LO + step * i as f64;
-        let v = at(t);
-        if v > best {
-            best = v;
-            best_t = t;
-        }
-    }
-    let (mut a, mut b) = (best_t - step, best_t + step);
-    let ratio = (5f64.sqrt() - 1.0) / 2.0;
-    for _ in 0..80 {
-        let c = b - ratio * (b - a);
-        let d = a + ratio * (b - a);
-        if at(c) > at(d) {
-            b = d;
-        } else {
-            a = c;
-        }
-    }
-    let t = (a + b) / 2.0;
-    let v = at(t);
-    if v > best {
-        (1.0 + 10f64.powf(t), v)
-    } else {
-        (1.0 + 10f64.powf(best_t), best)
-    }
-}
+use crate::accountant::{cks_epsilon, cks_max_rho};
 
 /// The largest ρ, rounded down, such that ρ-zCDP implies
 /// (`epsilon`, `delta`)-DP by the CKS20 bound. Zero when `delta` is 0 or 1
@@ -75,23 +23,13 @@ pub(crate) fn max_rho_for(epsilon: Decimal, delta: Decimal) -> Decimal {
     if delta.is_zero() || delta >= Decimal::ONE {
         return Decimal::ZERO;
     }
-    // Smaller ε and δ can only shrink ρ: round both down first.
-    let eps = epsilon.to_f64_down();
-    let ln_delta = delta.to_f64_down().ln();
-    if !ln_delta.is_finite() {
+    // Smaller ε and δ can only shrink ρ: both are read rounded down.
+    let delta = delta.to_f64_at_most();
+    if delta <= 0.0 {
         return Decimal::ZERO;
     }
-    // For fixed α the largest ρ is (ε − g(α)) / α.
-    let rho_at = |alpha: f64| {
-        let gv = g(alpha, ln_delta);
-        let slack = (eps.abs() + gv.abs()) * MARGIN;
-        (eps - gv - slack) / alpha
-    };
-    let (_, rho) = maximise(rho_at);
-    if rho.is_nan() || rho <= 0.0 {
-        return Decimal::ZERO;
-    }
-    Decimal::from_computed_down(rho * (1.0 - MARGIN)).unwrap_or(Decimal::ZERO)
+    let rho = cks_max_rho(epsilon.to_f64_at_most(), delta);
+    Decimal::from_computed_down(rho).unwrap_or(Decimal::ZERO)
 }
 
 /// ε at `delta`, rounded up, for a running ρ by the CKS20 bound; zero for
@@ -103,16 +41,11 @@ pub(crate) fn epsilon_for(rho: Decimal, delta: Decimal) -> Option<Decimal> {
     if rho.is_zero() {
         return Some(Decimal::ZERO);
     }
-    let rho = rho.to_f64_up();
-    let ln_delta = delta.to_f64_down().ln();
-    let eps_at = |alpha: f64| {
-        let gv = g(alpha, ln_delta);
-        let e = alpha * rho + gv;
-        e + (alpha * rho + gv.abs()) * MARGIN
-    };
-    let (_, neg_eps) = maximise(|a| -eps_at(a));
-    let eps = -neg_eps;
-    Decimal::from_computed_up(eps.max(0.0) * (1.0 + MARGIN))
+    let delta = delta.to_f64_at_most();
+    if delta <= 0.0 {
+        return None;
+    }
+    Decimal::from_computed_up(cks_epsilon(rho.to_f64_at_least(), delta))
 }
 
 #[cfg(test)]
@@ -123,9 +56,9 @@ mod tests {
         s.parse().unwrap()
     }
 
-    /// The bound evaluated directly at α (no margin), as a check.
-    fn cks_epsilon(rho: f64, delta: f64, alpha: f64) -> f64 {
-        alpha * rho + g(alpha, delta.ln())
+    /// The bound evaluated directly at α (no margin), as an independent check.
+    fn cks_epsilon_at(rho: f64, delta: f64, alpha: f64) -> f64 {
+        alpha * rho + (1.0 - 1.0 / alpha).ln() - (delta.ln() + alpha.ln()) / (alpha - 1.0)
     }
 
     /// Reference values: min over α of the bound, from a dense scan written
@@ -171,7 +104,7 @@ mod tests {
             let delta_f = d(delta).to_f64_nearest();
             let eps_f = d(eps).to_f64_nearest();
             let min = (1..200_000)
-                .map(|k| cks_epsilon(more, delta_f, 1.0 + 10f64.powf(-8.0 + k as f64 * 1e-4)))
+                .map(|k| cks_epsilon_at(more, delta_f, 1.0 + 10f64.powf(-8.0 + k as f64 * 1e-4)))
                 .fold(f64::INFINITY, f64::min);
             assert!(min > eps_f, "{eps} {delta}: not tight ({min})");
         }

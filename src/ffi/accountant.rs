@@ -4,7 +4,9 @@
 //! `ILSP_ACCOUNTING_*` integer constants. Every result is an upper bound on
 //! the privacy loss (see the Rust documentation of `crate::accountant`).
 
-use super::{check_out, guard, ilsp_status, write_out};
+use super::{
+    check_out, free_handle, give_handle, guard, handle_mut, handle_ref, ilsp_status, write_out,
+};
 use crate::accountant::{self, Accountant, Method, PrivacyEvent};
 use crate::error::{Error, Result};
 
@@ -237,10 +239,12 @@ pub extern "C" fn ilsp_plan_noise_scale(
 pub extern "C" fn ilsp_accountant_new(out: *mut *mut ilsp_accountant) -> ilsp_status {
     guard(|| {
         check_out(out, "out")?;
-        let handle = Box::new(ilsp_accountant {
-            inner: Accountant::new(),
-        });
-        write_out(out, Box::into_raw(handle));
+        give_handle(
+            out,
+            ilsp_accountant {
+                inner: Accountant::new(),
+            },
+        );
         Ok(())
     })
 }
@@ -254,11 +258,9 @@ pub extern "C" fn ilsp_accountant_new(out: *mut *mut ilsp_accountant) -> ilsp_st
     reason = "a C entry point: the handle contract is documented for C callers"
 )]
 pub extern "C" fn ilsp_accountant_free(accountant: *mut ilsp_accountant) {
-    if !accountant.is_null() {
-        // SAFETY: a non-NULL handle was made by `ilsp_accountant_new` with
-        // `Box::into_raw` and, per the contract, is freed once and unused after.
-        drop(unsafe { Box::from_raw(accountant) });
-    }
+    // SAFETY: NULL or a handle from `ilsp_accountant_new`, freed once and
+    // unused afterwards per the contract.
+    unsafe { free_handle(accountant) }
 }
 
 fn with_mut(
@@ -266,14 +268,9 @@ fn with_mut(
     f: impl FnOnce(&mut Accountant) -> Result<()>,
 ) -> ilsp_status {
     guard(|| {
-        if accountant.is_null() {
-            return Err(Error::Null {
-                param: "accountant",
-            });
-        }
-        // SAFETY: non-NULL handles come from `ilsp_accountant_new` and, per the
+        // SAFETY: handles come from `ilsp_accountant_new` and, per the
         // documented contract, are not used concurrently with a mutating call.
-        let acc = unsafe { &mut *accountant };
+        let acc = unsafe { handle_mut(accountant, "accountant") }?;
         f(&mut acc.inner)
     })
 }
@@ -283,14 +280,9 @@ fn with_ref(
     f: impl FnOnce(&Accountant) -> Result<()>,
 ) -> ilsp_status {
     guard(|| {
-        if accountant.is_null() {
-            return Err(Error::Null {
-                param: "accountant",
-            });
-        }
-        // SAFETY: non-NULL handles come from `ilsp_accountant_new`; read-only
-        // calls may share the handle, none runs concurrently with a mutation.
-        let acc = unsafe { &*accountant };
+        // SAFETY: handles come from `ilsp_accountant_new`; read-only calls may
+        // share the handle, none runs concurrently with a mutation.
+        let acc = unsafe { handle_ref(accountant, "accountant") }?;
         f(&acc.inner)
     })
 }

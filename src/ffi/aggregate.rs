@@ -18,7 +18,10 @@ use crate::aggregate::{
 use crate::error::{Error, Result};
 
 use super::budget::{budget_arg, ilsp_budget};
-use super::{bytes_arg, check_out, guard, ilsp_status, slice_arg, slice_out, str_arg, write_out};
+use super::{
+    bytes_arg, check_out, free_handle, give_handle, guard, handle_ref, ilsp_status, slice_arg,
+    slice_out, str_arg, write_out,
+};
 
 /// `noise` of `ilsp_aggregator_release`: discrete Laplace (ε-DP), parameters are ε.
 pub const ILSP_TABLE_NOISE_LAPLACE: i32 = 0;
@@ -41,24 +44,20 @@ pub struct ilsp_aggregator {
 
 /// Borrows a handle argument.
 fn handle<'a>(a: *const ilsp_aggregator, param: &'static str) -> Result<&'a Aggregator> {
-    // SAFETY: a non-NULL handle comes from `Box::into_raw` in this module and
+    // SAFETY: a non-NULL handle comes from `give_handle` in this module and
     // stays valid until `ilsp_aggregator_free`, per the C contract.
-    unsafe { a.as_ref() }
-        .map(|h| &h.inner)
-        .ok_or(Error::Null { param })
+    unsafe { handle_ref(a, param) }.map(|h| &h.inner)
 }
 
 /// Borrows a handle argument mutably.
 fn handle_mut<'a>(a: *mut ilsp_aggregator, param: &'static str) -> Result<&'a mut Aggregator> {
     // SAFETY: as in `handle`; the C contract forbids concurrent use of one
     // handle, so this is the only reference while the call runs.
-    unsafe { a.as_mut() }
-        .map(|h| &mut h.inner)
-        .ok_or(Error::Null { param })
+    unsafe { super::handle_mut(a, param) }.map(|h| &mut h.inner)
 }
 
 fn into_handle(inner: Aggregator, out: *mut *mut ilsp_aggregator) {
-    write_out(out, Box::into_raw(Box::new(ilsp_aggregator { inner })));
+    give_handle(out, ilsp_aggregator { inner });
 }
 
 /// Reads a packed column of `n` byte strings: `offsets` has `n + 1`
@@ -181,11 +180,8 @@ pub extern "C" fn ilsp_aggregator_new_shard(
 /// Thread safety: no other call may use `a` concurrently or afterwards.
 #[unsafe(no_mangle)]
 pub extern "C" fn ilsp_aggregator_free(a: *mut ilsp_aggregator) {
-    if !a.is_null() {
-        // SAFETY: a non-NULL handle was made by `Box::into_raw` in this module
-        // and, per the C contract, is freed once.
-        drop(unsafe { Box::from_raw(a) });
-    }
+    // SAFETY: NULL or a handle from `give_handle`, freed once per the C contract.
+    unsafe { free_handle(a) }
 }
 
 /// Adds one event: privacy unit `unit` (e.g. a patron token, non-empty)
@@ -412,11 +408,9 @@ pub struct ilsp_table {
 }
 
 fn table_ref<'a>(t: *const ilsp_table) -> Result<&'a ReleasedTable> {
-    // SAFETY: a non-NULL table comes from `Box::into_raw` in this module and
+    // SAFETY: a non-NULL table comes from `give_handle` in this module and
     // stays valid until `ilsp_table_free`, per the C contract.
-    unsafe { t.as_ref() }
-        .map(|t| &t.inner)
-        .ok_or(Error::Null { param: "table" })
+    unsafe { handle_ref(t, "table") }.map(|t| &t.inner)
 }
 
 /// Releases `a`'s table with differential privacy, charging account
@@ -605,7 +599,7 @@ unsafe fn release_table(
     // SAFETY: a NUL-terminated string per this function's contract.
     let account = unsafe { str_arg(account, "account") }?;
     let inner = agg.release(&plan()?, budget, account)?;
-    write_out(out, Box::into_raw(Box::new(ilsp_table { inner })));
+    give_handle(out, ilsp_table { inner });
     Ok(())
 }
 
@@ -760,10 +754,8 @@ pub extern "C" fn ilsp_table_noise(
 /// Thread safety: no other call may use `table` concurrently or afterwards.
 #[unsafe(no_mangle)]
 pub extern "C" fn ilsp_table_free(table: *mut ilsp_table) {
-    if !table.is_null() {
-        // SAFETY: made by `Box::into_raw` in this module; freed once per the contract.
-        drop(unsafe { Box::from_raw(table) });
-    }
+    // SAFETY: NULL or a table from `give_handle`, freed once per the C contract.
+    unsafe { free_handle(table) }
 }
 
 #[cfg(test)]

@@ -1,12 +1,8 @@
 //! C entry points for the privacy budget (`crate::budget`).
 //!
-//! Text outputs follow the library's convention: the caller passes a buffer
-//! `out` of `out_cap` bytes and a `size_t *out_len`. On success the text and
-//! a terminating NUL are written and `*out_len` is the text's length (without
-//! the NUL). If the buffer is too small, nothing is written to `out`,
-//! `*out_len` receives the capacity needed (text + NUL), and the call returns
-//! `ILSP_ERR_BUFFER_TOO_SMALL`. (`out` may be NULL when `out_cap` is 0, to
-//! ask for the size.)
+//! Text outputs (ledger export, recent events, the ledger head) follow the
+//! library's buffer convention (`super::text_out`, stated once in the header
+//! preamble).
 
 // The entry points are safe Rust functions whose pointer arguments carry a C
 // contract (documented on each): every pointer is NULL-checked, and the
@@ -16,13 +12,14 @@
     reason = "C entry points: pointer validity is the C caller's documented contract"
 )]
 
-use std::ffi::{CStr, OsStr, c_char};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::ffi::c_char;
 use std::time::Duration;
 
 use super::mechanism::{cached_gaussian, cached_laplace};
-use super::{check_out, finish_text, guard, ilsp_status, str_arg, text_out, write_out};
+use super::{
+    check_out, free_handle, give_handle, guard, handle_ref, ilsp_status, opt_path_arg, opt_str_arg,
+    path_arg, str_arg, write_out, write_text,
+};
 use crate::budget::{
     Budget, BudgetOptions, Charge, Composition, Limit, Period, verify_ledger_file,
 };
@@ -45,52 +42,40 @@ pub struct ilsp_budget {
     budget: Budget,
 }
 
-/// Borrows the budget behind a handle.
+/// Borrows the budget behind a handle (shared access only: the budget
+/// synchronizes internally).
 ///
 /// # Safety
 ///
 /// `b` must be NULL or a pointer returned by `ilsp_budget_open*` and not yet freed.
 pub(crate) unsafe fn budget_arg<'a>(b: *mut ilsp_budget) -> Result<&'a Budget> {
-    if b.is_null() {
-        return Err(Error::Null { param: "budget" });
-    }
-    // SAFETY: non-NULL and live per this function's contract; only shared
-    // access is taken (the budget synchronizes internally).
-    Ok(unsafe { &(*b).budget })
+    // SAFETY: forwarded contract.
+    unsafe { handle_ref(b.cast_const(), "budget") }.map(|h| &h.budget)
 }
 
-/// Borrows an optional NUL-terminated path (any bytes, as on Unix).
+/// Borrows the budget and the account name (NUL-terminated UTF-8) of a call
+/// on one account.
 ///
 /// # Safety
 ///
-/// `ptr` must be NULL or point to a NUL-terminated string valid for `'a`.
-unsafe fn path_arg<'a>(ptr: *const c_char) -> Option<&'a Path> {
-    if ptr.is_null() {
-        return None;
-    }
-    // SAFETY: non-NULL and NUL-terminated per this function's contract.
-    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
-    Some(Path::new(OsStr::from_bytes(bytes)))
-}
-
-/// Writes text per the library's buffer convention ([`super::text_out`]).
-fn write_text(text: &[u8], out: *mut c_char, out_cap: usize, out_len: *mut usize) -> Result<()> {
-    // SAFETY: per the C contract, `out` is NULL or points to `out_cap`
-    // writable bytes that no other argument aliases.
-    let buf = unsafe { text_out(out, out_cap, out_len, text.len(), "out") }?;
-    buf[..text.len()].copy_from_slice(text);
-    finish_text(buf, text.len(), out_len);
-    Ok(())
+/// As [`budget_arg`]; `account` must be NULL or a NUL-terminated string
+/// valid for `'a`.
+unsafe fn budget_account<'a>(
+    b: *mut ilsp_budget,
+    account: *const c_char,
+) -> Result<(&'a Budget, &'a str)> {
+    // SAFETY: forwarded contracts.
+    unsafe { Ok((budget_arg(b)?, str_arg(account, "account")?)) }
 }
 
 fn open(path: *const c_char, options: &BudgetOptions, out: *mut *mut ilsp_budget) -> Result<()> {
     check_out(out, "out")?;
     // SAFETY: the C contract: `path` is NULL or a NUL-terminated string.
-    let budget = match unsafe { path_arg(path) } {
+    let budget = match unsafe { opt_path_arg(path, "ledger_path") }? {
         None => Budget::in_memory(),
         Some(p) => Budget::open_with(p, options)?,
     };
-    write_out(out, Box::into_raw(Box::new(ilsp_budget { budget })));
+    give_handle(out, ilsp_budget { budget });
     Ok(())
 }
 
@@ -143,11 +128,8 @@ pub extern "C" fn ilsp_budget_open_with_timeout(
 /// Thread safety: no other call may use the handle during or after this one.
 #[unsafe(no_mangle)]
 pub extern "C" fn ilsp_budget_free(budget: *mut ilsp_budget) {
-    if !budget.is_null() {
-        // SAFETY: a non-NULL `budget` came from `Box::into_raw` in
-        // `ilsp_budget_open*` and, per the contract, is freed once.
-        drop(unsafe { Box::from_raw(budget) });
-    }
+    // SAFETY: NULL or a handle from `ilsp_budget_open*`, freed once per the contract.
+    unsafe { free_handle(budget) }
 }
 
 fn set_limit(
@@ -159,13 +141,8 @@ fn set_limit(
     guard(|| {
         // SAFETY (all three): the C contract gives a live handle and
         // NUL-terminated strings (or NULL, which the helpers reject).
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
-        let reason = if reason.is_null() {
-            ""
-        } else {
-            unsafe { str_arg(reason, "reason") }?
-        };
+        let (b, account) = unsafe { budget_account(budget, account) }?;
+        let reason = unsafe { opt_str_arg(reason, "reason") }?.unwrap_or_default();
         b.set_limit(account, limit()?, reason)
     })
 }
@@ -257,8 +234,7 @@ pub extern "C" fn ilsp_budget_set_composition(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         let rule = match rule {
             ILSP_COMPOSITION_BASIC => Composition::Basic,
             ILSP_COMPOSITION_ZCDP => Composition::Zcdp,
@@ -290,8 +266,7 @@ pub extern "C" fn ilsp_budget_set_period(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         let period = match period {
             ILSP_PERIOD_LIFETIME => Period::Lifetime,
             ILSP_PERIOD_CALENDAR_YEAR => Period::CalendarYear,
@@ -322,8 +297,7 @@ pub extern "C" fn ilsp_budget_set_alert_threshold(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         b.set_alert_threshold(account, threshold)
     })
 }
@@ -345,8 +319,7 @@ pub extern "C" fn ilsp_budget_alert_status(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         check_out(alerted, "alerted")?;
         check_out(used_fraction, "used_fraction")?;
         let s = b.status(account)?;
@@ -376,8 +349,7 @@ pub extern "C" fn ilsp_budget_spent(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         check_out(epsilon, "epsilon")?;
         check_out(delta, "delta")?;
         let (e, d) = b.status(account)?.spent_epsilon_delta().ok_or_else(|| {
@@ -407,8 +379,7 @@ pub extern "C" fn ilsp_budget_spent_rho(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         check_out(rho, "rho")?;
         let s = b.status(account)?;
         if s.composition != Composition::Zcdp {
@@ -439,8 +410,7 @@ pub extern "C" fn ilsp_budget_remaining(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         check_out(epsilon, "epsilon")?;
         check_out(delta, "delta")?;
         check_out(rho, "rho")?;
@@ -460,8 +430,7 @@ fn spend(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         check_out(seq, "seq")?;
         let receipt = b.spend(account, &charge()?)?;
         write_out(seq, receipt.seq);
@@ -542,8 +511,7 @@ pub extern "C" fn ilsp_budget_laplace(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         check_out(out, "out")?;
         let mechanism = cached_laplace(sensitivity, epsilon)?;
         write_out(out, b.release_laplace(account, &mechanism, value)?);
@@ -572,8 +540,7 @@ pub extern "C" fn ilsp_budget_gaussian(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: live handle and NUL-terminated string per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        let account = unsafe { str_arg(account, "account") }?;
+        let (b, account) = unsafe { budget_account(budget, account) }?;
         check_out(out, "out")?;
         let mechanism = cached_gaussian(l2_sensitivity, epsilon, delta)?;
         write_out(
@@ -607,23 +574,12 @@ pub extern "C" fn ilsp_budget_ledger_verify(
 ) -> ilsp_status {
     guard(|| {
         // SAFETY: NULL or a NUL-terminated string per the C contract.
-        let path = unsafe { path_arg(ledger_path) }.ok_or(Error::Null {
-            param: "ledger_path",
-        })?;
+        let path = unsafe { path_arg(ledger_path, "ledger_path") }?;
         check_out(entries, "entries")?;
         check_out(head_len, "head_len")?;
         let summary = verify_ledger_file(path)?;
-        write_text(summary.head.as_bytes(), head, head_cap, head_len).map_err(|e| match e {
-            Error::BufferTooSmall {
-                needed, capacity, ..
-            } => Error::BufferTooSmall {
-                param: "head",
-                needed,
-                capacity,
-            },
-            Error::Null { .. } => Error::Null { param: "head" },
-            other => other,
-        })?;
+        // SAFETY: `head` is NULL or `head_cap` writable bytes per the C contract.
+        unsafe { write_text(&summary.head, head, head_cap, head_len, "head") }?;
         write_out(entries, summary.entries);
         Ok(())
     })
@@ -650,7 +606,8 @@ pub extern "C" fn ilsp_budget_ledger_export(
         // SAFETY: a live handle per the C contract.
         let b = unsafe { budget_arg(budget) }?;
         check_out(out_len, "out_len")?;
-        write_text(&b.export_ledger()?, out, out_cap, out_len)
+        // SAFETY: `out` is NULL or `out_cap` writable bytes per the C contract.
+        unsafe { write_text(b.export_ledger()?, out, out_cap, out_len, "out") }
     })
 }
 
@@ -679,7 +636,8 @@ pub extern "C" fn ilsp_budget_recent_events(
                 .map_err(|e| Error::Internal(format!("cannot encode an event: {e}")))?;
             text.push(b'\n');
         }
-        write_text(&text, out, out_cap, out_len)
+        // SAFETY: `out` is NULL or `out_cap` writable bytes per the C contract.
+        unsafe { write_text(text, out, out_cap, out_len, "out") }
     })
 }
 
@@ -691,7 +649,7 @@ mod tests {
         ILSP_ERR_INVALID_ARGUMENT, ILSP_ERR_IO, ILSP_ERR_LEDGER_INTEGRITY, ILSP_ERR_NULL, ILSP_OK,
         last_error_ptr,
     };
-    use std::ffi::CString;
+    use std::ffi::{CStr, CString};
     use std::ptr::{null, null_mut};
 
     fn last_error() -> String {

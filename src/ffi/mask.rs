@@ -292,7 +292,7 @@ pub extern "C" fn ilsp_export_record(
         // `*quarantined` is written with the text, or with the size the text
         // needs, never on another failure.
         // SAFETY: `out_cap` writable bytes at `out` per the header.
-        let written = unsafe { write_text(&json, out, out_cap, out_len, "out") };
+        let written = unsafe { write_text(json.as_str(), out, out_cap, out_len, "out") };
         if matches!(written, Ok(()) | Err(Error::BufferTooSmall { .. })) {
             write_out(quarantined, i32::from(outcome.is_quarantined()));
         }

@@ -209,6 +209,50 @@ fn overlaps(a: *const f64, b: *const f64, n: usize) -> bool {
     a < b.saturating_add(bytes) && b < a.saturating_add(bytes)
 }
 
+/// The array contract of the float batch entry points: nothing to do when
+/// `n == 0`; otherwise `values` and `out` must be non-NULL and either the
+/// same array (released in place by `in_place`) or disjoint (released by
+/// `separate`).
+///
+/// # Safety
+///
+/// When `n > 0`, `values` must point to `n` readable doubles and `out` to
+/// `n` writable doubles, neither used through any other reference during
+/// the call (the header's contract).
+unsafe fn release_doubles(
+    values: *const f64,
+    n: usize,
+    out: *mut f64,
+    in_place: impl FnOnce(&mut [f64]) -> Result<()>,
+    separate: impl FnOnce(&[f64], &mut [f64]) -> Result<()>,
+) -> Result<()> {
+    if n == 0 {
+        return Ok(());
+    }
+    if values.is_null() {
+        return Err(Error::Null { param: "values" });
+    }
+    check_out(out, "out")?;
+    if std::ptr::eq(values, out) {
+        // SAFETY: `out` is non-NULL and, per the caller's contract, points to
+        // `n` writable doubles; `values` is the same array and is not used
+        // through any other reference while this one lives.
+        let inout = unsafe { slice_out(out, n, "out") }?;
+        return in_place(inout);
+    }
+    if overlaps(values, out, n) {
+        return Err(Error::invalid(
+            "out",
+            "must be equal to values or not overlap it",
+        ));
+    }
+    // SAFETY: both are non-NULL, point to `n` doubles per the caller's
+    // contract, and do not overlap (checked above), so the shared and the
+    // mutable slice never alias.
+    let (input, output) = unsafe { (slice_arg(values, n, "values")?, slice_out(out, n, "out")?) };
+    separate(input, output)
+}
+
 /// Adds independent Laplace noise to each of `values[0..n]` and writes the
 /// results to `out[0..n]`, as `n` calls of `ilsp_laplace` would (each output
 /// is one ε-DP release; the privacy cost is per value), amortising the
@@ -239,32 +283,16 @@ pub extern "C" fn ilsp_laplace_batch(
 ) -> ilsp_status {
     guard(|| {
         let m = cached_laplace(sensitivity, epsilon)?;
-        if n == 0 {
-            return Ok(());
+        // SAFETY: `values` and `out` hold `n` doubles each per the header.
+        unsafe {
+            release_doubles(
+                values,
+                n,
+                out,
+                |inout| m.release_in_place(inout),
+                |input, output| m.release_batch(input, output),
+            )
         }
-        if values.is_null() {
-            return Err(Error::Null { param: "values" });
-        }
-        check_out(out, "out")?;
-        if std::ptr::eq(values, out) {
-            // SAFETY: `out` is non-NULL and, per the header, points to `n`
-            // writable doubles; `values` is the same array and is not used
-            // through any other reference while this one lives.
-            let inout = unsafe { slice_out(out, n, "out") }?;
-            return m.release_in_place(inout);
-        }
-        if overlaps(values, out, n) {
-            return Err(Error::invalid(
-                "out",
-                "must be equal to values or not overlap it",
-            ));
-        }
-        // SAFETY: both are non-NULL, point to `n` doubles per the header, and
-        // do not overlap (checked above), so the shared and the mutable
-        // slice never alias.
-        let (input, output) =
-            unsafe { (slice_arg(values, n, "values")?, slice_out(out, n, "out")?) };
-        m.release_batch(input, output)
     })
 }
 
@@ -373,31 +401,16 @@ pub extern "C" fn ilsp_gaussian_batch(
 ) -> ilsp_status {
     guard(|| {
         let m = cached_gaussian(l2_sensitivity, epsilon, delta)?;
-        if n == 0 {
-            return Ok(());
+        // SAFETY: `values` and `out` hold `n` doubles each per the header.
+        unsafe {
+            release_doubles(
+                values,
+                n,
+                out,
+                |inout| m.release_in_place(inout),
+                |input, output| m.release_batch(input, output),
+            )
         }
-        if values.is_null() {
-            return Err(Error::Null { param: "values" });
-        }
-        check_out(out, "out")?;
-        if std::ptr::eq(values, out) {
-            // SAFETY: `out` is non-NULL and points to `n` writable doubles per
-            // the header; `values` is the same array and is not used through
-            // any other reference while this one lives.
-            let inout = unsafe { slice_out(out, n, "out") }?;
-            return m.release_in_place(inout);
-        }
-        if overlaps(values, out, n) {
-            return Err(Error::invalid(
-                "out",
-                "must be equal to values or not overlap it",
-            ));
-        }
-        // SAFETY: both non-NULL, `n` doubles each per the header, and
-        // disjoint (checked above), so the slices never alias.
-        let (input, output) =
-            unsafe { (slice_arg(values, n, "values")?, slice_out(out, n, "out")?) };
-        m.release_batch(input, output)
     })
 }
 

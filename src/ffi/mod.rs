@@ -16,8 +16,10 @@
 #![allow(non_camel_case_types)]
 
 use std::cell::RefCell;
-use std::ffi::{CStr, CString, c_char};
+use std::ffi::{CStr, CString, OsStr, c_char};
+use std::os::unix::ffi::OsStrExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -324,23 +326,57 @@ pub(crate) fn finish_text(buf: &mut [u8], len: usize, out_len: *mut usize) {
     write_out(out_len, len);
 }
 
-/// Writes `text` with the [`text_out`] convention.
+/// Writes `text` (UTF-8 text, or bytes such as a ledger's JSON lines) with
+/// the [`text_out`] convention.
 ///
 /// # Safety
 ///
 /// As [`text_out`].
 pub(crate) unsafe fn write_text(
-    text: &str,
+    text: impl AsRef<[u8]>,
     out: *mut c_char,
     cap: usize,
     out_len: *mut usize,
     param: &'static str,
 ) -> Result<()> {
+    let text = text.as_ref();
     // SAFETY: forwarded contract.
     let buf = unsafe { text_out(out, cap, out_len, text.len(), param) }?;
-    buf[..text.len()].copy_from_slice(text.as_bytes());
+    buf[..text.len()].copy_from_slice(text);
     finish_text(buf, text.len(), out_len);
     Ok(())
+}
+
+/// Borrows a NUL-terminated file path: any bytes, handed to the operating
+/// system as they are (Unix paths need not be UTF-8).
+///
+/// # Safety
+///
+/// `ptr` must be NULL or point to a NUL-terminated string valid for `'a`.
+pub(crate) unsafe fn path_arg<'a>(ptr: *const c_char, param: &'static str) -> Result<&'a Path> {
+    if ptr.is_null() {
+        return Err(Error::Null { param });
+    }
+    // SAFETY: non-NULL and NUL-terminated per this function's contract.
+    let bytes = unsafe { CStr::from_ptr(ptr) }.to_bytes();
+    Ok(Path::new(OsStr::from_bytes(bytes)))
+}
+
+/// Borrows an optional file path as [`path_arg`]: NULL gives `None`.
+///
+/// # Safety
+///
+/// As [`path_arg`].
+pub(crate) unsafe fn opt_path_arg<'a>(
+    ptr: *const c_char,
+    param: &'static str,
+) -> Result<Option<&'a Path>> {
+    if ptr.is_null() {
+        Ok(None)
+    } else {
+        // SAFETY: non-NULL; the rest is this function's contract.
+        unsafe { path_arg(ptr, param) }.map(Some)
+    }
 }
 
 /// Borrows an opaque handle made by `Box::into_raw`.
@@ -352,6 +388,17 @@ pub(crate) unsafe fn write_text(
 pub(crate) unsafe fn handle_ref<'a, T>(ptr: *const T, param: &'static str) -> Result<&'a T> {
     // SAFETY: NULL is rejected by `as_ref`; the rest is this function's contract.
     unsafe { ptr.as_ref() }.ok_or(Error::Null { param })
+}
+
+/// Borrows an opaque handle made by `Box::into_raw` for a mutating call.
+///
+/// # Safety
+///
+/// `ptr` must be NULL or a live handle of type `T` created by this library
+/// and not freed, with no other borrow (shared or mutable) during `'a`.
+pub(crate) unsafe fn handle_mut<'a, T>(ptr: *mut T, param: &'static str) -> Result<&'a mut T> {
+    // SAFETY: NULL is rejected by `as_mut`; the rest is this function's contract.
+    unsafe { ptr.as_mut() }.ok_or(Error::Null { param })
 }
 
 /// Moves a new handle to the caller through `out` (checked by [`check_out`]).

@@ -23,68 +23,39 @@
 //! directly for every integer shift `k ≤ Δ` (with `Z` replaced by its lower
 //! bound `max(1, √(2π)σ)`), which is exact up to the float margin.
 
-use std::f64::consts::{PI, SQRT_2};
+use std::f64::consts::PI;
 
 use crate::error::{Error, Result};
-
-/// Relative safety margin applied to every float evaluation of δ.
-const MARGIN: f64 = 1e-9;
-
-/// `ln Φ(−x)` for `x ≥ 0` (Φ the standard normal CDF), accurate to a few ulps.
-fn ln_phi_neg(x: f64) -> f64 {
-    if x < 37.0 {
-        (0.5 * libm::erfc(x / SQRT_2)).ln()
-    } else {
-        // Asymptotic series: Φ(−x) = φ(x)/x · (1 − 1/x² + 3/x⁴ − θ·15/x⁶), 0 < θ < 1.
-        let x2 = x * x;
-        -0.5 * x2 - (x * (2.0 * PI).sqrt()).ln() + (1.0 - 1.0 / x2 + 3.0 / (x2 * x2)).ln()
-    }
-}
-
-/// Φ(z) for any real z.
-fn phi(z: f64) -> f64 {
-    0.5 * libm::erfc(-z / SQRT_2)
-}
+use crate::rounding::{REL_MARGIN, div_up};
 
 /// An upper bound of the exact δ(ε) of the continuous Gaussian mechanism with
 /// L2 sensitivity `sensitivity` and standard deviation `sigma` (Balle & Wang
 /// 2018, Thm. 8): `Φ(Δ/(2σ) − εσ/Δ) − e^ε Φ(−Δ/(2σ) − εσ/Δ)`, plus the
-/// float margin.
+/// float margin. It is the accountant's Gaussian δ at μ = Δ/σ rounded up
+/// (δ grows with μ), so the mechanisms and the accountant share one bound.
 pub fn analytic_gaussian_delta(epsilon: f64, sensitivity: f64, sigma: f64) -> f64 {
-    let a = epsilon * sigma / sensitivity;
-    let h = sensitivity / (2.0 * sigma);
-    let u = a - h; // δ = Φ(−u) − e^ε Φ(−v)
-    let v = a + h;
-    if u < 0.0 {
-        // Φ(−u) ≥ 1/2: no cancellation problem in direct form.
-        let d = phi(-u) - (epsilon + ln_phi_neg(v)).exp();
-        return (d * (1.0 + MARGIN) + 1e-300).min(1.0);
-    }
-    let la = ln_phi_neg(u);
-    let lb = epsilon + ln_phi_neg(v);
-    let d = lb - la; // ≤ 0 in exact arithmetic
-    // Absolute error of d: a few ulps of the magnitudes involved.
-    let err = 1e-14 * (la.abs() + lb.abs() + epsilon + 1.0);
-    let base = la.exp();
-    let rel = (-(d.min(0.0)).exp_m1()) + d.exp() * err;
-    (base * rel * (1.0 + MARGIN) + 1e-300).min(1.0)
+    crate::accountant::gaussian_delta(div_up(sensitivity, sigma), epsilon)
 }
 
 /// A rigorous upper bound of δ(ε) for the discrete Gaussian mechanism of
 /// scale `sigma` on integer-valued queries of L2 sensitivity `≤ sensitivity`
 /// (all in integer units; see the module documentation).
+/// NaN parameters give 1.
 pub fn discrete_gaussian_delta(epsilon: f64, sensitivity: f64, sigma: f64) -> f64 {
+    if epsilon.is_nan() {
+        return 1.0;
+    }
     if sigma < 256.0 && sensitivity.floor() <= 64.0 {
         let max_shift = sensitivity.floor().max(1.0) as u32;
         let z_lo = ((2.0 * PI).sqrt() * sigma * (1.0 - 1e-15)).max(1.0);
         let worst = (1..=max_shift)
             .map(|k| discrete_sum(epsilon, f64::from(k), sigma))
             .fold(0.0, f64::max);
-        return (worst / z_lo * (1.0 + MARGIN) + 1e-300).min(1.0);
+        return (worst / z_lo * (1.0 + REL_MARGIN) + 1e-300).min(1.0);
     }
     let u = epsilon * sigma / sensitivity - sensitivity / (2.0 * sigma);
     let peak = (-0.5 * u.max(0.0).powi(2)).exp();
-    let extra = peak / ((2.0 * PI).sqrt() * sigma) * (1.0 + MARGIN);
+    let extra = peak / ((2.0 * PI).sqrt() * sigma) * (1.0 + REL_MARGIN);
     (analytic_gaussian_delta(epsilon, sensitivity, sigma) + extra).min(1.0)
 }
 

@@ -25,11 +25,12 @@
 
 use super::calibrate::{Law, sigma_for};
 use super::gaussian::check_delta;
-use super::grid::{div_up, mul_up, sqrt_down};
+use super::noise::IntegerNoise;
 use crate::accountant::PrivacyEvent;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive, describe_f64};
-use crate::rng::{NoiseRng, with_secure_rng};
-use crate::sample::words::{Buffered, Direct, WordSource};
+use crate::rng::NoiseRng;
+use crate::rounding::{count_up, div_up, mul_up, sqrt_down};
 use crate::sample::{DiscreteGaussianSampler, DiscreteLaplaceSampler, Rational};
 
 /// Checks `sensitivity > 0` and returns it as the nearest `f64` at or above it.
@@ -40,23 +41,7 @@ fn sensitivity_up(param: &'static str, sensitivity: i64) -> Result<f64> {
             format!("must be > 0, got {sensitivity}"),
         ));
     }
-    let f = sensitivity as f64;
-    Ok(if (f as i128) < i128::from(sensitivity) {
-        f.next_up()
-    } else {
-        f
-    })
-}
-
-fn clamp_i64(v: i128) -> i64 {
-    v.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
-}
-
-fn length_error(out: usize, values: usize) -> Error {
-    Error::invalid(
-        "out",
-        format!("must have the same length as values, got {out} and {values}"),
-    )
+    Ok(count_up(sensitivity.unsigned_abs()))
 }
 
 /// The discrete Laplace mechanism on `i64` (see the module documentation).
@@ -64,7 +49,7 @@ fn length_error(out: usize, values: usize) -> Error {
 pub struct DiscreteLaplace {
     sensitivity: f64,
     scale: f64,
-    sampler: DiscreteLaplaceSampler,
+    noise: IntegerNoise<DiscreteLaplaceSampler>,
 }
 
 impl DiscreteLaplace {
@@ -78,7 +63,8 @@ impl DiscreteLaplace {
     pub fn new(sensitivity: i64, epsilon: f64) -> Result<DiscreteLaplace> {
         let delta = sensitivity_up("sensitivity", sensitivity)?;
         check_positive("epsilon", epsilon)?;
-        let scale = div_up(delta, epsilon);
+        // ε as the budget charges it, at most (see `Laplace`).
+        let scale = div_up(delta, at_most_charged(epsilon));
         if !scale.is_finite() || scale > 2f64.powi(64) {
             return Err(Error::invalid(
                 "epsilon",
@@ -91,7 +77,9 @@ impl DiscreteLaplace {
         Ok(DiscreteLaplace {
             sensitivity: delta,
             scale,
-            sampler: DiscreteLaplaceSampler::new(&Rational::from_f64("scale", scale)?)?,
+            noise: IntegerNoise::new(DiscreteLaplaceSampler::new(&Rational::from_f64(
+                "scale", scale,
+            )?)?),
         })
     }
 
@@ -114,7 +102,7 @@ impl DiscreteLaplace {
     ///
     /// [`Error::Entropy`] only.
     pub fn release(&self, value: i64) -> Result<i64> {
-        with_secure_rng(|rng| self.noisy(value, &mut Direct(rng)))
+        self.noise.release(value)
     }
 
     /// `value` plus discrete Laplace noise drawn from `rng`. Cannot fail.
@@ -123,7 +111,7 @@ impl DiscreteLaplace {
     ///
     /// None today; the `Result` keeps the signature uniform.
     pub fn release_with<R: NoiseRng>(&self, value: i64, rng: &mut R) -> Result<i64> {
-        Ok(self.noisy(value, &mut Direct(rng)))
+        Ok(self.noise.release_with(value, rng))
     }
 
     /// Releases every value into `out` (same length).
@@ -132,20 +120,7 @@ impl DiscreteLaplace {
     ///
     /// [`Error::InvalidArgument`] if the lengths differ; [`Error::Entropy`].
     pub fn release_batch(&self, values: &[i64], out: &mut [i64]) -> Result<()> {
-        if values.len() != out.len() {
-            return Err(length_error(out.len(), values.len()));
-        }
-        with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy(v, &mut words);
-            }
-        })
-    }
-
-    #[inline]
-    fn noisy<W: WordSource + ?Sized>(&self, value: i64, rng: &mut W) -> i64 {
-        clamp_i64(i128::from(value).saturating_add(self.sampler.sample_words(rng)))
+        self.noise.release_batch(values, out)
     }
 }
 
@@ -154,7 +129,7 @@ impl DiscreteLaplace {
 pub struct DiscreteGaussian {
     sensitivity: f64,
     sigma: f64,
-    sampler: DiscreteGaussianSampler,
+    noise: IntegerNoise<DiscreteGaussianSampler>,
 }
 
 impl DiscreteGaussian {
@@ -173,6 +148,8 @@ impl DiscreteGaussian {
         let sens = sensitivity_up("l2_sensitivity", l2_sensitivity)?;
         check_positive("epsilon", epsilon)?;
         check_delta(delta)?;
+        // Calibrated to ε and δ as the budget charges them, at most (see `Laplace`).
+        let (epsilon, delta) = (at_most_charged(epsilon), at_most_charged(delta));
         let sigma = sigma_for(epsilon, delta, sens, Law::Discrete)?;
         DiscreteGaussian::build(sens, sigma)
     }
@@ -209,7 +186,9 @@ impl DiscreteGaussian {
         Ok(DiscreteGaussian {
             sensitivity,
             sigma,
-            sampler: DiscreteGaussianSampler::new(&Rational::from_f64("sigma", sigma)?)?,
+            noise: IntegerNoise::new(DiscreteGaussianSampler::new(&Rational::from_f64(
+                "sigma", sigma,
+            )?)?),
         })
     }
 
@@ -238,7 +217,7 @@ impl DiscreteGaussian {
     ///
     /// [`Error::Entropy`] only.
     pub fn release(&self, value: i64) -> Result<i64> {
-        with_secure_rng(|rng| self.noisy(value, &mut Direct(rng)))
+        self.noise.release(value)
     }
 
     /// `value` plus discrete Gaussian noise drawn from `rng`. Cannot fail.
@@ -247,7 +226,7 @@ impl DiscreteGaussian {
     ///
     /// None today; the `Result` keeps the signature uniform.
     pub fn release_with<R: NoiseRng>(&self, value: i64, rng: &mut R) -> Result<i64> {
-        Ok(self.noisy(value, &mut Direct(rng)))
+        Ok(self.noise.release_with(value, rng))
     }
 
     /// Releases every value into `out` (same length).
@@ -256,20 +235,7 @@ impl DiscreteGaussian {
     ///
     /// [`Error::InvalidArgument`] if the lengths differ; [`Error::Entropy`].
     pub fn release_batch(&self, values: &[i64], out: &mut [i64]) -> Result<()> {
-        if values.len() != out.len() {
-            return Err(length_error(out.len(), values.len()));
-        }
-        with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy(v, &mut words);
-            }
-        })
-    }
-
-    #[inline]
-    fn noisy<W: WordSource + ?Sized>(&self, value: i64, rng: &mut W) -> i64 {
-        clamp_i64(i128::from(value).saturating_add(self.sampler.sample_words(rng)))
+        self.noise.release_batch(values, out)
     }
 }
 

@@ -8,8 +8,9 @@
 //! - **ρ-zCDP** with `ρ = Δ'²/(2σ²)`, `Δ' = Δ + γ` ([`Gaussian::rho`];
 //!   Canonne, Kamath, Steinke 2020, Prop. 5 for the discrete Gaussian);
 //! - built with [`Gaussian::from_epsilon_delta`]: **(ε, δ)-DP** for the given
-//!   ε and δ, proved for the *discrete* Gaussian actually sampled: `σ` is the
-//!   smallest value (rounded up) whose rigorous bound
+//!   ε and δ (both as the doubles given and as the decimals they print as,
+//!   which a budget charges), proved for the *discrete* Gaussian actually
+//!   sampled: `σ` is the smallest value (rounded up) whose rigorous bound
 //!   [`discrete_gaussian_delta`](super::discrete_gaussian_delta) on the
 //!   discrete Gaussian's δ(ε) at the charged sensitivity is `≤ δ`. That bound
 //!   is the analytic Gaussian's exact δ (Balle & Wang 2018) plus a term below
@@ -37,11 +38,13 @@
 //! scale, and `σ` exceeds the ideal calibration by a relative `≈ 2^−38`.
 
 use super::calibrate::{Law, sigma_for};
-use super::grid::{Grid, add_up, div_up, grid_exponent, ldexp, mul_up, sqrt_down};
+use super::grid::{Grid, grid_exponent, ldexp};
+use super::noise::GridNoise;
 use crate::accountant::PrivacyEvent;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive, describe_f64};
-use crate::rng::{NoiseRng, with_secure_rng};
-use crate::sample::words::{Buffered, Direct, WordSource};
+use crate::rng::NoiseRng;
+use crate::rounding::{add_up, div_up, mul_up, sqrt_down};
 use crate::sample::{DiscreteGaussianSampler, Rational};
 
 /// A configured float Gaussian mechanism (see the module documentation).
@@ -49,8 +52,7 @@ use crate::sample::{DiscreteGaussianSampler, Rational};
 pub struct Gaussian {
     charged_sensitivity: f64,
     sigma: f64,
-    grid: Grid,
-    sampler: DiscreteGaussianSampler,
+    noise: GridNoise<DiscreteGaussianSampler>,
 }
 
 /// Checks `0 < delta < 1`.
@@ -77,8 +79,10 @@ impl Gaussian {
         check_positive("l2_sensitivity", l2_sensitivity)?;
         check_positive("epsilon", epsilon)?;
         check_delta(delta)?;
-        // The grid comes from a first σ for the uninflated sensitivity; then
-        // σ is calibrated in grid units for the charged one.
+        // Calibrated to ε and δ as a budget charges them, at most (see
+        // `Laplace`). The grid comes from a first σ for the uninflated
+        // sensitivity; then σ is calibrated in grid units for the charged one.
+        let (epsilon, delta) = (at_most_charged(epsilon), at_most_charged(delta));
         let first = sigma_for(epsilon, delta, l2_sensitivity, Law::Continuous)?;
         let grid_exp = grid_exponent(first);
         let charged = add_up(l2_sensitivity, ldexp(1.0, grid_exp));
@@ -133,8 +137,10 @@ impl Gaussian {
         Ok(Gaussian {
             charged_sensitivity: charged,
             sigma,
-            grid: Grid::new(grid_exp),
-            sampler: DiscreteGaussianSampler::new(&grid_sigma)?,
+            noise: GridNoise::new(
+                Grid::new(grid_exp),
+                DiscreteGaussianSampler::new(&grid_sigma)?,
+            ),
         })
     }
 
@@ -145,7 +151,7 @@ impl Gaussian {
 
     /// The grid spacing `γ`.
     pub fn grid(&self) -> f64 {
-        self.grid.spacing()
+        self.noise.grid().spacing()
     }
 
     /// Checks `value` exactly as a release would (finite, within the grid's
@@ -156,7 +162,7 @@ impl Gaussian {
     ///
     /// [`Error::InvalidArgument`] naming `value` (never its value).
     pub fn check_value(&self, value: f64) -> Result<()> {
-        self.grid.check("value", value)
+        self.noise.check_value(value)
     }
 
     /// The charged sensitivity `Δ + γ`.
@@ -174,8 +180,8 @@ impl Gaussian {
     /// in grid units (see the module documentation).
     pub fn event(&self) -> PrivacyEvent {
         PrivacyEvent::DiscreteGaussian {
-            l2_sensitivity: ldexp(self.charged_sensitivity, -self.grid.exp()),
-            sigma: ldexp(self.sigma, -self.grid.exp()),
+            l2_sensitivity: ldexp(self.charged_sensitivity, -self.noise.grid().exp()),
+            sigma: ldexp(self.sigma, -self.noise.grid().exp()),
         }
     }
 
@@ -186,8 +192,7 @@ impl Gaussian {
     /// [`Error::InvalidArgument`] for a non-finite value or `|value| ≥ 2^126·γ`
     /// (checked before any noise is drawn); [`Error::Entropy`].
     pub fn release(&self, value: f64) -> Result<f64> {
-        let v = self.grid.to_grid("value", value)?;
-        with_secure_rng(|rng| self.noisy(v, &mut Direct(rng)))
+        self.noise.release(value)
     }
 
     /// `value` plus Gaussian noise drawn from `rng`.
@@ -196,8 +201,7 @@ impl Gaussian {
     ///
     /// As [`Gaussian::release`].
     pub fn release_with<R: NoiseRng>(&self, value: f64, rng: &mut R) -> Result<f64> {
-        let v = self.grid.to_grid("value", value)?;
-        Ok(self.noisy(v, &mut Direct(rng)))
+        self.noise.release_with(value, rng)
     }
 
     /// Releases every value into `out` (same length); all values are checked
@@ -207,23 +211,7 @@ impl Gaussian {
     ///
     /// [`Error::InvalidArgument`] if the lengths differ or a value is invalid.
     pub fn release_batch(&self, values: &[f64], out: &mut [f64]) -> Result<()> {
-        if values.len() != out.len() {
-            return Err(Error::invalid(
-                "out",
-                format!(
-                    "must have the same length as values, got {} and {}",
-                    out.len(),
-                    values.len()
-                ),
-            ));
-        }
-        self.grid.check_all("values", values)?;
-        with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy(self.grid.to_int(v), &mut words);
-            }
-        })
+        self.noise.release_batch(values, out)
     }
 
     /// Like [`Gaussian::release_batch`], replacing each value by its release.
@@ -232,19 +220,7 @@ impl Gaussian {
     ///
     /// [`Error::InvalidArgument`] if a value is invalid (nothing is changed).
     pub fn release_in_place(&self, values: &mut [f64]) -> Result<()> {
-        self.grid.check_all("values", values)?;
-        with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
-            for v in values.iter_mut() {
-                *v = self.noisy(self.grid.to_int(*v), &mut words);
-            }
-        })
-    }
-
-    #[inline(always)]
-    fn noisy<W: WordSource + ?Sized>(&self, grid_value: i128, rng: &mut W) -> f64 {
-        let noise = self.sampler.sample_words(rng);
-        self.grid.add_to_f64(grid_value, noise)
+        self.noise.release_in_place(values)
     }
 }
 

@@ -15,7 +15,10 @@
 //!    ([`super::grid`]).
 //! 2. The charged sensitivity is `Δ' = Δ + γ` (rounded up), because rounding
 //!    the input to the grid moves it by at most `γ/2`; the scale is
-//!    `b = Δ'/ε` (rounded up), so `Δ'/b ≤ ε`.
+//!    `b = Δ'/ε` (rounded up), so `Δ'/b ≤ ε` exactly. Here ε is the double
+//!    given or, when smaller, the decimal it prints as — the amount a
+//!    [`crate::budget`] charges for it — rounded down to a double
+//!    (at most one ulp below the double given).
 //! 3. The input is rounded to the nearest grid integer `V`; the output is
 //!    `(V + N) · γ`, where `N` is exactly distributed as `round(W)` for a
 //!    continuous Laplace `W` of scale `b/γ` grid units
@@ -41,11 +44,13 @@
 //! one with `|value| ≥ 2^126 · γ` (checked before any noise is drawn; the
 //! message never contains the value), or [`Error::Entropy`].
 
-use super::grid::{Grid, add_up, div_up, grid_exponent, ldexp};
+use super::grid::{Grid, grid_exponent, ldexp};
+use super::noise::GridNoise;
 use crate::accountant::PrivacyEvent;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive};
-use crate::rng::{NoiseRng, with_secure_rng};
-use crate::sample::words::{Buffered, Direct, WordSource};
+use crate::rng::NoiseRng;
+use crate::rounding::{add_up, div_up};
 use crate::sample::{Rational, RoundedLaplaceSampler};
 
 /// A configured float Laplace mechanism (see the module documentation).
@@ -57,8 +62,7 @@ pub struct Laplace {
     epsilon: f64,
     charged_sensitivity: f64,
     scale: f64,
-    grid: Grid,
-    sampler: RoundedLaplaceSampler,
+    noise: GridNoise<RoundedLaplaceSampler>,
 }
 
 impl Laplace {
@@ -77,7 +81,7 @@ impl Laplace {
         }
         let grid_exp = grid_exponent(ideal.max(f64::from_bits(1)));
         let charged = add_up(sensitivity, ldexp(1.0, grid_exp));
-        let scale = div_up(charged, epsilon);
+        let scale = div_up(charged, at_most_charged(epsilon));
         if !scale.is_finite() {
             return Err(scale_overflow(epsilon));
         }
@@ -86,8 +90,10 @@ impl Laplace {
             epsilon,
             charged_sensitivity: charged,
             scale,
-            grid: Grid::new(grid_exp),
-            sampler: RoundedLaplaceSampler::new(&grid_scale)?,
+            noise: GridNoise::new(
+                Grid::new(grid_exp),
+                RoundedLaplaceSampler::new(&grid_scale)?,
+            ),
         })
     }
 
@@ -112,7 +118,7 @@ impl Laplace {
 
     /// The grid spacing `γ`.
     pub fn grid(&self) -> f64 {
-        self.grid.spacing()
+        self.noise.grid().spacing()
     }
 
     /// Checks `value` exactly as a release would (finite, within the grid's
@@ -123,7 +129,7 @@ impl Laplace {
     ///
     /// [`Error::InvalidArgument`] naming `value` (never its value).
     pub fn check_value(&self, value: f64) -> Result<()> {
-        self.grid.check("value", value)
+        self.noise.check_value(value)
     }
 
     /// `value` plus Laplace noise, with the process's secure generator.
@@ -132,8 +138,7 @@ impl Laplace {
     ///
     /// See the module documentation.
     pub fn release(&self, value: f64) -> Result<f64> {
-        let v = self.grid.to_grid("value", value)?;
-        with_secure_rng(|rng| self.noisy(v, &mut Direct(rng)))
+        self.noise.release(value)
     }
 
     /// `value` plus Laplace noise drawn from `rng`.
@@ -142,8 +147,7 @@ impl Laplace {
     ///
     /// See the module documentation.
     pub fn release_with<R: NoiseRng>(&self, value: f64, rng: &mut R) -> Result<f64> {
-        let v = self.grid.to_grid("value", value)?;
-        Ok(self.noisy(v, &mut Direct(rng)))
+        self.noise.release_with(value, rng)
     }
 
     /// Releases every value of `values` into `out` (same length), each with
@@ -156,23 +160,7 @@ impl Laplace {
     ///
     /// [`Error::InvalidArgument`] if the lengths differ or a value is invalid.
     pub fn release_batch(&self, values: &[f64], out: &mut [f64]) -> Result<()> {
-        if values.len() != out.len() {
-            return Err(Error::invalid(
-                "out",
-                format!(
-                    "must have the same length as values, got {} and {}",
-                    out.len(),
-                    values.len()
-                ),
-            ));
-        }
-        self.check_all(values)?;
-        with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy_unchecked(v, &mut words);
-            }
-        })
+        self.noise.release_batch(values, out)
     }
 
     /// Like [`Laplace::release_batch`], replacing each value by its release.
@@ -181,29 +169,7 @@ impl Laplace {
     ///
     /// [`Error::InvalidArgument`] if a value is invalid (nothing is changed).
     pub fn release_in_place(&self, values: &mut [f64]) -> Result<()> {
-        self.check_all(values)?;
-        with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
-            for v in values.iter_mut() {
-                *v = self.noisy_unchecked(*v, &mut words);
-            }
-        })
-    }
-
-    fn check_all(&self, values: &[f64]) -> Result<()> {
-        self.grid.check_all("values", values)
-    }
-
-    /// For a value accepted by `check_all`.
-    #[inline(always)]
-    fn noisy_unchecked<W: WordSource + ?Sized>(&self, value: f64, rng: &mut W) -> f64 {
-        self.noisy(self.grid.to_int(value), rng)
-    }
-
-    #[inline(always)]
-    fn noisy<W: WordSource + ?Sized>(&self, grid_value: i128, rng: &mut W) -> f64 {
-        let noise = self.sampler.sample_words(rng);
-        self.grid.add_to_f64(grid_value, noise)
+        self.noise.release_in_place(values)
     }
 }
 

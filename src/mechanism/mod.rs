@@ -45,6 +45,7 @@ mod discrete;
 mod gaussian;
 pub mod grid;
 mod laplace;
+mod noise;
 mod quantile;
 mod response;
 

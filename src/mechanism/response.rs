@@ -19,6 +19,7 @@
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
+use super::noise::check_same_length;
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, check_positive};
 use crate::rng::{NoiseRng, with_secure_rng};
@@ -178,16 +179,7 @@ impl RandomizedResponse {
     ///
     /// [`Error::InvalidArgument`] for a length mismatch or a value `≥ k`.
     pub fn release_batch(&self, values: &[u64], out: &mut [u64]) -> Result<()> {
-        if values.len() != out.len() {
-            return Err(Error::invalid(
-                "out",
-                format!(
-                    "must have the same length as values, got {} and {}",
-                    out.len(),
-                    values.len()
-                ),
-            ));
-        }
+        check_same_length(values.len(), out.len())?;
         values
             .iter()
             .try_for_each(|&v| self.check_value("values", v))?;

@@ -26,7 +26,7 @@ use super::exp::exp_neg_bounds;
 use super::laplace::DiscreteLaplaceSampler;
 use super::rational::Rational;
 use super::tables::{Bound63, ExpTables, LazyUniform};
-use super::words::{Direct, WordSource};
+use super::words::{Direct, WordSampler, WordSource};
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
 
@@ -213,32 +213,6 @@ impl DiscreteGaussianSampler {
         self.sample_words(&mut Direct(rng))
     }
 
-    /// One exact draw from a word source.
-    #[inline(always)]
-    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
-        loop {
-            let y = self.proposal.sample_words(rng);
-            let accept = match &self.fast {
-                Some(fast) => {
-                    let v = rng.word();
-                    let v32 = (v >> 32) as u32;
-                    match fast.bin_bounds(y.unsigned_abs()) {
-                        Some((lo, _)) if v32 < lo => true,
-                        Some((_, hi_minus_one)) if v32 > hi_minus_one => false,
-                        _ => self.accept_fixed(fast, y, v, rng),
-                    }
-                }
-                None => {
-                    let x = self.exponent(y);
-                    LazyUniform::new(rng.word()).less_than(rng, |p| exp_neg_bounds(&x, p))
-                }
-            };
-            if accept {
-                return y;
-            }
-        }
-    }
-
     /// The bin did not decide: bound `x` in fixed point for this `y`.
     #[inline(never)]
     fn accept_fixed<W: WordSource + ?Sized>(
@@ -300,6 +274,33 @@ impl DiscreteGaussianSampler {
             f.coarsen(bits);
         }
         self
+    }
+}
+
+impl WordSampler for DiscreteGaussianSampler {
+    #[inline(always)]
+    fn sample_words<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
+        loop {
+            let y = self.proposal.sample_words(rng);
+            let accept = match &self.fast {
+                Some(fast) => {
+                    let v = rng.word();
+                    let v32 = (v >> 32) as u32;
+                    match fast.bin_bounds(y.unsigned_abs()) {
+                        Some((lo, _)) if v32 < lo => true,
+                        Some((_, hi_minus_one)) if v32 > hi_minus_one => false,
+                        _ => self.accept_fixed(fast, y, v, rng),
+                    }
+                }
+                None => {
+                    let x = self.exponent(y);
+                    LazyUniform::new(rng.word()).less_than(rng, |p| exp_neg_bounds(&x, p))
+                }
+            };
+            if accept {
+                return y;
+            }
+        }
     }
 }
 

@@ -22,7 +22,7 @@
 
 use super::geometric::{TwoSidedGeometric, ZeroLaw};
 use super::rational::Rational;
-use super::words::{Direct, WordSource};
+use super::words::{Direct, WordSampler, WordSource};
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
 
@@ -80,17 +80,18 @@ impl DiscreteLaplaceSampler {
         self.inner.sample(&mut Direct(rng))
     }
 
-    /// One exact draw from a word source.
-    #[inline(always)]
-    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
-        self.inner.sample(words)
-    }
-
     /// Fast bounds rounded to `bits` bits: ties everywhere (tests only).
     #[cfg(test)]
     pub(crate) fn with_coarse_bounds(mut self, bits: u32) -> Self {
         self.inner = self.inner.with_coarse_bounds(bits);
         self
+    }
+}
+
+impl WordSampler for DiscreteLaplaceSampler {
+    #[inline(always)]
+    fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
+        self.inner.sample(words)
     }
 }
 
@@ -127,17 +128,18 @@ impl RoundedLaplaceSampler {
         self.inner.sample(&mut Direct(rng))
     }
 
-    /// One exact draw from a word source.
-    #[inline(always)]
-    pub(crate) fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
-        self.inner.sample(words)
-    }
-
     /// Fast bounds rounded to `bits` bits: ties everywhere (tests only).
     #[cfg(test)]
     pub(crate) fn with_coarse_bounds(mut self, bits: u32) -> Self {
         self.inner = self.inner.with_coarse_bounds(bits);
         self
+    }
+}
+
+impl WordSampler for RoundedLaplaceSampler {
+    #[inline(always)]
+    fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
+        self.inner.sample(words)
     }
 }
 

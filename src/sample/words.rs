@@ -15,6 +15,13 @@ pub(crate) trait WordSource {
     fn word(&mut self) -> u64;
 }
 
+/// An exact sampler of integer noise that reads its bits from a
+/// [`WordSource`]: what the mechanisms add to a value.
+pub(crate) trait WordSampler {
+    /// One exact draw.
+    fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128;
+}
+
 /// Each word straight from the generator.
 pub(crate) struct Direct<'a, R: ?Sized>(pub(crate) &'a mut R);
 

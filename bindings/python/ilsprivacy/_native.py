@@ -18,7 +18,7 @@ import ctypes
 import ctypes.util
 import os
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, TypeVar
 
 from . import errors
 
@@ -98,3 +98,39 @@ def encode_text(text: str, param: str) -> bytes:
 def optional_path(path: Optional[os.PathLike[str] | str]) -> Optional[bytes]:
     """A filesystem path as bytes for the C side, or None."""
     return None if path is None else os.fsencode(path)
+
+
+_H = TypeVar("_H", bound="Handle")
+
+
+class Handle:
+    """An object the library owns, behind an opaque pointer: freed by
+    :meth:`close` (idempotent), at the end of a ``with`` block, or when
+    collected. Subclasses set ``_free`` (their ``ilsp_..._free`` function) and
+    ``_kind`` (what the closed-handle error calls them)."""
+
+    _free: Callable[[ctypes.c_void_p], None]
+    _kind = "object"
+
+    def __init__(self, handle: ctypes.c_void_p) -> None:
+        self._handle = handle
+
+    def _ptr(self) -> ctypes.c_void_p:
+        if not self._handle:
+            raise ValueError(f"the {self._kind} is closed")
+        return self._handle
+
+    def close(self) -> None:
+        """Frees the native object, wiping any key material it holds (idempotent)."""
+        if getattr(self, "_handle", None):
+            self._free(self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __enter__(self: _H) -> _H:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()

@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
-from ._native import call, declare, encode_text, status_t
+from ._native import Handle, call, declare, encode_text, status_t
 from .token import Tokenizer, text_call
 
 #: ``YYYY-MM-DD``.
@@ -171,9 +171,12 @@ class RecordOutcome:
     issues: list[dict[str, Any]] = field(default_factory=list)
 
 
-class ExportSchema:
+class ExportSchema(Handle):
     """Allowed fields of an export and what happens to each (see the README
     for the JSON format). ``schema`` is a dict or its JSON text."""
+
+    _free = staticmethod(_schema_free)
+    _kind = "schema"
 
     def __init__(self, schema: Union[dict, str]) -> None:
         text = schema if isinstance(schema, str) else json.dumps(schema)
@@ -193,21 +196,6 @@ class ExportSchema:
         if quarantined.value:
             return RecordOutcome(True, None, result["issues"])
         return RecordOutcome(False, result)
-
-    def close(self) -> None:
-        """Frees the schema (idempotent)."""
-        if getattr(self, "_handle", None):
-            _schema_free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __enter__(self) -> "ExportSchema":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
 
 
 __all__ = [

@@ -31,7 +31,7 @@ from array import array
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 from . import errors
-from ._native import call, check, declare, encode_text, lib, status_t
+from ._native import Handle, call, check, declare, encode_text, lib, status_t
 
 #: Compatibility tokens: 64 lowercase hex characters of HMAC-SHA256(key, id).
 TOKEN_COMPAT = 0
@@ -189,12 +189,12 @@ def _pack(items: Sequence[str], param: str) -> tuple[bytes, ctypes.Array]:
     return data, (ctypes.c_size_t * len(offsets)).from_buffer(offsets)
 
 
-class Key:
+class Key(Handle):
     """Secret key material held by the library (at least 32 bytes), wiped on
     :meth:`close` or garbage collection. ``repr`` never shows key bytes."""
 
-    def __init__(self, _handle: ctypes.c_void_p) -> None:
-        self._handle = _handle
+    _free = staticmethod(_key_free)
+    _kind = "key"
 
     @classmethod
     def _make(cls, fn: Callable[..., int], *args: object) -> "Key":
@@ -244,31 +244,11 @@ class Key:
             _key_derive, self._ptr(), encode_text(tenant, "tenant"), encode_text(purpose, "purpose")
         )
 
-    def _ptr(self) -> ctypes.c_void_p:
-        if not self._handle:
-            raise ValueError("the key is closed")
-        return self._handle
-
-    def close(self) -> None:
-        """Wipes and frees the key (idempotent)."""
-        if getattr(self, "_handle", None):
-            _key_free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __enter__(self) -> "Key":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return "Key(<secret>)" if self._handle else "Key(<closed>)"
 
 
-class Tokenizer:
+class Tokenizer(Handle):
     """A key ring (one active key) and a versioned-token format.
 
     ``Tokenizer(key_bytes)`` makes a ring whose only key is named ``"k1"``;
@@ -276,6 +256,9 @@ class Tokenizer:
     at least 32) or a :class:`Key`. Methods are safe to call from several
     threads (the library locks the ring).
     """
+
+    _free = staticmethod(_free)
+    _kind = "tokenizer"
 
     def __init__(self, key: Union[bytes, bytearray, Key], key_id: Optional[str] = None) -> None:
         handle = ctypes.c_void_p()
@@ -290,26 +273,6 @@ class Tokenizer:
         else:
             raise TypeError(f"key must be bytes or Key, got {type(key).__name__}")
         self._handle = handle
-
-    def _ptr(self) -> ctypes.c_void_p:
-        if not self._handle:
-            raise ValueError("the tokenizer is closed")
-        return self._handle
-
-    def close(self) -> None:
-        """Wipes every key and frees the tokenizer (idempotent)."""
-        if getattr(self, "_handle", None):
-            _free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __enter__(self) -> "Tokenizer":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         if not self._handle:

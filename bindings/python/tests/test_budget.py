@@ -212,6 +212,9 @@ class LedgerTest(TempDirTest):
                     pass
                 except BaseException:
                     code = 1
+                finally:
+                    # The child's copy of the handle is its own to free.
+                    b.close()
                 os._exit(code)
             children.append(pid)
         for pid in children:
