@@ -15,7 +15,7 @@ use ilsprivacy::ffi::token::*;
 use ilsprivacy::ffi::{ILSP_ERR_BUFFER_TOO_SMALL, ILSP_ERR_NULL, ILSP_OK, ilsp_status};
 
 use super::cbuf::{Bytes, Out, OutSpec, Text, cstr_ptr};
-use super::support::checked;
+use super::support::{checked, not_public};
 
 /// The first key of every run (32 bytes).
 const KEY: &[u8; 32] = b"library-pipeline-key-0123456789!";
@@ -276,7 +276,8 @@ fn step(run: &mut Run, call: Call) {
         } => {
             let key_id = key_id.c_string();
             let (kind, norm) = (code(kind), norm_code(norm));
-            let (_, token) = text_call("ilsp_tokenize_with", out, &[&id.bytes], |o, c, l| {
+            let hidden = not_public(&[&id.bytes], &[key_id.as_ref().map(|k| k.as_bytes())]);
+            let (_, token) = text_call("ilsp_tokenize_with", out, &hidden, |o, c, l| {
                 ilsp_tokenize_with(
                     t,
                     cstr_ptr(&key_id),
@@ -322,7 +323,8 @@ fn step(run: &mut Run, call: Call) {
             let (kind, norm) = (code(kind), norm_code(norm));
             let (buf, offsets) = ids.build();
             let n = offsets.len() - 1;
-            let (_, tokens) = text_call("ilsp_tokenize_batch", out, &[&buf.bytes], |o, c, l| {
+            let hidden = not_public(&[&buf.bytes], &[key_id.as_ref().map(|k| k.as_bytes())]);
+            let (_, tokens) = text_call("ilsp_tokenize_batch", out, &hidden, |o, c, l| {
                 ilsp_tokenize_batch(
                     t,
                     cstr_ptr(&key_id),
@@ -352,7 +354,14 @@ fn step(run: &mut Run, call: Call) {
             let (fk, fnm, tk, tnm) = (code(from.1), norm_code(from.2), code(to.1), norm_code(to.2));
             let (buf, offsets) = ids.build();
             let n = offsets.len() - 1;
-            let (_, text) = text_call("ilsp_tokenize_bridge", out, &[&buf.bytes], |o, c, l| {
+            let hidden = not_public(
+                &[&buf.bytes],
+                &[
+                    from_id.as_ref().map(|k| k.as_bytes()),
+                    to_id.as_ref().map(|k| k.as_bytes()),
+                ],
+            );
+            let (_, text) = text_call("ilsp_tokenize_bridge", out, &hidden, |o, c, l| {
                 ilsp_tokenize_bridge(
                     t,
                     cstr_ptr(&from_id),
