@@ -85,7 +85,7 @@ ILSPRIVACY_LIB=$so php bindings/php/tests/run.php
 # suppressions with its allocator and PCRE's JIT off.
 step "Python tests under valgrind"
 py=$(python3 -c 'import sys; print(sys.executable)') # the interpreter, not a launcher script
-vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --num-callers=40)
+vg=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect --num-callers=40)
 (cd bindings/python && PYTHONMALLOC=malloc ILSPRIVACY_LIB=$so \
   "${vg[@]}" --suppressions="$root/scripts/valgrind/python.supp" "$py" -m unittest discover -s tests)
 

@@ -1,34 +1,5 @@
 //! Reading events from CSV exports, with bad rows quarantined instead of
-//! aborting the run.
-//!
-//! [`CsvEvents`] streams a CSV file with a header row (RFC 4180 quoting,
-//! surrounding whitespace trimmed) and yields one [`Event`] per good row,
-//! borrowing from its buffer: no row is kept. A row with a missing or empty
-//! field, a field that is not UTF-8, a count or value that is not an integer
-//! in range, or more fields than the header goes to the [`Quarantine`]: a
-//! count per (reason, column) with the first few line numbers. The raw row is
-//! never stored or printed, so a quarantine report is safe to show the
-//! operator (it is exact, not differentially private: do not publish it).
-//!
-//! ```
-//! use ilsprivacy::aggregate::{CsvColumns, CsvEvents};
-//! let data = "patron,branch,items\np1,EAST,2\np2,,1\np3,WEST,many\n";
-//! let columns = CsvColumns::new("patron", "branch").with_count("items");
-//! let mut rows = CsvEvents::new(data.as_bytes(), &columns)?;
-//! let mut good = 0;
-//! while let Some(event) = rows.next_event()? {
-//!     assert_eq!((event.unit, event.partition, event.count), (&b"p1"[..], &b"EAST"[..], 2));
-//!     good += 1;
-//! }
-//! assert_eq!(good, 1);
-//! assert_eq!(rows.quarantine().rows(), 2);
-//! assert_eq!(
-//!     rows.quarantine().to_string(),
-//!     "2 rows quarantined:\n  1 row: branch is empty or missing (line 3)\n  \
-//!      1 row: items is not an integer (line 4)\n"
-//! );
-//! # Ok::<(), ilsprivacy::Error>(())
-//! ```
+//! aborting the run (see [`CsvEvents`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -210,7 +181,37 @@ struct Positions {
     header_len: usize,
 }
 
-/// A streaming CSV reader of events; see the [module documentation](self).
+/// A streaming CSV reader of events, with bad rows quarantined instead of
+/// aborting the run.
+///
+/// It streams a CSV file with a header row (RFC 4180 quoting,
+/// surrounding whitespace trimmed) and yields one [`Event`] per good row,
+/// borrowing from its buffer: no row is kept. A row with a missing or empty
+/// field, a field that is not UTF-8, a count or value that is not an integer
+/// in range, or more fields than the header goes to the [`Quarantine`]: a
+/// count per (reason, column) with the first few line numbers. The raw row is
+/// never stored or printed, so a quarantine report is safe to show the
+/// operator (it is exact, not differentially private: do not publish it).
+///
+/// ```
+/// use ilsprivacy::aggregate::{CsvColumns, CsvEvents};
+/// let data = "patron,branch,items\np1,EAST,2\np2,,1\np3,WEST,many\n";
+/// let columns = CsvColumns::new("patron", "branch").with_count("items");
+/// let mut rows = CsvEvents::new(data.as_bytes(), &columns)?;
+/// let mut good = 0;
+/// while let Some(event) = rows.next_event()? {
+///     assert_eq!((event.unit, event.partition, event.count), (&b"p1"[..], &b"EAST"[..], 2));
+///     good += 1;
+/// }
+/// assert_eq!(good, 1);
+/// assert_eq!(rows.quarantine().rows(), 2);
+/// assert_eq!(
+///     rows.quarantine().to_string(),
+///     "2 rows quarantined:\n  1 row: branch is empty or missing (line 3)\n  \
+///      1 row: items is not an integer (line 4)\n"
+/// );
+/// # Ok::<(), ilsprivacy::Error>(())
+/// ```
 pub struct CsvEvents<R> {
     reader: ::csv::Reader<R>,
     record: ::csv::ByteRecord,
