@@ -14,7 +14,7 @@ use std::hash::Hash;
 
 use crate::error::{Error, Result, check_finite, check_positive, describe_f64};
 use crate::rng::NoiseRng;
-use crate::rounding::{count_up, mul_up, sqrt_up};
+use crate::rounding::{add_up, count_up, div_up, mul_up, sqrt_up};
 
 /// Checks that `[lo, hi]` is a finite, non-empty interval.
 pub fn check_bounds(lo: f64, hi: f64) -> Result<()> {
@@ -59,11 +59,6 @@ pub fn clamp(value: f64, lo: f64, hi: f64) -> Result<f64> {
     Ok(value.clamp(lo, hi))
 }
 
-/// Relative margin so that rounding cannot push a clipped norm above its bound.
-fn clip_margin(n: usize, extra: f64) -> f64 {
-    1.0 - (n as f64 + extra) * f64::EPSILON
-}
-
 fn check_vector(values: &[f64]) -> Result<()> {
     if values.iter().all(|v| v.is_finite()) {
         Ok(())
@@ -73,11 +68,14 @@ fn check_vector(values: &[f64]) -> Result<()> {
 }
 
 /// Scales `values` in place so that their L1 norm `Σ|x_i|` is at most
-/// `bound`, and returns the factor applied (1 when already within).
+/// `bound`, and returns the factor applied (1 when already within, 0 in the
+/// degenerate case below).
 ///
-/// The bound holds for the exact norm of the returned doubles: the factor
-/// includes a relative margin of `(n + 2)·2^−52` that covers the rounding of
-/// the computed norm and of the products.
+/// The bound holds for the exact norm of the returned doubles, including
+/// subnormal ones: every product is rounded toward zero (so no component
+/// grows), and the result is checked with a norm rounded upward; if the
+/// check fails, the vector is shrunk again (at most a few times; if it never
+/// passes, every value is set to 0, which is within any bound).
 ///
 /// # Errors
 ///
@@ -86,15 +84,16 @@ fn check_vector(values: &[f64]) -> Result<()> {
 pub fn clip_l1(values: &mut [f64], bound: f64) -> Result<f64> {
     check_positive("bound", bound)?;
     check_vector(values)?;
-    let norm: f64 = values.iter().map(|v| v.abs()).sum();
-    scale_to(values, norm, bound, clip_margin(values.len(), 2.0))
+    Ok(scale_to(values, bound, l1_norm_up))
 }
 
 /// Scales `values` in place so that their L2 norm `√Σx_i²` is at most
-/// `bound`, and returns the factor applied (1 when already within).
+/// `bound`, and returns the factor applied (1 when already within, 0 in the
+/// degenerate case of [`clip_l1`]).
 ///
-/// The bound holds for the exact norm of the returned doubles (relative
-/// margin `(n + 4)·2^−52`). Sums of squares that overflow are rescaled first.
+/// The bound holds for the exact norm of the returned doubles, as for
+/// [`clip_l1`]; the norm is computed as `m·√Σ(x_i/m)²` with `m = max|x_i|`,
+/// so squares neither overflow nor underflow.
 ///
 /// # Errors
 ///
@@ -102,29 +101,77 @@ pub fn clip_l1(values: &mut [f64], bound: f64) -> Result<f64> {
 pub fn clip_l2(values: &mut [f64], bound: f64) -> Result<f64> {
     check_positive("bound", bound)?;
     check_vector(values)?;
-    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    if largest == 0.0 {
-        return Ok(1.0);
-    }
-    // √Σ(x/m)² · m avoids overflow and underflow of the squares.
-    let norm = values
-        .iter()
-        .map(|v| (v / largest) * (v / largest))
-        .sum::<f64>()
-        .sqrt()
-        * largest;
-    scale_to(values, norm, bound, clip_margin(values.len(), 4.0))
+    Ok(scale_to(values, bound, l2_norm_up))
 }
 
-fn scale_to(values: &mut [f64], norm: f64, bound: f64, margin: f64) -> Result<f64> {
-    if norm <= bound * margin {
-        return Ok(1.0);
+/// An upper bound of the exact L1 norm of `values` (finite or +∞).
+fn l1_norm_up(values: &[f64]) -> f64 {
+    values.iter().fold(0.0, |sum, v| add_up(sum, v.abs()))
+}
+
+/// An upper bound of the exact L2 norm of `values` (finite or +∞).
+fn l2_norm_up(values: &[f64]) -> f64 {
+    let largest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if largest == 0.0 {
+        return 0.0;
     }
-    let factor = bound * margin / norm;
-    for v in values.iter_mut() {
-        *v *= factor;
+    let squares = values.iter().fold(0.0, |sum, v| {
+        let q = div_up(v.abs(), largest).min(1.0);
+        add_up(sum, mul_up(q, q))
+    });
+    mul_up(sqrt_up(squares), largest)
+}
+
+/// `v · factor` rounded toward zero (`factor ≥ 0` finite): the magnitude never
+/// exceeds the exact product's.
+fn mul_toward_zero(v: f64, factor: f64) -> f64 {
+    let magnitude = v.abs();
+    let p = magnitude * factor;
+    // The residual's sign is exact, also when it underflows (a zero keeps the
+    // sign of the exact value); −0 or less means p exceeds the exact product.
+    let p = if p > 0.0 && magnitude.mul_add(factor, -p).is_sign_negative() {
+        p.next_down()
+    } else {
+        p
+    };
+    p.copysign(v)
+}
+
+/// How many times [`scale_to`] shrinks a vector before giving up and zeroing
+/// it; one pass suffices except for rounding at the edge of the range.
+const SHRINK_PASSES: u32 = 8;
+
+/// 2⁻⁷⁰: after this scaling, no norm of fewer than 2⁶⁴ finite values overflows.
+const OVERFLOW_SHRINK: f64 = 8.470_329_472_543_003e-22;
+
+/// Scales `values` so that `norm_up` (an upper bound of the exact norm) is at
+/// most `bound`, rounding every product toward zero; returns the factor.
+fn scale_to(values: &mut [f64], bound: f64, norm_up: fn(&[f64]) -> f64) -> f64 {
+    let mut norm = norm_up(values);
+    if norm <= bound {
+        return 1.0;
     }
-    Ok(factor)
+    let mut applied = 1.0;
+    for _ in 0..SHRINK_PASSES {
+        // Slightly below bound / norm; the check below is what guarantees.
+        let factor = if norm.is_finite() {
+            (bound / norm) * (1.0 - 4.0 * f64::EPSILON)
+        } else {
+            // The norm overflowed: bring it into range first (exact: a
+            // power of two), then compute the factor on the next pass.
+            OVERFLOW_SHRINK
+        };
+        for v in values.iter_mut() {
+            *v = mul_toward_zero(*v, factor);
+        }
+        applied *= factor;
+        norm = norm_up(values);
+        if norm <= bound {
+            return applied;
+        }
+    }
+    values.fill(0.0);
+    0.0
 }
 
 /// Keeps, for every privacy unit, a uniformly random subset of at most
@@ -256,6 +303,45 @@ mod tests {
         assert_eq!(e.to_string(), "values must be finite (got NaN or ±inf)");
         let e = clip_l2(&mut [1.0], 0.0).unwrap_err();
         assert_eq!(e.to_string(), "bound must be finite and > 0, got 0");
+    }
+
+    #[test]
+    fn clipping_is_exact_for_subnormal_vectors_and_overflowing_norms() {
+        // Subnormal doubles are integer multiples of 2^-1074: their exact L1
+        // norm, in those units, is the sum of their bit patterns.
+        let units = |x: f64| x.abs().to_bits();
+        let bound = f64::from_bits(1_000_003);
+        for n in [2u64, 3, 7, 100] {
+            for seed in 0..50u64 {
+                let mut v: Vec<f64> = (0..n)
+                    .map(|i| {
+                        let x = f64::from_bits((seed * 7919 + i * 104_729) % 900_001 + 600_000);
+                        if i % 2 == 0 { x } else { -x }
+                    })
+                    .collect();
+                let before: u64 = v.iter().map(|&x| units(x)).sum();
+                assert!(before > units(bound));
+                let f = clip_l1(&mut v, bound).unwrap();
+                let after: u64 = v.iter().map(|&x| units(x)).sum();
+                assert!(f > 0.0 && f < 1.0);
+                assert!(after <= units(bound), "n {n} seed {seed}: {after}");
+                assert!(
+                    after + 2 * n + 2 >= units(bound),
+                    "n {n} seed {seed}: {after}"
+                );
+                // L2 of the clipped subnormals: checked through exact integers.
+                let f = clip_l2(&mut v, bound).unwrap();
+                let squares: u128 = v.iter().map(|&x| u128::from(units(x)).pow(2)).sum();
+                assert!(squares <= u128::from(units(bound)).pow(2), "{f}");
+            }
+        }
+        // Norms that overflow a double are brought into range first.
+        let mut huge = vec![f64::MAX; 4];
+        let f = clip_l1(&mut huge, 1.0).unwrap();
+        assert!(f > 0.0 && huge.iter().all(|&x| x > 0.24 && x <= 0.25));
+        let mut huge = vec![-f64::MAX; 3];
+        clip_l2(&mut huge, 2.0).unwrap();
+        assert!(huge.iter().all(|&x| x < -1.1 && x >= -2.0 / 3f64.sqrt()));
     }
 
     #[test]
