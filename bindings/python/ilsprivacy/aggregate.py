@@ -105,41 +105,28 @@ TABLE_NOISE_GAUSSIAN = 1
 _ROW_SUPPRESSED = 1
 _ROW_HAS_SUM = 2
 
+# The arguments both release functions share, up to `suppress_below`.
+_RELEASE_ARGS = [
+    _handle_p,
+    ctypes.c_void_p,
+    ctypes.c_char_p,
+    ctypes.c_uint32,
+    ctypes.c_int32,
+    ctypes.c_double,
+    ctypes.c_double,
+    ctypes.c_double,
+    ctypes.c_double,
+    ctypes.c_int64,
+]
 _release = declare(
     "ilsp_aggregator_release",
     status_t,
-    [
-        _handle_p,
-        ctypes.c_void_p,
-        ctypes.c_char_p,
-        ctypes.c_uint32,
-        ctypes.c_int32,
-        ctypes.c_double,
-        ctypes.c_double,
-        ctypes.c_double,
-        ctypes.c_double,
-        ctypes.c_int64,
-        ctypes.POINTER(_handle_p),
-    ],
+    [*_RELEASE_ARGS, ctypes.POINTER(_handle_p)],
 )
 _release_private_bound = declare(
     "ilsp_aggregator_release_private_bound",
     status_t,
-    [
-        _handle_p,
-        ctypes.c_void_p,
-        ctypes.c_char_p,
-        ctypes.c_uint32,
-        ctypes.c_int32,
-        ctypes.c_double,
-        ctypes.c_double,
-        ctypes.c_double,
-        ctypes.c_double,
-        ctypes.c_int64,
-        ctypes.c_double,
-        ctypes.c_double,
-        ctypes.POINTER(_handle_p),
-    ],
+    [*_RELEASE_ARGS, ctypes.c_double, ctypes.c_double, ctypes.POINTER(_handle_p)],
 )
 _table_rows = declare("ilsp_table_rows", ctypes.c_size_t, [_handle_p])
 _table_row = declare(
