@@ -86,4 +86,4 @@ fi
 for tool in cargo rustc cc c++ readelf nm pkg-config cmake unzip valgrind php python3 cbindgen; do
   command -v "$tool" >/dev/null || die "$tool is still missing"
 done
-python3 -c 'import cffi, venv' || die "Python modules cffi and venv are still missing"
+python3 -c 'import cffi, venv, ensurepip' || die "Python modules cffi, venv and ensurepip are still missing"

@@ -36,6 +36,13 @@ done
 [ -n "$prefix" ] || { echo "install.sh: --prefix is required" >&2; usage; }
 case "$prefix" in /*) ;; *) prefix=$(cd "$prefix" 2>/dev/null && pwd || echo "$PWD/$prefix") ;; esac
 case "$libdir" in /*) echo "install.sh: --libdir is relative to the prefix" >&2; exit 2 ;; esac
+# pkg-config output is split on blanks by every build system that reads it,
+# so a prefix with blanks or quoting characters would give broken flags.
+case "$prefix$libdir" in
+  *[[:space:]\\\"\'\$\`]*)
+    echo "install.sh: the prefix and libdir must not contain blanks, quotes, \\, \$ or \` (pkg-config cannot quote them)" >&2
+    exit 2 ;;
+esac
 
 cd "$(dirname "$0")/.."
 for tool in cargo readelf; do

@@ -177,6 +177,13 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 echo "pkg-config --cflags --libs ilsprivacy: $(pkg-config --cflags --libs ilsprivacy)"
 echo "pkg-config --static --libs ilsprivacy: $(pkg-config --static --libs ilsprivacy)"
 [ "$(pkg-config --modversion ilsprivacy)" = "$version" ] || { echo "ilsprivacy.pc has the wrong version" >&2; exit 1; }
+# A staged install (packagers' DESTDIR) names the final prefix in the .pc; a
+# prefix pkg-config could not quote is refused.
+scripts/install.sh --prefix /opt/ilsprivacy --destdir "$build/stage" >/dev/null
+grep -x 'prefix=/opt/ilsprivacy' "$build/stage/opt/ilsprivacy/lib/pkgconfig/ilsprivacy.pc"
+[ "$(readlink "$build/stage/opt/ilsprivacy/lib/libilsprivacy.so")" = "$soname" ]
+if scripts/install.sh --prefix "$build/with blank" 2>/dev/null; then echo "install.sh accepted a prefix with a blank" >&2; exit 1; fi
+if scripts/install.sh 2>/dev/null; then echo "install.sh ran without --prefix" >&2; exit 1; fi
 
 step "tokenization vectors from CPython's hmac (checked by the C and PHP tests)"
 python3 tests/vectors/token_vectors.py "$build/token_vectors.txt"
@@ -235,6 +242,8 @@ mkdir -p "$build/home" && ln -s "$prefix" "$build/home/.local"
 tail -1 "$build/cmake.log"
 
 step "Python tests"
+# The tests must load the library just built, not a stray copy in the package.
+(cd bindings/python && ILSPRIVACY_LIB=$so python3 -c 'import os, ilsprivacy._native as n; assert n.library_path == os.environ["ILSPRIVACY_LIB"], n.library_path')
 (cd bindings/python && ILSPRIVACY_LIB=$so python3 -m unittest discover -s tests)
 
 step "PHP tests"
