@@ -4,9 +4,10 @@
  * number of releases that fit a target, and the noise scale for a target.
  * Build and run (from the repository root):
  *
- *   cargo build --release
- *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/accountant.c \
- *      -Ltarget/release -lilsprivacy -lm -Wl,-rpath,"$PWD/target/release" -o accountant
+ *   scripts/install.sh --prefix "$PWD/target/prefix"
+ *   export PKG_CONFIG_PATH="$PWD/target/prefix/lib/pkgconfig"
+ *   cc -Wall -Wextra -Werror -std=c99 examples/c/accountant.c $(pkg-config --cflags --libs ilsprivacy) \
+ *      -lm -Wl,-rpath,"$PWD/target/prefix/lib" -o accountant
  *   ./accountant
  */
 #include <math.h>

@@ -3,9 +3,10 @@
  * per-patron contribution bounds, two shards merged through their serialized
  * state, L∞ chosen privately from the data, and the error paths. Build and run (from the repository root):
  *
- *   cargo build --release
- *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/aggregate.c \
- *      -Ltarget/release -lilsprivacy -Wl,-rpath,"$PWD/target/release" -o aggregate
+ *   scripts/install.sh --prefix "$PWD/target/prefix"
+ *   export PKG_CONFIG_PATH="$PWD/target/prefix/lib/pkgconfig"
+ *   cc -Wall -Wextra -Werror -std=c99 examples/c/aggregate.c $(pkg-config --cflags --libs ilsprivacy) \
+ *      -Wl,-rpath,"$PWD/target/prefix/lib" -o aggregate
  *   ./aggregate
  */
 #include <math.h>

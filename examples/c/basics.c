@@ -2,9 +2,10 @@
  * The basics of the ilsprivacy C ABI: version, status codes, the last-error
  * message, and clamping. Build and run (from the repository root):
  *
- *   cargo build --release
- *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/basics.c \
- *      -Ltarget/release -lilsprivacy -Wl,-rpath,"$PWD/target/release" -o basics
+ *   scripts/install.sh --prefix "$PWD/target/prefix"
+ *   export PKG_CONFIG_PATH="$PWD/target/prefix/lib/pkgconfig"
+ *   cc -Wall -Wextra -Werror -std=c99 examples/c/basics.c $(pkg-config --cflags --libs ilsprivacy) \
+ *      -Wl,-rpath,"$PWD/target/prefix/lib" -o basics
  *   ./basics
  */
 #include <math.h>

@@ -4,9 +4,10 @@
  * policies, and a tamper-evident ledger file shared by handles and processes.
  * Build and run (from the repository root):
  *
- *   cargo build --release
- *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/budget.c \
- *      -Ltarget/release -lilsprivacy -Wl,-rpath,"$PWD/target/release" -o budget
+ *   scripts/install.sh --prefix "$PWD/target/prefix"
+ *   export PKG_CONFIG_PATH="$PWD/target/prefix/lib/pkgconfig"
+ *   cc -Wall -Wextra -Werror -std=c99 examples/c/budget.c $(pkg-config --cflags --libs ilsprivacy) \
+ *      -Wl,-rpath,"$PWD/target/prefix/lib" -o budget
  *   ./budget
  */
 #include <math.h>

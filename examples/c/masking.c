@@ -4,9 +4,10 @@
  * export schemas that mask records or quarantine them with reasons that name
  * fields, never values.
  *
- *   cargo build --release
- *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/masking.c \
- *      -Ltarget/release -lilsprivacy -Wl,-rpath,"$PWD/target/release" -o masking
+ *   scripts/install.sh --prefix "$PWD/target/prefix"
+ *   export PKG_CONFIG_PATH="$PWD/target/prefix/lib/pkgconfig"
+ *   cc -Wall -Wextra -Werror -std=c99 examples/c/masking.c $(pkg-config --cflags --libs ilsprivacy) \
+ *      -Wl,-rpath,"$PWD/target/prefix/lib" -o masking
  *   ./masking
  */
 #include <stdio.h>

@@ -3,9 +3,10 @@
  * power-of-two grid, float-safe), their integer forms, the batch form, and
  * every error path. Build and run (from the repository root):
  *
- *   cargo build --release
- *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/mechanisms.c \
- *      -Ltarget/release -lilsprivacy -lm -Wl,-rpath,"$PWD/target/release" -o mechanisms
+ *   scripts/install.sh --prefix "$PWD/target/prefix"
+ *   export PKG_CONFIG_PATH="$PWD/target/prefix/lib/pkgconfig"
+ *   cc -Wall -Wextra -Werror -std=c99 examples/c/mechanisms.c $(pkg-config --cflags --libs ilsprivacy) \
+ *      -lm -Wl,-rpath,"$PWD/target/prefix/lib" -o mechanisms
  *   ./mechanisms
  */
 #include <math.h>

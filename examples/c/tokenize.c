@@ -8,9 +8,10 @@
  * ID and a 1 MiB one) is also tokenized one by one and in one batch, and
  * compared with the token CPython's hmac produced.
  *
- *   cargo build --release
- *   cc -Wall -Wextra -Werror -std=c99 -Iinclude examples/c/tokenize.c \
- *      -Ltarget/release -lilsprivacy -Wl,-rpath,"$PWD/target/release" -o tokenize
+ *   scripts/install.sh --prefix "$PWD/target/prefix"
+ *   export PKG_CONFIG_PATH="$PWD/target/prefix/lib/pkgconfig"
+ *   cc -Wall -Wextra -Werror -std=c99 examples/c/tokenize.c $(pkg-config --cflags --libs ilsprivacy) \
+ *      -Wl,-rpath,"$PWD/target/prefix/lib" -o tokenize
  *   python3 tests/vectors/token_vectors.py vectors.txt
  *   ILSP_TOKEN_VECTORS=vectors.txt ./tokenize
  */

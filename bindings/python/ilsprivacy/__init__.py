@@ -1,8 +1,9 @@
 """ilsprivacy: differential privacy, privacy budgets and patron-ID tokenization
 for library software, through the library's C ABI (ctypes).
 
-Set ``ILSPRIVACY_LIB`` to the path of ``libilsprivacy.so`` if it is not in the
-repository's ``target/release`` folder or on the system's library path.
+A wheel bundles ``libilsprivacy.so``; without one (a source checkout), the
+library is taken from ``ILSPRIVACY_LIB``, the checkout's ``target/release`` or
+the system's library path (see :mod:`ilsprivacy._native`).
 
 >>> import ilsprivacy
 >>> ilsprivacy.clamp(12.5, 0.0, 10.0)

@@ -1,11 +1,18 @@
 """Loading of the ilsprivacy shared library and the status-code checks.
 
-The library is found, in order, at:
+The library is loaded from the first of these that exists:
 
-1. the path in the ``ILSPRIVACY_LIB`` environment variable;
-2. the repository's build output (``target/release`` then ``target/debug``),
-   when this package is used from a source checkout;
-3. the system's library search path (``ctypes.util.find_library``).
+1. the copy bundled in this package (``ilsprivacy/libilsprivacy.so``), which
+   every wheel has: ``pip install <wheel>`` needs nothing else;
+2. the path in the ``ILSPRIVACY_LIB`` environment variable (for a package
+   without a bundled library: a source checkout, or ``PYTHONPATH``);
+3. the build output of the source checkout this package is part of
+   (``target/release`` then ``target/debug`` of the repository), if it is one;
+4. the system's library search path (``ctypes.util.find_library``), e.g. after
+   ``scripts/install.sh --prefix /usr/local``.
+
+A candidate that exists but cannot be loaded, or an ``ILSPRIVACY_LIB`` that
+names no file, is an error, never skipped in favour of a different library. :data:`library_path` names the library loaded.
 
 Every C function is declared once, with its ``restype`` and ``argtypes``,
 through :func:`declare`; a C status other than ``ILSP_OK`` becomes the typed
@@ -18,42 +25,60 @@ import ctypes
 import ctypes.util
 import os
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence, TypeVar
+from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar
 
 from . import errors
 
 _LIB_NAME = "libilsprivacy.so"
+_PACKAGE_DIR = Path(__file__).resolve().parent
 
 
-def _candidates() -> list[Path]:
-    env = os.environ.get("ILSPRIVACY_LIB")
+def _checkout_root(package_dir: Path) -> Optional[Path]:
+    """The repository root if ``package_dir`` is ``bindings/python/ilsprivacy``
+    of an ilsprivacy checkout, else None (e.g. an installed package)."""
+    root = package_dir.parents[2] if len(package_dir.parents) > 2 else None
+    if root is None or package_dir != root / "bindings" / "python" / "ilsprivacy":
+        return None
+    return root if (root / "Cargo.toml").is_file() else None
+
+
+def _candidates(package_dir: Path, environ: Mapping[str, str]) -> list[Path]:
+    """Where to look, in order (see the module documentation)."""
+    found = [package_dir / _LIB_NAME]
+    env = environ.get("ILSPRIVACY_LIB")
     if env:
-        return [Path(env)]
-    root = Path(__file__).resolve().parents[3]
-    found = [root / "target" / profile / _LIB_NAME for profile in ("release", "debug")]
+        found.append(Path(env))
+    root = _checkout_root(package_dir)
+    if root is not None:
+        found += [root / "target" / profile / _LIB_NAME for profile in ("release", "debug")]
     system = ctypes.util.find_library("ilsprivacy")
     if system:
         found.append(Path(system))
     return found
 
 
-def _load() -> ctypes.CDLL:
-    tried = []
-    for path in _candidates():
-        if path.is_file() or not path.is_absolute():
+def _load() -> tuple[ctypes.CDLL, str]:
+    candidates = _candidates(_PACKAGE_DIR, os.environ)
+    env = os.environ.get("ILSPRIVACY_LIB")
+    for path in candidates:
+        if env and path == Path(env) and not path.is_file():
+            raise ImportError(f"ILSPRIVACY_LIB names {env}, which is not a file")
+        # find_library gives a bare name (libilsprivacy.so.0.1) for dlopen to resolve.
+        if path.is_file() or (not path.is_absolute() and len(path.parts) == 1):
             try:
-                return ctypes.CDLL(str(path))
-            except OSError as exc:  # pragma: no cover - reported below
-                tried.append(f"{path}: {exc}")
-        else:
-            tried.append(f"{path}: not found")
+                return ctypes.CDLL(str(path)), str(path)
+            except OSError as exc:
+                raise ImportError(f"cannot load the ilsprivacy shared library {path}: {exc}") from exc
     raise ImportError(
-        "cannot load the ilsprivacy shared library; build it with "
-        "`cargo build --release` or set ILSPRIVACY_LIB. Tried: " + "; ".join(tried)
+        "cannot find the ilsprivacy shared library: install a wheel (which bundles it), "
+        "set ILSPRIVACY_LIB, or build it with `cargo build --release` in the checkout. "
+        "Tried: " + ", ".join(str(p) for p in candidates)
     )
 
 
-lib = _load()
+#: The path (or, from the system search path, the name) of the loaded library.
+library_path: str
+lib, library_path = _load()
 
 #: The C type of every status return.
 status_t = ctypes.c_int32
