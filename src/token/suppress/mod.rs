@@ -196,18 +196,7 @@ pub fn suppress_small_cells(
     cols: usize,
     k: u64,
 ) -> Result<SuppressedTable> {
-    if rows == 0 || cols == 0 {
-        return Err(Error::invalid(
-            "rows",
-            format!("and cols must be at least 1, got {rows} x {cols}"),
-        ));
-    }
-    let cells = rows
-        .checked_mul(cols)
-        .filter(|&n| n <= MAX_CELLS)
-        .ok_or_else(|| {
-            Error::invalid("rows", format!("x cols must be at most {MAX_CELLS} cells"))
-        })?;
+    let cells = table_cells(rows, cols)?;
     if counts.len() != cells {
         return Err(Error::invalid(
             "counts",
@@ -252,6 +241,20 @@ pub fn suppress_small_cells(
         values,
         status,
     })
+}
+
+/// The number of cells of a `rows × cols` table, checked: both at least 1,
+/// at most [`MAX_CELLS`] cells.
+pub(crate) fn table_cells(rows: usize, cols: usize) -> Result<usize> {
+    if rows == 0 || cols == 0 {
+        return Err(Error::invalid(
+            "rows",
+            format!("and cols must be at least 1, got {rows} x {cols}"),
+        ));
+    }
+    rows.checked_mul(cols)
+        .filter(|&n| n <= MAX_CELLS)
+        .ok_or_else(|| Error::invalid("rows", format!("x cols must be at most {MAX_CELLS} cells")))
 }
 
 /// Step 2 of the module documentation on the `grid_rows × grid_cols` grid:
