@@ -52,6 +52,7 @@ from .token import Key, Tokenizer
 from .errors import (
     BudgetExhaustedError,
     BufferTooSmallError,
+    ClosedHandleError,
     EncodingError,
     EntropyError,
     IlsPrivacyError,
@@ -80,6 +81,7 @@ __all__ = [
     "PERIOD_LIFETIME",
     "BudgetExhaustedError",
     "BufferTooSmallError",
+    "ClosedHandleError",
     "EncodingError",
     "EntropyError",
     "ExportSchema",
