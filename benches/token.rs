@@ -1,7 +1,8 @@
 //! Tokenization throughput: the batch path the issue's target is about
 //! (≥ 10 M tokens/s on one core for 10–14-byte IDs), the C ABI entry points,
-//! versioned tokens, the RustCrypto `hmac` crate used naively, and — in the
-//! same run — CPython's `hmac` and the Python binding (benches/peers/).
+//! versioned tokens, the RustCrypto `hmac` crate used naively, small-cell
+//! suppression at its cell cap, and — in the same run — CPython's `hmac` and
+//! the Python binding (benches/peers/).
 //!
 //! ```sh
 //! cargo bench --bench token
@@ -147,6 +148,42 @@ fn bench(c: &mut Criterion) {
     g.finish();
 }
 
+/// Small-cell suppression at the 250,000-cell cap: the long table whose
+/// quadratic passes once took minutes, and the square one (the largest
+/// rectangle index).
+fn suppression(c: &mut Criterion) {
+    use ilsprivacy::token::suppress::suppress_small_cells;
+    let mut rng = InsecureSeededRng::from_seed_insecure(12);
+    let mut table = |n: usize| -> Vec<u64> {
+        (0..n)
+            .map(|_| match rng.uniform_below(3) {
+                0 => 1 + rng.uniform_below(4),
+                _ => 5 + rng.uniform_below(1000),
+            })
+            .collect()
+    };
+    let long = table(250_000);
+    let square = table(250_000);
+    let mut g = c.benchmark_group("suppress");
+    g.sample_size(10);
+    g.bench_function("2x125000_one_in_three_small", |b| {
+        b.iter(|| suppress_small_cells(black_box(&long), 2, 125_000, 5).unwrap())
+    });
+    g.bench_function("500x500_one_in_three_small", |b| {
+        b.iter(|| suppress_small_cells(black_box(&square), 500, 500, 5).unwrap())
+    });
+    // Few small counts: the hidden graph has bridges, so the whole
+    // rectangle index (one entry per pair of rows) is built.
+    let mut sparse = square.iter().map(|v| v.max(&5) + 1).collect::<Vec<u64>>();
+    for i in (0..sparse.len()).step_by(997) {
+        sparse[i] = 2;
+    }
+    g.bench_function("500x500_one_in_997_small", |b| {
+        b.iter(|| suppress_small_cells(black_box(&sparse), 500, 500, 5).unwrap())
+    });
+    g.finish();
+}
+
 /// Median seconds of `runs` calls of `f`.
 fn median_secs(runs: usize, mut f: impl FnMut()) -> f64 {
     let mut samples: Vec<f64> = (0..runs)
@@ -225,5 +262,5 @@ fn peers(_: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, bench, peers);
+criterion_group!(benches, bench, suppression, peers);
 criterion_main!(benches);

@@ -138,6 +138,9 @@
 // The shortest accepted key, in bytes.
 #define ILSP_MIN_KEY_LEN 32
 
+// The longest accepted key, and the largest key file, in bytes (64 KiB).
+#define ILSP_MAX_KEY_LEN 65536
+
 // No normalisation: IDs are hashed byte for byte.
 #define ILSP_NORM_NONE 0
 
@@ -1282,7 +1285,8 @@ ilsp_status ilsp_gaussian_batch(const double *values,
 //
 // The caller should wipe its own copy afterwards. Errors: `ILSP_ERR_NULL`
 // (`bytes` with `len > 0`, `out`), `ILSP_ERR_KEY` if `len < ILSP_MIN_KEY_LEN`
-// (32). Free the key with `ilsp_key_free`.
+// (32) or `len > ILSP_MAX_KEY_LEN` (65536; checked before anything is read
+// or allocated). Free the key with `ilsp_key_free`.
 //
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_key_from_bytes(const uint8_t *bytes, size_t len, ilsp_key **out);
@@ -1291,10 +1295,17 @@ ilsp_status ilsp_key_from_bytes(const uint8_t *bytes, size_t len, ilsp_key **out
 // `ILSP_KEY_RAW` bytes (used exactly, no newline removed) or `ILSP_KEY_HEX`
 // text.
 //
+// Only a regular file (or a symbolic link to one) is read: it is opened
+// without blocking (a FIFO does not hang the call), its type is checked on
+// the open descriptor, and at most `ILSP_MAX_KEY_LEN + 1` bytes are read
+// whatever size the file reports (`/dev/zero` reports 0).
+//
 // Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`path` not UTF-8),
-// `ILSP_ERR_INVALID_ARGUMENT` (bad `encoding`), `ILSP_ERR_IO` (unreadable
-// file; the message names the path), `ILSP_ERR_KEY` (too short, not hex,
-// larger than 64 KiB; the message never contains key bytes).
+// `ILSP_ERR_INVALID_ARGUMENT` (bad `encoding`), `ILSP_ERR_IO` (the file
+// cannot be opened or read; the message names the path), `ILSP_ERR_KEY`
+// (not a regular file: a FIFO, device, directory or socket; larger than
+// `ILSP_MAX_KEY_LEN`; too short; not hex; the message never contains key
+// bytes).
 //
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_key_from_file(const char *path, uint32_t encoding, ilsp_key **out);
@@ -1310,10 +1321,11 @@ ilsp_status ilsp_key_from_file(const char *path, uint32_t encoding, ilsp_key **o
 // the environment at the same time (a C library rule).
 ilsp_status ilsp_key_from_env(const char *name, uint32_t encoding, ilsp_key **out);
 
-// A new random key of `len` bytes (at least 32) from the library's CSPRNG,
-// seeded from the operating system.
+// A new random key of `len` bytes (32 to `ILSP_MAX_KEY_LEN`) from the
+// library's CSPRNG, seeded from the operating system.
 //
-// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_KEY` (`len < 32`),
+// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_KEY` (`len < 32` or
+// `len > ILSP_MAX_KEY_LEN`, checked before anything is allocated),
 // `ILSP_ERR_ENTROPY`.
 //
 // Thread safety: safe to call from any thread.
@@ -1338,12 +1350,13 @@ ilsp_status ilsp_key_derive(const ilsp_key *master,
 // Thread safety: must not run concurrently with any other use of this key.
 void ilsp_key_free(ilsp_key *key);
 
-// A tokenizer whose only key is a copy of `key_len` bytes at `key` (at least
-// 32), with key id `"k1"`, active. The caller should wipe its copy; the
-// library's copy is wiped by `ilsp_tokenizer_free`.
+// A tokenizer whose only key is a copy of `key_len` bytes at `key` (32 to
+// `ILSP_MAX_KEY_LEN`), with key id `"k1"`, active. The caller should wipe
+// its copy; the library's copy is wiped by `ilsp_tokenizer_free`.
 //
 // Errors: `ILSP_ERR_NULL` (`key` with `key_len > 0`, `out`), `ILSP_ERR_KEY`
-// (`key_len < 32`; the message gives the length, never the bytes).
+// (`key_len` out of range, checked before the key is read; the message
+// gives the length, never the bytes).
 //
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_tokenizer_new(const uint8_t *key, size_t key_len, ilsp_tokenizer **out);

@@ -74,6 +74,8 @@
 
 #define ILSP_MIN_KEY_LEN 32
 
+#define ILSP_MAX_KEY_LEN 65536
+
 #define ILSP_NORM_NONE 0
 
 #define ILSP_NORM_TRIM 1

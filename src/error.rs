@@ -251,9 +251,33 @@ pub fn check_finite_data(param: &'static str, x: f64) -> Result<f64> {
     }
 }
 
+/// An empty `Vec` with room for `n` values, or [`Error::InvalidArgument`]
+/// naming `param` when that memory cannot be had: for working memory sized
+/// by a caller's count where no fixed cap is natural. (A plain
+/// `Vec::with_capacity` would abort the process on failure.)
+pub(crate) fn try_with_capacity<T>(n: usize, param: &'static str) -> Result<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).map_err(|_| {
+        Error::invalid(
+            param,
+            format!("is too large: {n} entries need more working memory than can be allocated"),
+        )
+    })?;
+    Ok(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_allocations_are_typed_errors() {
+        let e = try_with_capacity::<u64>(usize::MAX / 4, "n").unwrap_err();
+        assert_eq!(e.status(), Status::InvalidArgument);
+        assert!(e.to_string().starts_with("n is too large"), "{e}");
+        assert!(try_with_capacity::<u64>(1 << 50, "n").is_err());
+        assert_eq!(try_with_capacity::<u64>(3, "n").unwrap().capacity(), 3);
+    }
 
     #[test]
     fn status_codes_are_fixed() {

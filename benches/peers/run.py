@@ -215,8 +215,8 @@ def aggregation(quick: bool) -> list[Row]:
     def ours_packed() -> None:
         # Columns packed once, outside the timing, as the DataFrame is for pandas.
         agg = Aggregator(l0, public_partitions=public)
-        native.call(native._add_batch, agg._h(), events, packed_units.data_ptr(), packed_units.offsets,
-                    packed_parts.data_ptr(), packed_parts.offsets, None, None)
+        agg._call(native._add_batch, events, packed_units.data_ptr(), packed_units.offsets,
+                  packed_parts.data_ptr(), packed_parts.offsets, None, None)
         budget = ilsprivacy.Budget()
         budget.set_limit("bench", epsilon=epsilon)
         table = agg.release(budget, "bench", max_contributions_per_partition=linf, epsilon=epsilon)

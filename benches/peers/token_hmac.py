@@ -78,10 +78,9 @@ def main() -> None:
         cap = 64 * n + 1
         out = ctypes.create_string_buffer(cap)
         written = ctypes.c_size_t()
-        handle = t._ptr()
 
         def library_batch() -> None:
-            token._batch(handle, None, 0, 0, data, len(data), offsets, n, out, cap, ctypes.byref(written))
+            t._run(lambda h: token._batch(h, None, 0, 0, data, len(data), offsets, n, out, cap, ctypes.byref(written)))
 
         library_batch()
         if out.raw[: 64 * n].decode() != "".join(expected):

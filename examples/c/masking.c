@@ -10,7 +10,9 @@
  *      -Wl,-rpath,"$PWD/target/prefix/lib" -o masking
  *   ./masking
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -79,6 +81,34 @@ static void suppression(void) {
     EXPECT(status[3 * 4 + 3] == ILSP_CELL_PUBLISHED && values[3 * 4 + 3] == 242);
     EXPECT_STATUS(ilsp_suppress_small_cells(counts, 3, 3, 0, values, status, 16, &len), ILSP_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(ilsp_suppress_small_cells(NULL, 3, 3, 5, values, status, 16, &len), ILSP_ERR_NULL);
+    /* A shape over the 250,000-cell cap is refused before `counts` is read
+       (it holds 9 values here) and before anything is allocated. */
+    len = 7;
+    EXPECT_STATUS(ilsp_suppress_small_cells(counts, (size_t)1 << 20, (size_t)1 << 20, 5, NULL, NULL, 0, &len),
+                  ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_MESSAGE("at most 250000 cells");
+    EXPECT_STATUS(ilsp_suppress_small_cells(counts, SIZE_MAX, 2, 5, NULL, NULL, 0, &len), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT(len == 7);
+
+    /* A long table, one small count in three (the old quadratic passes took
+       half a minute on 2 x 20,000; see tests/suppress_reference.rs for the
+       timed tables at the cap). */
+    enum { LONG = 20000 };
+    uint64_t *many = malloc(2 * LONG * sizeof *many);
+    uint64_t *many_values = malloc(3 * (LONG + 1) * sizeof *many_values);
+    uint8_t *many_status = malloc(3 * (LONG + 1));
+    EXPECT(many && many_values && many_status);
+    if (many && many_values && many_status) {
+        for (size_t i = 0; i < 2 * LONG; i++) many[i] = i % 3 == 0 ? 1 + i % 4 : 10 + i % 97;
+        EXPECT_STATUS(ilsp_suppress_small_cells(many, 2, LONG, 5, many_values, many_status, 3 * (LONG + 1), &len),
+                      ILSP_OK);
+        size_t hidden = 0;
+        for (size_t i = 0; i < len; i++) hidden += many_status[i] != ILSP_CELL_PUBLISHED;
+        EXPECT(hidden > LONG / 2);
+    }
+    free(many);
+    free(many_values);
+    free(many_status);
 }
 
 static void export_schema(void) {

@@ -15,7 +15,7 @@ use ilsprivacy::ffi::token::*;
 use ilsprivacy::ffi::{ILSP_ERR_BUFFER_TOO_SMALL, ILSP_ERR_NULL, ILSP_OK, ilsp_status};
 
 use super::cbuf::{Bytes, Out, OutSpec, Text, cstr_ptr};
-use super::support::{checked, not_public};
+use super::support::checked;
 
 /// The first key of every run (32 bytes).
 const KEY: &[u8; 32] = b"library-pipeline-key-0123456789!";
@@ -276,7 +276,8 @@ fn step(run: &mut Run, call: Call) {
         } => {
             let key_id = key_id.c_string();
             let (kind, norm) = (code(kind), norm_code(norm));
-            let hidden = not_public(&[&id.bytes], &[key_id.as_ref().map(|k| k.as_bytes())]);
+            // Key ids are caller text that may be an identifier: never echoed.
+            let hidden = [&id.bytes[..], c_bytes(&key_id)];
             let (_, token) = text_call("ilsp_tokenize_with", out, &hidden, |o, c, l| {
                 ilsp_tokenize_with(
                     t,
@@ -307,7 +308,7 @@ fn step(run: &mut Run, call: Call) {
             let mut width = usize::MAX;
             let out = if null_out { null_mut() } else { &mut width };
             let status = ilsp_tokenizer_token_len(t, cstr_ptr(&key_id), code(kind), out);
-            checked("ilsp_tokenizer_token_len", status, &[]);
+            checked("ilsp_tokenizer_token_len", status, &[c_bytes(&key_id)]);
             if status != ILSP_OK {
                 assert_eq!(width, usize::MAX, "token_len wrote its output on failure");
             }
@@ -323,7 +324,7 @@ fn step(run: &mut Run, call: Call) {
             let (kind, norm) = (code(kind), norm_code(norm));
             let (buf, offsets) = ids.build();
             let n = offsets.len() - 1;
-            let hidden = not_public(&[&buf.bytes], &[key_id.as_ref().map(|k| k.as_bytes())]);
+            let hidden = [&buf.bytes[..], c_bytes(&key_id)];
             let (_, tokens) = text_call("ilsp_tokenize_batch", out, &hidden, |o, c, l| {
                 ilsp_tokenize_batch(
                     t,
@@ -354,13 +355,7 @@ fn step(run: &mut Run, call: Call) {
             let (fk, fnm, tk, tnm) = (code(from.1), norm_code(from.2), code(to.1), norm_code(to.2));
             let (buf, offsets) = ids.build();
             let n = offsets.len() - 1;
-            let hidden = not_public(
-                &[&buf.bytes],
-                &[
-                    from_id.as_ref().map(|k| k.as_bytes()),
-                    to_id.as_ref().map(|k| k.as_bytes()),
-                ],
-            );
+            let hidden = [&buf.bytes[..], c_bytes(&from_id), c_bytes(&to_id)];
             let (_, text) = text_call("ilsp_tokenize_bridge", out, &hidden, |o, c, l| {
                 ilsp_tokenize_bridge(
                     t,
@@ -407,7 +402,8 @@ fn step(run: &mut Run, call: Call) {
                 id.len(),
                 out,
             );
-            checked("ilsp_token_verify", status, &[&id.bytes]);
+            // The token's key id is untrusted text too: never echoed.
+            checked("ilsp_token_verify", status, &[&id.bytes, c_bytes(&c_token)]);
             if status == ILSP_OK {
                 assert!(matches == 0 || matches == 1);
             } else {
@@ -508,7 +504,11 @@ fn step(run: &mut Run, call: Call) {
             }
             let key_id = key_id.c_string();
             let status = ilsp_tokenizer_add_key(t, cstr_ptr(&key_id), k);
-            checked("ilsp_tokenizer_add_key", status, &[&key.bytes]);
+            checked(
+                "ilsp_tokenizer_add_key",
+                status,
+                &[&key.bytes, c_bytes(&key_id)],
+            );
             ilsp_key_free(k);
         }
         Call::Activate { key_id } => {
@@ -516,7 +516,7 @@ fn step(run: &mut Run, call: Call) {
             checked(
                 "ilsp_tokenizer_activate",
                 ilsp_tokenizer_activate(t, cstr_ptr(&key_id)),
-                &[],
+                &[c_bytes(&key_id)],
             );
         }
         Call::Retire { key_id } => {
@@ -524,7 +524,7 @@ fn step(run: &mut Run, call: Call) {
             checked(
                 "ilsp_tokenizer_retire",
                 ilsp_tokenizer_retire(t, cstr_ptr(&key_id)),
-                &[],
+                &[c_bytes(&key_id)],
             );
             let mut count = 0;
             assert_eq!(ilsp_tokenizer_key_count(t, &mut count), ILSP_OK);
@@ -549,6 +549,11 @@ fn step(run: &mut Run, call: Call) {
                     checked("ilsp_key_from_bytes", s, &[&key.bytes]);
                     let id = id.c_string();
                     let status = ilsp_tokenizer_new_with_key(cstr_ptr(&id), k, &mut fresh);
+                    checked(
+                        "ilsp_tokenizer_new_with_key",
+                        status,
+                        &[&key.bytes, c_bytes(&id)],
+                    );
                     ilsp_key_free(k);
                     status
                 }
@@ -562,13 +567,30 @@ fn step(run: &mut Run, call: Call) {
             }
         }
         Call::Generate { len } => {
+            // Small lengths, the cap, and huge ones (which once aborted the
+            // process on the allocation).
+            let len = match len {
+                0..=250 => usize::from(len),
+                251 => ILSP_MAX_KEY_LEN,
+                252 => ILSP_MAX_KEY_LEN + 1,
+                253 => 1 << 62,
+                _ => usize::MAX - usize::from(len),
+            };
             let mut k = null_mut();
-            let status = ilsp_key_generate(usize::from(len), &mut k);
+            let status = ilsp_key_generate(len, &mut k);
             checked("ilsp_key_generate", status, &[]);
-            assert_eq!(status == ILSP_OK, usize::from(len) >= ILSP_MIN_KEY_LEN);
+            assert_eq!(
+                status == ILSP_OK,
+                (ILSP_MIN_KEY_LEN..=ILSP_MAX_KEY_LEN).contains(&len)
+            );
             ilsp_key_free(k);
         }
     }
+}
+
+/// The bytes of an optional C string argument (empty for NULL).
+fn c_bytes(s: &Option<std::ffi::CString>) -> &[u8] {
+    s.as_ref().map_or(&[], |s| s.as_bytes())
 }
 
 /// `ilsp_token_verify` of a token given as bytes (`None` if it is refused).

@@ -103,22 +103,6 @@ pub fn assert_no_leak(what: &str, text: &[u8], hidden: &[&[u8]]) {
     }
 }
 
-/// The protected values of a call minus those that also occur inside one of
-/// its public arguments (key ids, which messages may name): a message naming
-/// the public argument would repeat such a value without leaking it.
-pub fn not_public<'a>(hidden: &[&'a [u8]], public: &[Option<&[u8]>]) -> Vec<&'a [u8]> {
-    hidden
-        .iter()
-        .copied()
-        .filter(|h| {
-            !public
-                .iter()
-                .flatten()
-                .any(|p| !h.is_empty() && p.windows(h.len()).any(|w| w == *h))
-        })
-        .collect()
-}
-
 /// FNV-1a of a byte window.
 fn window_hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {

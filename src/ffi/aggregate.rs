@@ -15,7 +15,7 @@
 use crate::aggregate::{
     Aggregator, AggregatorConfig, Event, ReleasePlan, ReleasedTable, TableNoise,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, try_with_capacity};
 
 use super::budget::{budget_arg, ilsp_budget};
 use super::{
@@ -270,14 +270,14 @@ pub extern "C" fn ilsp_aggregator_add_batch(
             // SAFETY: non-NULL `values` holds `n` values per the documentation.
             Some(unsafe { slice_arg(values, n, "values") }?)
         };
-        let events: Vec<Event<'_>> = (0..n)
-            .map(|i| Event {
-                unit: &unit_bytes[unit_offsets[i]..unit_offsets[i + 1]],
-                partition: &partition_bytes[partition_offsets[i]..partition_offsets[i + 1]],
-                count: counts.map_or(1, |c| c[i]),
-                value: values.map_or(0, |v| v[i]),
-            })
-            .collect();
+        // Working memory sized by the caller's count: reserved fallibly.
+        let mut events: Vec<Event<'_>> = try_with_capacity(n, "n")?;
+        events.extend((0..n).map(|i| Event {
+            unit: &unit_bytes[unit_offsets[i]..unit_offsets[i + 1]],
+            partition: &partition_bytes[partition_offsets[i]..partition_offsets[i + 1]],
+            count: counts.map_or(1, |c| c[i]),
+            value: values.map_or(0, |v| v[i]),
+        }));
         agg.add_batch(&events)
     })
 }

@@ -26,7 +26,7 @@ use super::{
 use crate::error::Error;
 use crate::token::mask::{DateGranularity, age_band, coarsen_date, mask_email, truncate_postcode};
 use crate::token::record::ExportSchema;
-use crate::token::suppress::suppress_small_cells;
+use crate::token::suppress::{suppress_small_cells, table_cells};
 
 /// Date granularity: `YYYY-MM-DD`.
 pub const ILSP_DATE_DAY: u32 = 0;
@@ -192,12 +192,9 @@ pub extern "C" fn ilsp_suppress_small_cells(
 ) -> ilsp_status {
     guard(|| {
         check_out(out_len, "out_len")?;
-        let cells = rows
-            .checked_mul(cols)
-            .ok_or_else(|| Error::invalid("rows", "x cols overflows"))?;
-        // SAFETY: `rows * cols` readable counts per the header.
-        let counts = unsafe { slice_arg(counts, cells, "counts") }?;
-        let table = suppress_small_cells(counts, rows, cols, k)?;
+        // The shape is checked against the cap before `counts` is looked at,
+        // and the output size before any work is done.
+        let cells = table_cells(rows, cols)?;
         let needed = (rows + 1) * (cols + 1);
         if out_cap < needed {
             write_out(out_len, needed);
@@ -207,6 +204,9 @@ pub extern "C" fn ilsp_suppress_small_cells(
                 capacity: out_cap,
             });
         }
+        // SAFETY: `rows * cols` readable counts per the header.
+        let counts = unsafe { slice_arg(counts, cells, "counts") }?;
+        let table = suppress_small_cells(counts, rows, cols, k)?;
         // SAFETY: `out_cap >= needed` writable entries at each output per the header.
         let values = unsafe { slice_out(values, needed, "values") }?;
         // SAFETY: as above.
@@ -362,6 +362,28 @@ mod tests {
             &mut len,
         );
         assert_eq!(rc, ILSP_ERR_INVALID_ARGUMENT);
+    }
+
+    /// A shape over the cap is refused before `counts` is looked at (here
+    /// it points to 4 values while the shape claims 2^40 or 2^128).
+    #[test]
+    fn huge_shapes_are_refused_before_reading() {
+        let counts = [1u64; 4];
+        let mut len = 7;
+        for (rows, cols) in [(1usize << 20, 1usize << 20), (usize::MAX, 2), (1, 250_001)] {
+            let rc = ilsp_suppress_small_cells(
+                counts.as_ptr(),
+                rows,
+                cols,
+                5,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                0,
+                &mut len,
+            );
+            assert_eq!(rc, ILSP_ERR_INVALID_ARGUMENT);
+            assert_eq!(len, 7, "no size reported for a refused shape");
+        }
     }
 
     /// Found by the `ffi_text` fuzz target: `*quarantined` was written

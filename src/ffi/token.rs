@@ -27,9 +27,9 @@ use super::{
     check_out, finish_text, free_handle, give_handle, guard, handle_ref, ilsp_status, opt_str_arg,
     slice_arg, str_arg, text_arg, text_out, write_out, write_text,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, try_with_capacity};
 use crate::token::format::{BodyEncoding, TokenFormat, TokenKind};
-use crate::token::key::{KeyEncoding, SecretKey};
+use crate::token::key::{KeyEncoding, SecretKey, check_key_len};
 use crate::token::normalize::Normalization;
 use crate::token::tokenizer::{COMPAT_TOKEN_LEN, TokenSpec, Tokenizer};
 
@@ -51,6 +51,8 @@ pub const ILSP_KEY_RAW: u32 = 0;
 pub const ILSP_KEY_HEX: u32 = 1;
 /// The shortest accepted key, in bytes.
 pub const ILSP_MIN_KEY_LEN: usize = 32;
+/// The longest accepted key, and the largest key file, in bytes (64 KiB).
+pub const ILSP_MAX_KEY_LEN: usize = 65536;
 
 /// No normalisation: IDs are hashed byte for byte.
 pub const ILSP_NORM_NONE: u32 = 0;
@@ -116,7 +118,8 @@ pub(crate) fn normalization_from_bits(bits: u32) -> Result<Normalization> {
 ///
 /// The caller should wipe its own copy afterwards. Errors: `ILSP_ERR_NULL`
 /// (`bytes` with `len > 0`, `out`), `ILSP_ERR_KEY` if `len < ILSP_MIN_KEY_LEN`
-/// (32). Free the key with `ilsp_key_free`.
+/// (32) or `len > ILSP_MAX_KEY_LEN` (65536; checked before anything is read
+/// or allocated). Free the key with `ilsp_key_free`.
 ///
 /// Thread safety: safe to call from any thread.
 #[unsafe(no_mangle)]
@@ -127,6 +130,8 @@ pub extern "C" fn ilsp_key_from_bytes(
 ) -> ilsp_status {
     guard(|| {
         check_out(out, "out")?;
+        // The length is checked before the bytes are looked at.
+        check_key_len(len)?;
         // SAFETY: the caller passes `len` readable bytes at `bytes`.
         let bytes = unsafe { super::bytes_arg(bytes, len, "bytes") }?;
         give_handle(
@@ -143,10 +148,17 @@ pub extern "C" fn ilsp_key_from_bytes(
 /// `ILSP_KEY_RAW` bytes (used exactly, no newline removed) or `ILSP_KEY_HEX`
 /// text.
 ///
+/// Only a regular file (or a symbolic link to one) is read: it is opened
+/// without blocking (a FIFO does not hang the call), its type is checked on
+/// the open descriptor, and at most `ILSP_MAX_KEY_LEN + 1` bytes are read
+/// whatever size the file reports (`/dev/zero` reports 0).
+///
 /// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`path` not UTF-8),
-/// `ILSP_ERR_INVALID_ARGUMENT` (bad `encoding`), `ILSP_ERR_IO` (unreadable
-/// file; the message names the path), `ILSP_ERR_KEY` (too short, not hex,
-/// larger than 64 KiB; the message never contains key bytes).
+/// `ILSP_ERR_INVALID_ARGUMENT` (bad `encoding`), `ILSP_ERR_IO` (the file
+/// cannot be opened or read; the message names the path), `ILSP_ERR_KEY`
+/// (not a regular file: a FIFO, device, directory or socket; larger than
+/// `ILSP_MAX_KEY_LEN`; too short; not hex; the message never contains key
+/// bytes).
 ///
 /// Thread safety: safe to call from any thread.
 #[unsafe(no_mangle)]
@@ -190,10 +202,11 @@ pub extern "C" fn ilsp_key_from_env(
     })
 }
 
-/// A new random key of `len` bytes (at least 32) from the library's CSPRNG,
-/// seeded from the operating system.
+/// A new random key of `len` bytes (32 to `ILSP_MAX_KEY_LEN`) from the
+/// library's CSPRNG, seeded from the operating system.
 ///
-/// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_KEY` (`len < 32`),
+/// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_KEY` (`len < 32` or
+/// `len > ILSP_MAX_KEY_LEN`, checked before anything is allocated),
 /// `ILSP_ERR_ENTROPY`.
 ///
 /// Thread safety: safe to call from any thread.
@@ -256,12 +269,13 @@ pub extern "C" fn ilsp_key_free(key: *mut ilsp_key) {
 
 // ----- tokenizer lifecycle and ring ------------------------------------------
 
-/// A tokenizer whose only key is a copy of `key_len` bytes at `key` (at least
-/// 32), with key id `"k1"`, active. The caller should wipe its copy; the
-/// library's copy is wiped by `ilsp_tokenizer_free`.
+/// A tokenizer whose only key is a copy of `key_len` bytes at `key` (32 to
+/// `ILSP_MAX_KEY_LEN`), with key id `"k1"`, active. The caller should wipe
+/// its copy; the library's copy is wiped by `ilsp_tokenizer_free`.
 ///
 /// Errors: `ILSP_ERR_NULL` (`key` with `key_len > 0`, `out`), `ILSP_ERR_KEY`
-/// (`key_len < 32`; the message gives the length, never the bytes).
+/// (`key_len` out of range, checked before the key is read; the message
+/// gives the length, never the bytes).
 ///
 /// Thread safety: safe to call from any thread.
 #[unsafe(no_mangle)]
@@ -272,6 +286,8 @@ pub extern "C" fn ilsp_tokenizer_new(
 ) -> ilsp_status {
     guard(|| {
         check_out(out, "out")?;
+        // The length is checked before the bytes are looked at.
+        check_key_len(key_len)?;
         // SAFETY: `key_len` readable bytes at `key` per the header.
         let bytes = unsafe { super::bytes_arg(key, key_len, "key") }?;
         let key = SecretKey::from_bytes(bytes)?;
@@ -700,13 +716,19 @@ pub extern "C" fn ilsp_tokenize_bridge(
         };
         let t = t.read()?;
         let (w_old, w_new) = (t.token_len(from)?, t.token_len(to)?);
-        let mut old = vec![0u8; n.saturating_mul(w_old)];
-        let mut new = vec![0u8; n.saturating_mul(w_new)];
-        t.tokenize_batch_into(from, ids, offsets, &mut old)?;
-        t.tokenize_batch_into(to, ids, offsets, &mut new)?;
-        let len = n * (w_old + w_new + 2);
+        let len = n
+            .checked_mul(w_old + w_new + 2)
+            .ok_or_else(|| Error::invalid("n", "is too large"))?;
+        // The output buffer is checked first: the working memory below is
+        // then no larger than memory the caller has.
         // SAFETY: `out_cap` writable bytes at `out` per the header.
         let buf = unsafe { text_out(out, out_cap, out_len, len, "out") }?;
+        let mut old = try_with_capacity(n * w_old, "n")?;
+        old.resize(n * w_old, 0u8);
+        let mut new = try_with_capacity(n * w_new, "n")?;
+        new.resize(n * w_new, 0u8);
+        t.tokenize_batch_into(from, ids, offsets, &mut old)?;
+        t.tokenize_batch_into(to, ids, offsets, &mut new)?;
         let rows = old.chunks_exact(w_old).zip(new.chunks_exact(w_new));
         for (line, (o, w)) in buf[..len].chunks_exact_mut(w_old + w_new + 2).zip(rows) {
             line[..w_old].copy_from_slice(o);
@@ -798,7 +820,7 @@ pub extern "C" fn ilsp_token_lookup(
         let offsets = unsafe { slice_arg(offsets, entries, "offsets") }?;
         // SAFETY: `id_len` readable bytes at `id` per the header.
         let id = unsafe { text_arg(id, id_len, "id") }?;
-        let mut list = Vec::with_capacity(n);
+        let mut list = try_with_capacity(n, "n")?;
         for (i, pair) in offsets.windows(2).enumerate() {
             if pair[0] > pair[1] || pair[1] > buf.len() {
                 return Err(Error::invalid(
@@ -993,6 +1015,53 @@ mod tests {
         assert_eq!(CellStatus::Published.code(), ILSP_CELL_PUBLISHED);
         assert_eq!(CellStatus::Primary.code(), ILSP_CELL_PRIMARY);
         assert_eq!(CellStatus::Complementary.code(), ILSP_CELL_COMPLEMENTARY);
+    }
+
+    /// `ilsp_key_generate(2^62)` used to abort the process (an allocation
+    /// failure is not a panic); every key length is now checked against
+    /// `ILSP_MAX_KEY_LEN` before anything is allocated or read.
+    #[test]
+    fn huge_key_lengths_are_typed_errors() {
+        assert_eq!(ILSP_MAX_KEY_LEN, crate::token::key::MAX_KEY_LEN);
+        let small = [0x42u8; 64];
+        for len in [ILSP_MAX_KEY_LEN + 1, 1 << 40, 1 << 62, usize::MAX] {
+            let mut key = null_mut();
+            assert_eq!(ilsp_key_generate(len, &mut key), ILSP_ERR_KEY);
+            assert!(key.is_null());
+            assert_eq!(
+                last_error(),
+                format!("key error: key must be at most 65536 bytes, got {len}")
+            );
+            // The bytes behind a huge length are never read.
+            assert_eq!(
+                ilsp_key_from_bytes(small.as_ptr(), len, &mut key),
+                ILSP_ERR_KEY
+            );
+            let mut t = null_mut();
+            assert_eq!(
+                ilsp_tokenizer_new(small.as_ptr(), len, &mut t),
+                ILSP_ERR_KEY
+            );
+            assert!(key.is_null() && t.is_null());
+        }
+        let mut key = null_mut();
+        assert_eq!(ilsp_key_generate(ILSP_MAX_KEY_LEN, &mut key), ILSP_OK);
+        ilsp_key_free(key);
+    }
+
+    /// Key files that are not regular files are refused, promptly.
+    #[test]
+    fn key_files_must_be_regular() {
+        let mut key = null_mut();
+        assert_eq!(
+            ilsp_key_from_file(c"/dev/zero".as_ptr(), ILSP_KEY_RAW, &mut key),
+            ILSP_ERR_KEY
+        );
+        assert_eq!(
+            last_error(),
+            "key error: key file /dev/zero is not a regular file (it is a character device)"
+        );
+        assert!(key.is_null());
     }
 
     #[test]

@@ -45,6 +45,8 @@
 //! ```
 
 use std::fmt;
+use std::io::Read;
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 use hkdf::Hkdf;
@@ -61,6 +63,11 @@ pub const MIN_KEY_LEN: usize = 32;
 /// The largest key file or variable accepted, in bytes (a guard against
 /// reading a wrong, huge file into memory).
 pub const MAX_KEY_SOURCE_LEN: usize = 64 * 1024;
+
+/// The longest key accepted, in bytes: what a largest key file holds. HMAC
+/// hashes a key longer than its 64-byte block first, so longer keys add
+/// nothing; the cap is checked before anything is allocated.
+pub const MAX_KEY_LEN: usize = MAX_KEY_SOURCE_LEN;
 
 /// The longest tenant or purpose label accepted by [`SecretKey::derive`], in bytes.
 pub const MAX_LABEL_LEN: usize = 255;
@@ -81,7 +88,7 @@ pub enum KeyEncoding {
     Hex,
 }
 
-/// Secret key material of at least [`MIN_KEY_LEN`] bytes, wiped on drop.
+/// Secret key material of [`MIN_KEY_LEN`] to [`MAX_KEY_LEN`] bytes, wiped on drop.
 ///
 /// `Debug` prints the length only. Clone deliberately: every copy is wiped
 /// when it is dropped, but each is one more copy in memory.
@@ -101,14 +108,10 @@ impl SecretKey {
     ///
     /// # Errors
     ///
-    /// [`Error::Key`] if `bytes` is shorter than [`MIN_KEY_LEN`].
+    /// [`Error::Key`] if `bytes` is shorter than [`MIN_KEY_LEN`] or longer
+    /// than [`MAX_KEY_LEN`].
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        if bytes.len() < MIN_KEY_LEN {
-            return Err(Error::Key(format!(
-                "key must be at least {MIN_KEY_LEN} bytes, got {}",
-                bytes.len()
-            )));
-        }
+        check_key_len(bytes.len())?;
         Ok(SecretKey {
             bytes: Zeroizing::new(bytes.to_vec()),
         })
@@ -116,10 +119,20 @@ impl SecretKey {
 
     /// Reads a key from the file at `path`, written as `encoding` says.
     ///
+    /// Only a regular file (or a symbolic link to one) is read. The file is
+    /// opened without blocking (a FIFO with no writer does not hang the
+    /// call), its type is checked on the open descriptor (so a path swapped
+    /// after the check cannot slip a device in), and at most
+    /// [`MAX_KEY_SOURCE_LEN`]` + 1` bytes are read whatever size it reports,
+    /// so a file that grows while it is read, or claims a size of 0 as
+    /// `/proc` files do, cannot exhaust memory.
+    ///
     /// # Errors
     ///
-    /// [`Error::Io`] if the file cannot be read; [`Error::Key`] if it is larger
-    /// than [`MAX_KEY_SOURCE_LEN`], not valid in `encoding`, or too short.
+    /// [`Error::Io`] if the file cannot be opened or read; [`Error::Key`] if
+    /// it is not a regular file (a FIFO, a device such as `/dev/zero`, a
+    /// directory, a socket), is larger than [`MAX_KEY_SOURCE_LEN`], is not
+    /// valid in `encoding`, or holds a key too short or too long.
     pub fn from_file(path: impl AsRef<Path>, encoding: KeyEncoding) -> Result<Self> {
         let path = path.as_ref();
         let shown = path.display().to_string();
@@ -127,13 +140,25 @@ impl SecretKey {
             path: shown.clone(),
             detail: e.to_string(),
         };
-        let len = std::fs::metadata(path).map_err(io)?.len();
-        if len > MAX_KEY_SOURCE_LEN as u64 {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK | libc::O_NOCTTY)
+            .open(path)
+            .map_err(io)?;
+        let kind = file.metadata().map_err(io)?.file_type();
+        if !kind.is_file() {
             return Err(Error::Key(format!(
-                "key file {shown} is larger than {MAX_KEY_SOURCE_LEN} bytes"
+                "key file {shown} is not a regular file (it is {})",
+                describe_file_type(kind)
             )));
         }
-        let raw = Zeroizing::new(std::fs::read(path).map_err(io)?);
+        let raw = read_capped(file, MAX_KEY_SOURCE_LEN)
+            .map_err(io)?
+            .ok_or_else(|| {
+                Error::Key(format!(
+                    "key file {shown} is larger than {MAX_KEY_SOURCE_LEN} bytes"
+                ))
+            })?;
         Self::decode(&raw, encoding, &format!("key file {shown}"))
     }
 
@@ -162,14 +187,11 @@ impl SecretKey {
     ///
     /// # Errors
     ///
-    /// [`Error::Key`] if `len < MIN_KEY_LEN`; [`Error::Entropy`] if the OS has
-    /// no randomness to give.
+    /// [`Error::Key`] if `len` is below [`MIN_KEY_LEN`] or above
+    /// [`MAX_KEY_LEN`] (checked before allocating); [`Error::Entropy`] if the
+    /// OS has no randomness to give.
     pub fn generate(len: usize) -> Result<Self> {
-        if len < MIN_KEY_LEN {
-            return Err(Error::Key(format!(
-                "key must be at least {MIN_KEY_LEN} bytes, got {len}"
-            )));
-        }
+        check_key_len(len)?;
         let mut bytes = Zeroizing::new(vec![0u8; len]);
         with_secure_rng(|rng| rng.fill_bytes(&mut bytes))?;
         Ok(SecretKey { bytes })
@@ -228,6 +250,48 @@ impl SecretKey {
                 })
             }
         }
+    }
+}
+
+/// Checks a key length against [`MIN_KEY_LEN`] and [`MAX_KEY_LEN`].
+pub(crate) fn check_key_len(len: usize) -> Result<()> {
+    if len < MIN_KEY_LEN {
+        return Err(Error::Key(format!(
+            "key must be at least {MIN_KEY_LEN} bytes, got {len}"
+        )));
+    }
+    if len > MAX_KEY_LEN {
+        return Err(Error::Key(format!(
+            "key must be at most {MAX_KEY_LEN} bytes, got {len}"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads `reader` to its end into memory that is wiped on drop, unless it
+/// holds more than `cap` bytes: then `None`, after reading `cap + 1` bytes
+/// at most.
+fn read_capped(reader: impl Read, cap: usize) -> std::io::Result<Option<Zeroizing<Vec<u8>>>> {
+    // One buffer, never grown (a grown Vec would leave unwiped copies).
+    let mut raw = Zeroizing::new(Vec::with_capacity(cap + 1));
+    reader.take(cap as u64 + 1).read_to_end(&mut raw)?;
+    Ok((raw.len() <= cap).then_some(raw))
+}
+
+/// Names a file type for an error message.
+fn describe_file_type(kind: std::fs::FileType) -> &'static str {
+    if kind.is_dir() {
+        "a directory"
+    } else if kind.is_fifo() {
+        "a FIFO"
+    } else if kind.is_char_device() {
+        "a character device"
+    } else if kind.is_block_device() {
+        "a block device"
+    } else if kind.is_socket() {
+        "a socket"
+    } else {
+        "a special file"
     }
 }
 
@@ -368,6 +432,27 @@ mod tests {
         assert!(SecretKey::generate(8).is_err());
     }
 
+    /// Sizes are checked before anything is allocated: a huge length is a
+    /// typed error, not an allocation failure that aborts the process.
+    #[test]
+    fn huge_lengths_are_refused_before_allocating() {
+        for len in [MAX_KEY_LEN + 1, 1 << 40, 1 << 62, usize::MAX] {
+            let e = SecretKey::generate(len).unwrap_err();
+            assert_eq!(e.status(), Status::Key);
+            assert_eq!(
+                e.to_string(),
+                format!("key error: key must be at most 65536 bytes, got {len}")
+            );
+        }
+        assert_eq!(SecretKey::generate(MAX_KEY_LEN).unwrap().len(), MAX_KEY_LEN);
+        let long = vec![1u8; MAX_KEY_LEN + 1];
+        assert_eq!(
+            SecretKey::from_bytes(&long).unwrap_err().status(),
+            Status::Key
+        );
+        assert!(SecretKey::from_bytes(&long[1..]).is_ok());
+    }
+
     #[test]
     fn debug_never_prints_key_bytes() {
         let k = SecretKey::from_bytes(b"0123456789abcdefghijklmnopqrstuv").unwrap();
@@ -425,6 +510,135 @@ mod tests {
         let e = SecretKey::from_file(&missing, KeyEncoding::Raw).unwrap_err();
         assert_eq!(e.status(), Status::Io);
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// A scratch directory removed when dropped.
+    struct Dir(std::path::PathBuf);
+
+    impl Dir {
+        fn new(tag: &str) -> Dir {
+            let path = std::env::temp_dir().join(format!(
+                "ilsp-key-{tag}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = std::fs::remove_dir_all(&path);
+            std::fs::create_dir_all(&path).unwrap();
+            Dir(path)
+        }
+    }
+
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn refused(path: &Path, kind: &str) {
+        let start = std::time::Instant::now();
+        let e = SecretKey::from_file(path, KeyEncoding::Raw).unwrap_err();
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(2),
+            "{kind}: took {:?}",
+            start.elapsed()
+        );
+        assert_eq!(e.status(), Status::Key, "{kind}: {e}");
+        assert!(
+            e.to_string()
+                .contains(&format!("is not a regular file (it is {kind})")),
+            "{e}"
+        );
+    }
+
+    /// `/dev/zero` reports size 0 and never ends: refused as a device, also
+    /// through a symbolic link, before any byte is read.
+    #[test]
+    fn devices_are_refused_also_through_symlinks() {
+        refused(Path::new("/dev/zero"), "a character device");
+        let dir = Dir::new("dev");
+        let link = dir.0.join("zero.key");
+        std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+        refused(&link, "a character device");
+        refused(&dir.0, "a directory");
+    }
+
+    /// A FIFO with no writer would block a plain open forever; the key
+    /// reader opens it without blocking and refuses it at once.
+    #[test]
+    fn a_fifo_is_refused_promptly() {
+        let dir = Dir::new("fifo");
+        let fifo = dir.0.join("key.fifo");
+        let c = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        refused(&fifo, "a FIFO");
+    }
+
+    /// A sparse file of 1 TiB is refused without reading it.
+    #[test]
+    fn a_huge_sparse_file_is_refused() {
+        let dir = Dir::new("sparse");
+        let path = dir.0.join("sparse.key");
+        std::fs::File::create(&path)
+            .unwrap()
+            .set_len(1 << 40)
+            .unwrap();
+        let e = SecretKey::from_file(&path, KeyEncoding::Raw).unwrap_err();
+        assert_eq!(e.status(), Status::Key);
+        assert!(e.to_string().contains("is larger than 65536 bytes"), "{e}");
+    }
+
+    /// The read is bounded by the cap whatever size was reported: an endless
+    /// reader gives `None` after `cap + 1` bytes.
+    #[test]
+    fn reads_stop_after_the_cap() {
+        let endless = std::io::repeat(0x41);
+        assert!(read_capped(endless, 1000).unwrap().is_none());
+        let exact = read_capped(&[7u8; 1000][..], 1000).unwrap().unwrap();
+        assert_eq!(exact.len(), 1000);
+    }
+
+    /// A key file that another thread keeps extending past the cap: every
+    /// read either sees a complete prefix within the cap or refuses the
+    /// file; none reads more than the cap.
+    #[test]
+    fn a_file_growing_past_the_cap_is_bounded() {
+        use std::io::Write;
+        let dir = Dir::new("grow");
+        let path = dir.0.join("growing.key");
+        std::fs::write(&path, [0x42; 64]).unwrap();
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writer = {
+            let (path, stop) = (path.clone(), stop.clone());
+            std::thread::spawn(move || {
+                let mut f = std::fs::OpenOptions::new()
+                    .append(true)
+                    .open(&path)
+                    .unwrap();
+                let chunk = [0x43u8; 4096];
+                // Up to 16 MiB, far past the cap.
+                for _ in 0..4096 {
+                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        break;
+                    }
+                    f.write_all(&chunk).unwrap();
+                }
+            })
+        };
+        for _ in 0..200 {
+            match SecretKey::from_file(&path, KeyEncoding::Raw) {
+                Ok(key) => assert!(key.len() <= MAX_KEY_LEN),
+                Err(e) => {
+                    assert_eq!(e.status(), Status::Key, "{e}");
+                    assert!(e.to_string().contains("is larger than"), "{e}");
+                }
+            }
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        writer.join().unwrap();
+        assert!(std::fs::metadata(&path).unwrap().len() > MAX_KEY_SOURCE_LEN as u64);
+        let e = SecretKey::from_file(&path, KeyEncoding::Raw).unwrap_err();
+        assert!(e.to_string().contains("is larger than"), "{e}");
     }
 
     #[test]

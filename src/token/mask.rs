@@ -30,6 +30,22 @@
 
 use crate::error::{Error, Result};
 
+/// The longest text the helpers accept (an e-mail address, a postcode, an
+/// address), in bytes: checked before anything is allocated for it.
+pub const MAX_TEXT_LEN: usize = 64 * 1024;
+
+/// Fails with [`Error::InvalidArgument`] naming `param` (never the text) if
+/// `text` is longer than [`MAX_TEXT_LEN`].
+pub(crate) fn check_text_len(param: &'static str, text: &str) -> Result<()> {
+    if text.len() > MAX_TEXT_LEN {
+        return Err(Error::invalid(
+            param,
+            format!("is longer than {MAX_TEXT_LEN} bytes ({} given)", text.len()),
+        ));
+    }
+    Ok(())
+}
+
 /// Partially redacts an e-mail address.
 ///
 /// The local part becomes its first character followed by `***` when it has
@@ -42,8 +58,10 @@ use crate::error::{Error, Result};
 /// # Errors
 ///
 /// [`Error::InvalidArgument`] (`email`) unless the text is `local@domain`
-/// with both parts non-empty, no whitespace, and no empty domain label.
+/// with both parts non-empty, no whitespace, and no empty domain label, at
+/// most [`MAX_TEXT_LEN`] bytes.
 pub fn mask_email(email: &str, keep_domain: bool) -> Result<String> {
+    check_text_len("email", email)?;
     let email = email.trim();
     let (local, domain) = email
         .rsplit_once('@')
@@ -309,11 +327,13 @@ pub fn age_band(age: u32, width: u32, top: u32) -> Result<String> {
 ///
 /// [`Error::InvalidArgument`]: `keep` must be ≥ 1; the postcode must consist
 /// of ASCII letters, digits, spaces and hyphens and be longer than `keep`
-/// characters (otherwise truncating would not hide anything).
+/// characters (otherwise truncating would not hide anything), and at most
+/// [`MAX_TEXT_LEN`] bytes.
 pub fn truncate_postcode(postcode: &str, keep: usize) -> Result<String> {
     if keep == 0 {
         return Err(Error::invalid("keep", "must be at least 1, got 0"));
     }
+    check_text_len("postcode", postcode)?;
     let mut compact = String::with_capacity(postcode.len());
     for c in postcode.trim().chars() {
         match c {
@@ -397,6 +417,21 @@ fn abbreviate(word: &str) -> &str {
 mod tests {
     use super::*;
     use crate::error::Status;
+
+    #[test]
+    fn texts_over_the_cap_are_refused_without_echo() {
+        let long = format!("{}@example.org", "j".repeat(MAX_TEXT_LEN));
+        let e = mask_email(&long, true).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("email is longer than 65536 bytes"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("jjj"), "{e}");
+        let e = truncate_postcode(&"A".repeat(MAX_TEXT_LEN + 1), 3).unwrap_err();
+        assert!(e.to_string().starts_with("postcode is longer than"), "{e}");
+        assert!(truncate_postcode(&"A".repeat(MAX_TEXT_LEN), 3).is_ok());
+    }
 
     #[test]
     fn emails() {

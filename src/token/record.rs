@@ -73,6 +73,14 @@ use crate::token::tokenizer::{TokenSpec, Tokenizer};
 /// names (of unknown fields) are cut at a character boundary.
 pub const MAX_REPORTED_NAME_LEN: usize = 64;
 
+/// The longest record [`ExportSchema::apply_json`] parses, in bytes: a
+/// longer one is quarantined (reason `too_large`) before it is parsed, so a
+/// hostile record cannot make the parser allocate without bound.
+pub const MAX_RECORD_LEN: usize = 1 << 20;
+
+/// The longest schema [`ExportSchema::from_json`] parses, in bytes.
+pub const MAX_SCHEMA_LEN: usize = 1 << 20;
+
 /// What happens to fields the schema does not list, or to PII fields.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -263,6 +271,14 @@ pub enum IssueReason {
         /// Where parsing failed (line and column), or the JSON type found.
         detail: String,
     },
+    /// The record is longer than [`MAX_RECORD_LEN`] and was not parsed (the
+    /// field is `""`).
+    TooLarge {
+        /// The record's length in bytes.
+        bytes: usize,
+        /// [`MAX_RECORD_LEN`].
+        limit: usize,
+    },
 }
 
 /// One problem of a quarantined record: the field and the reason.
@@ -310,8 +326,18 @@ impl ExportSchema {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] (`schema`) with the parser's message (the
-    /// schema is configuration, not patron data) or an invalid parameter.
+    /// schema is configuration, not patron data), an invalid parameter, or
+    /// text longer than [`MAX_SCHEMA_LEN`].
     pub fn from_json(text: &str) -> Result<ExportSchema> {
+        if text.len() > MAX_SCHEMA_LEN {
+            return Err(Error::invalid(
+                "schema",
+                format!(
+                    "is longer than {MAX_SCHEMA_LEN} bytes ({} given)",
+                    text.len()
+                ),
+            ));
+        }
         let schema: ExportSchema = serde_json::from_str(text)
             .map_err(|e| Error::invalid("schema", format!("is not a valid export schema: {e}")))?;
         schema.check()?;
@@ -336,8 +362,18 @@ impl ExportSchema {
     }
 
     /// Applies the schema to one record given as JSON text. Text that is not a
-    /// JSON object is quarantined with field `""` and reason `not_an_object`.
+    /// JSON object is quarantined with field `""` and reason `not_an_object`;
+    /// text longer than [`MAX_RECORD_LEN`] with reason `too_large`, unparsed.
     pub fn apply_json(&self, tokenizer: &Tokenizer, record: &str) -> RecordOutcome {
+        if record.len() > MAX_RECORD_LEN {
+            return RecordOutcome::Quarantined(vec![FieldIssue {
+                field: String::new(),
+                reason: IssueReason::TooLarge {
+                    bytes: record.len(),
+                    limit: MAX_RECORD_LEN,
+                },
+            }]);
+        }
         match serde_json::from_str::<Value>(record) {
             Ok(Value::Object(map)) => self.apply(tokenizer, &map),
             Ok(other) => RecordOutcome::Quarantined(vec![FieldIssue {
@@ -718,6 +754,28 @@ mod tests {
             );
             assert!(!outcome.to_json().contains("jane"));
         }
+    }
+
+    /// Records and schemas over their caps are refused before parsing.
+    #[test]
+    fn oversized_records_and_schemas_are_not_parsed() {
+        let schema = ExportSchema::from_json(SCHEMA).unwrap();
+        let t = tokenizer();
+        let huge = format!(r#"{{"patron_id": "{}"}}"#, "9".repeat(MAX_RECORD_LEN));
+        let outcome = schema.apply_json(&t, &huge);
+        assert_eq!(
+            outcome.to_json(),
+            format!(
+                r#"{{"issues":[{{"bytes":{},"field":"","limit":1048576,"reason":"too_large"}}],"quarantined":true}}"#,
+                huge.len()
+            )
+        );
+        let e = ExportSchema::from_json(&" ".repeat(MAX_SCHEMA_LEN + 1)).unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("schema is longer than 1048576 bytes"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ use std::fmt;
 use subtle::{ConditionallySelectable, ConstantTimeEq};
 use zeroize::Zeroizing;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, try_with_capacity};
 use crate::token::encode::{base32_into, hex_into};
 use crate::token::format::{BodyEncoding, TokenFormat, TokenKind};
 use crate::token::hmac::{HmacSha256Key, SHORT_MESSAGE_MAX, TAG_LEN};
@@ -299,10 +299,7 @@ impl Tokenizer {
     pub fn add_key(&mut self, key_id: &str, key: &SecretKey) -> Result<()> {
         let id = KeyId::new(key_id)?;
         if self.position(&id).is_some() {
-            return Err(Error::invalid(
-                "key_id",
-                format!("{id:?} is already in the ring", id = id.as_str()),
-            ));
+            return Err(Error::invalid("key_id", "is already in the ring"));
         }
         if self.keys.len() >= MAX_KEYS {
             return Err(Error::invalid(
@@ -337,7 +334,7 @@ impl Tokenizer {
         if i == self.active {
             return Err(Error::invalid(
                 "key_id",
-                format!("{key_id:?} is the active key; activate another key before retiring it"),
+                "is the active key; activate another key before retiring it",
             ));
         }
         drop(self.keys.remove(i));
@@ -445,8 +442,10 @@ impl Tokenizer {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] (`address`) if it has no letter or digit.
+    /// [`Error::InvalidArgument`] (`address`) if it has no letter or digit
+    /// or is longer than [`crate::token::mask::MAX_TEXT_LEN`] bytes.
     pub fn tokenize_address(&self, address: &str) -> Result<String> {
+        crate::token::mask::check_text_len("address", address)?;
         let canonical = crate::token::mask::canonical_address(address);
         if canonical.is_empty() {
             return Err(Error::invalid("address", "has no letter or digit"));
@@ -518,7 +517,8 @@ impl Tokenizer {
         };
         // ASCII text is UTF-8 however it is cut: one check covers every ID.
         let ascii = ids.is_ascii();
-        let mut texts = Vec::with_capacity(if p.normalization.is_none() { 0 } else { n });
+        // Working memory sized by the caller's count: reserved fallibly.
+        let mut texts = try_with_capacity(if p.normalization.is_none() { 0 } else { n }, "n")?;
         for (i, pair) in offsets.windows(2).enumerate() {
             if p.normalization.is_none() {
                 if !ascii {
@@ -637,6 +637,9 @@ impl Tokenizer {
     pub fn verify(&self, token: &str, normalization: Normalization, id: &str) -> Result<bool> {
         match parse(token) {
             Parsed::V1(kid) => {
+                if self.keys.iter().all(|k| k.id.as_str() != kid) {
+                    return Err(unknown_token_key(kid));
+                }
                 let spec = TokenSpec {
                     kind: TokenKind::V1,
                     key_id: Some(kid),
@@ -727,13 +730,23 @@ impl Tokenizer {
     }
 }
 
+/// The error for a key id that names no ring key. The id is never shown, only
+/// its length: a caller may pass an identifier where a key id goes, and a
+/// token's key id is untrusted input (even a well-formed one can be a
+/// patron barcode).
 fn unknown_key(key_id: &str) -> Error {
-    // Show the id only if it is a well-formed key id (it may come from an
-    // untrusted token); never echo arbitrary text.
-    match KeyId::new(key_id) {
-        Ok(id) => Error::Key(format!("unknown key id {:?}", id.as_str())),
-        Err(_) => Error::Key("unknown key id (malformed)".to_owned()),
-    }
+    Error::Key(format!(
+        "unknown key id: key_id ({} bytes) names no key in the ring",
+        key_id.len()
+    ))
+}
+
+/// [`unknown_key`] for the key id a token names.
+fn unknown_token_key(key_id: &str) -> Error {
+    Error::Key(format!(
+        "unknown key id: token names a key ({} bytes) that is not in the ring",
+        key_id.len()
+    ))
 }
 
 enum Parsed<'a> {

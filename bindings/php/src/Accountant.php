@@ -94,28 +94,33 @@ final class Accountant
     public const NOISE_DISCRETE_GAUSSIAN = 3;
 
     private Library $lib;
-    private ?\FFI\CData $handle;
+    private NativeHandle $native;
 
     public function __construct()
     {
         $this->lib = Library::load();
-        $out = $this->lib->ffi->new('ilsp_accountant*');
-        $this->lib->check($this->lib->ffi->ilsp_accountant_new(\FFI::addr($out)));
-        $this->handle = $out;
+        $ffi = $this->lib->ffi;
+        $out = $ffi->new('ilsp_accountant*');
+        $this->lib->check($ffi->ilsp_accountant_new(\FFI::addr($out)));
+        $this->native = new NativeHandle($out, static fn (\FFI\CData $p) => $ffi->ilsp_accountant_free($p), 'accountant');
     }
 
     public function __destruct()
     {
-        $this->close();
+        if (isset($this->native)) {
+            $this->native->close();
+        }
     }
 
-    /** Frees the native accountant (idempotent). */
+    /** Frees the native accountant (idempotent). Later calls throw ClosedHandleException. */
     public function close(): void
     {
-        if ($this->handle !== null) {
-            $this->lib->ffi->ilsp_accountant_free($this->handle);
-            $this->handle = null;
-        }
+        $this->native->close();
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->native->isClosed();
     }
 
     /** @internal A release count checked for the C side (uint64_t). */
@@ -127,48 +132,40 @@ final class Accountant
         return $releases;
     }
 
-    private function h(): \FFI\CData
-    {
-        if ($this->handle === null) {
-            throw new \LogicException('the accountant is closed');
-        }
-        return $this->handle;
-    }
-
     /** Adds $releases releases of Laplace/Gaussian/discrete noise (NOISE_*). */
     public function addNoise(int $noise, float $sensitivity, float $scale, int $releases = 1): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_accountant_add_noise($this->h(), $noise,
-            $sensitivity, $scale, self::count($releases)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_accountant_add_noise($h, $noise,
+            $sensitivity, $scale, self::count($releases))));
     }
 
     /** Adds $releases releases that are each epsilon-DP. */
     public function addPureDp(float $epsilon, int $releases = 1): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_accountant_add_pure_dp($this->h(), $epsilon,
-            self::count($releases)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_accountant_add_pure_dp($h, $epsilon,
+            self::count($releases))));
     }
 
     /** Adds $releases releases that are each (epsilon, delta)-DP. */
     public function addApproximateDp(float $epsilon, float $delta, int $releases = 1): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_accountant_add_approximate_dp($this->h(),
-            $epsilon, $delta, self::count($releases)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_accountant_add_approximate_dp($h,
+            $epsilon, $delta, self::count($releases))));
     }
 
     /** Adds $releases releases that are each rho-zCDP. */
     public function addZcdp(float $rho, int $releases = 1): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_accountant_add_zcdp($this->h(), $rho,
-            self::count($releases)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_accountant_add_zcdp($h, $rho,
+            self::count($releases))));
     }
 
     /** The epsilon of everything added so far at $delta (ACCOUNTING_* method). */
     public function epsilon(float $delta, int $method = self::ACCOUNTING_BEST): float
     {
         $out = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_accountant_epsilon($this->h(), $delta, $method,
-            \FFI::addr($out)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_accountant_epsilon($h, $delta, $method,
+            \FFI::addr($out))));
         return $out->cdata;
     }
 
@@ -176,8 +173,8 @@ final class Accountant
     public function delta(float $epsilon, int $method = self::ACCOUNTING_BEST): float
     {
         $out = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_accountant_delta($this->h(), $epsilon, $method,
-            \FFI::addr($out)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_accountant_delta($h, $epsilon, $method,
+            \FFI::addr($out))));
         return $out->cdata;
     }
 }

@@ -29,7 +29,7 @@ final class Aggregator
     private const ROW_HAS_SUM = 2;
 
     private Library $lib;
-    private ?\FFI\CData $handle;
+    private NativeHandle $native;
 
     /**
      * @param int $maxPartitionsPerUnit L0, the most partitions one unit contributes to (1..65536).
@@ -41,7 +41,6 @@ final class Aggregator
     public function __construct(int $maxPartitionsPerUnit, ?array $valueBounds = null, ?array $publicPartitions = null)
     {
         $this->lib = Library::load();
-        $this->handle = null;
         if ($maxPartitionsPerUnit < 0 || $maxPartitionsPerUnit > 0xFFFFFFFF) {
             throw new InvalidArgumentException(
                 "max_partitions_per_unit must be in [1, 65536], got $maxPartitionsPerUnit",
@@ -64,14 +63,20 @@ final class Aggregator
             $n,
             \FFI::addr($out)
         ));
-        $this->handle = $out;
+        $this->native = self::guard($this->lib, $out);
+    }
+
+    private static function guard(Library $lib, \FFI\CData $handle): NativeHandle
+    {
+        $ffi = $lib->ffi;
+        return new NativeHandle($handle, static fn (\FFI\CData $p) => $ffi->ilsp_aggregator_free($p), 'aggregator');
     }
 
     private static function adopt(\FFI\CData $handle): Aggregator
     {
         $obj = (new \ReflectionClass(self::class))->newInstanceWithoutConstructor();
         $obj->lib = Library::load();
-        $obj->handle = $handle;
+        $obj->native = self::guard($obj->lib, $handle);
         return $obj;
     }
 
@@ -92,7 +97,7 @@ final class Aggregator
     public function newShard(): Aggregator
     {
         $out = $this->lib->ffi->new('ilsp_aggregator*');
-        $this->lib->check($this->lib->ffi->ilsp_aggregator_new_shard($this->h(), \FFI::addr($out)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_aggregator_new_shard($h, \FFI::addr($out))));
         return self::adopt($out);
     }
 
@@ -106,15 +111,14 @@ final class Aggregator
         if ($count < 0) {
             throw new InvalidArgumentException("count must be >= 0, got $count", Library::ERR_INVALID_ARGUMENT);
         }
-        $this->lib->check($this->lib->ffi->ilsp_aggregator_add(
-            $this->h(),
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_aggregator_add($h,
             self::buffer($this->lib, $unit),
             strlen($unit),
             self::buffer($this->lib, $partition),
             strlen($partition),
             $count,
             $value
-        ));
+        )));
     }
 
     /**
@@ -163,7 +167,7 @@ final class Aggregator
                 $v[$i] = $x;
             }
         }
-        $this->lib->check($ffi->ilsp_aggregator_add_batch($this->h(), $n, $ud, $uo, $pd, $po, $c, $v));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($ffi->ilsp_aggregator_add_batch($h, $n, $ud, $uo, $pd, $po, $c, $v)));
     }
 
     /**
@@ -173,22 +177,26 @@ final class Aggregator
      */
     public function merge(Aggregator $other): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_aggregator_merge($this->h(), $other->h()));
+        NativeHandle::useAll([$this->native, $other->native], fn (\FFI\CData $a, \FFI\CData $b) => $this->lib->check(
+            $this->lib->ffi->ilsp_aggregator_merge($a, $b)
+        ));
     }
 
     /** The state in its versioned binary form (confidential: exact totals). */
     public function toBytes(): string
     {
         $ffi = $this->lib->ffi;
-        $len = $ffi->new('size_t');
-        $status = $ffi->ilsp_aggregator_serialize($this->h(), null, 0, \FFI::addr($len));
-        if ($status !== Library::ERR_BUFFER_TOO_SMALL) {
-            $this->lib->check($status);
-        }
-        $needed = $len->cdata;
-        $buf = $ffi->new('uint8_t[' . max(1, $needed) . ']');
-        $this->lib->check($ffi->ilsp_aggregator_serialize($this->h(), $buf, $needed, \FFI::addr($len)));
-        return \FFI::string($buf, $len->cdata);
+        return $this->native->use(function (\FFI\CData $h) use ($ffi): string {
+            $len = $ffi->new('size_t');
+            $status = $ffi->ilsp_aggregator_serialize($h, null, 0, \FFI::addr($len));
+            if ($status !== Library::ERR_BUFFER_TOO_SMALL) {
+                $this->lib->check($status);
+            }
+            $needed = $len->cdata;
+            $buf = $ffi->new('uint8_t[' . max(1, $needed) . ']');
+            $this->lib->check($ffi->ilsp_aggregator_serialize($h, $buf, $needed, \FFI::addr($len)));
+            return \FFI::string($buf, $len->cdata);
+        });
     }
 
     /**
@@ -200,13 +208,12 @@ final class Aggregator
     {
         $ffi = $this->lib->ffi;
         $x = $ffi->new('uint64_t[4]');
-        $this->lib->check($ffi->ilsp_aggregator_stats(
-            $this->h(),
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($ffi->ilsp_aggregator_stats($h,
             \FFI::addr($x[0]),
             \FFI::addr($x[1]),
             \FFI::addr($x[2]),
             \FFI::addr($x[3])
-        ));
+        )));
         return [
             'events' => $x[0],
             'events_outside_public_partitions' => $x[1],
@@ -259,8 +266,6 @@ final class Aggregator
         [$selEps, $selDelta] = $selection ?? [0.0, 0.0];
         $out = $ffi->new('ilsp_table*');
         $args = [
-            $this->h(),
-            $budget->h(),
             $account,
             $maxContributions,
             $noise,
@@ -270,13 +275,18 @@ final class Aggregator
             (float) $selDelta,
             $suppressBelow,
         ];
+        $handles = [$this->native, $budget->native()];
         if ($privateMaxContributions === null) {
             $args[] = \FFI::addr($out);
-            $this->lib->check($ffi->ilsp_aggregator_release(...$args));
+            NativeHandle::useAll($handles, fn (\FFI\CData $a, \FFI\CData $b) => $this->lib->check(
+                $ffi->ilsp_aggregator_release($a, $b, ...$args)
+            ));
         } else {
             [$quantile, $boundEpsilon] = $privateMaxContributions;
             array_push($args, (float) $quantile, (float) $boundEpsilon, \FFI::addr($out));
-            $this->lib->check($ffi->ilsp_aggregator_release_private_bound(...$args));
+            NativeHandle::useAll($handles, fn (\FFI\CData $a, \FFI\CData $b) => $this->lib->check(
+                $ffi->ilsp_aggregator_release_private_bound($a, $b, ...$args)
+            ));
         }
         try {
             $rows = [];
@@ -332,27 +342,22 @@ final class Aggregator
         }
     }
 
-    /** Frees the native state now (also done by the destructor). */
+    /** Frees the native state now (also done by the destructor); idempotent. Later calls throw ClosedHandleException. */
     public function close(): void
     {
-        if ($this->handle !== null) {
-            $this->lib->ffi->ilsp_aggregator_free($this->handle);
-            $this->handle = null;
-        }
+        $this->native->close();
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->native->isClosed();
     }
 
     public function __destruct()
     {
-        $this->close();
-    }
-
-    /** @internal the native handle (for other classes of this binding). */
-    public function h(): \FFI\CData
-    {
-        if ($this->handle === null) {
-            throw new \LogicException('the aggregator is closed');
+        if (isset($this->native)) {
+            $this->native->close();
         }
-        return $this->handle;
     }
 
     /** A uint8_t buffer holding $bytes (NULL for the empty string). */

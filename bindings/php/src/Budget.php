@@ -32,7 +32,7 @@ final class Budget
     public const PERIOD_CALENDAR_MONTH = 2;
 
     private Library $lib;
-    private ?\FFI\CData $handle;
+    private NativeHandle $native;
 
     /**
      * Opens a budget: in memory when $ledgerPath is null, else the ledger file
@@ -59,30 +59,32 @@ final class Budget
             $status = $this->lib->ffi->ilsp_budget_open_with_timeout($ledgerPath, $lockTimeoutMs, \FFI::addr($handle));
         }
         $this->lib->check($status);
-        $this->handle = $handle;
+        $ffi = $this->lib->ffi;
+        $this->native = new NativeHandle($handle, static fn (\FFI\CData $p) => $ffi->ilsp_budget_free($p), 'budget');
     }
 
-    /** Frees the handle (closing the ledger file); idempotent. */
+    /** Frees the handle (closing the ledger file); idempotent. Later calls throw ClosedHandleException. */
     public function close(): void
     {
-        if ($this->handle !== null) {
-            $this->lib->ffi->ilsp_budget_free($this->handle);
-            $this->handle = null;
-        }
+        $this->native->close();
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->native->isClosed();
     }
 
     public function __destruct()
     {
-        $this->close();
+        if (isset($this->native)) {
+            $this->native->close();
+        }
     }
 
-    /** @internal the native handle (for other classes of this binding, e.g. Aggregator::release). */
-    public function h(): \FFI\CData
+    /** @internal The guarded handle (for other classes of this binding, e.g. Aggregator::release). */
+    public function native(): NativeHandle
     {
-        if ($this->handle === null) {
-            throw new \LogicException('the budget is closed');
-        }
-        return $this->handle;
+        return $this->native;
     }
 
     /** C strings end at NUL: refuse names that would be silently cut. */
@@ -103,37 +105,35 @@ final class Budget
     {
         $account = self::noNul($account, 'account');
         if ($reason === null) {
-            $this->lib->check($this->lib->ffi->ilsp_budget_set_limit($this->h(), $account, $epsilon, $delta));
+            $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_limit($h, $account, $epsilon, $delta)));
         } else {
-            $this->lib->check($this->lib->ffi->ilsp_budget_set_limit_with_reason(
-                $this->h(), $account, $epsilon, $delta, self::noNul($reason, 'reason')));
+            $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_limit_with_reason($h, $account, $epsilon, $delta, self::noNul($reason, 'reason'))));
         }
     }
 
     /** Sets a zCDP account's rho limit. */
     public function setLimitRho(string $account, float $rho, ?string $reason = null): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_budget_set_limit_rho(
-            $this->h(), self::noNul($account, 'account'), $rho,
-            $reason === null ? null : self::noNul($reason, 'reason')));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_limit_rho($h, self::noNul($account, 'account'), $rho,
+            $reason === null ? null : self::noNul($reason, 'reason'))));
     }
 
     /** COMPOSITION_BASIC or COMPOSITION_ZCDP; only before the account's first spend. */
     public function setComposition(string $account, int $rule): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_budget_set_composition($this->h(), self::noNul($account, 'account'), $rule));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_composition($h, self::noNul($account, 'account'), $rule)));
     }
 
     /** PERIOD_LIFETIME, PERIOD_CALENDAR_YEAR or PERIOD_CALENDAR_MONTH (UTC); bounds the loss per period, not in total. */
     public function setPeriod(string $account, int $period): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_budget_set_period($this->h(), self::noNul($account, 'account'), $period));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_period($h, self::noNul($account, 'account'), $period)));
     }
 
     /** Fraction of the limit, in (0, 1], at which a spend records an alert (default 0.8). */
     public function setAlertThreshold(string $account, float $threshold): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_budget_set_alert_threshold($this->h(), self::noNul($account, 'account'), $threshold));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_alert_threshold($h, self::noNul($account, 'account'), $threshold)));
     }
 
     /**
@@ -145,8 +145,7 @@ final class Budget
     public function spend(string $account, float $epsilon, float $delta = 0.0): int
     {
         $seq = $this->lib->ffi->new('uint64_t');
-        $this->lib->check($this->lib->ffi->ilsp_budget_spend(
-            $this->h(), self::noNul($account, 'account'), $epsilon, $delta, \FFI::addr($seq)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_spend($h, self::noNul($account, 'account'), $epsilon, $delta, \FFI::addr($seq))));
         return $seq->cdata;
     }
 
@@ -154,8 +153,7 @@ final class Budget
     public function spendRho(string $account, float $rho): int
     {
         $seq = $this->lib->ffi->new('uint64_t');
-        $this->lib->check($this->lib->ffi->ilsp_budget_spend_rho(
-            $this->h(), self::noNul($account, 'account'), $rho, \FFI::addr($seq)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_spend_rho($h, self::noNul($account, 'account'), $rho, \FFI::addr($seq))));
         return $seq->cdata;
     }
 
@@ -170,8 +168,7 @@ final class Budget
     public function laplace(string $account, float $value, float $sensitivity, float $epsilon): float
     {
         $out = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_budget_laplace(
-            $this->h(), self::noNul($account, 'account'), $value, $sensitivity, $epsilon, \FFI::addr($out)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_laplace($h, self::noNul($account, 'account'), $value, $sensitivity, $epsilon, \FFI::addr($out))));
         return $out->cdata;
     }
 
@@ -182,8 +179,7 @@ final class Budget
     public function gaussian(string $account, float $value, float $l2Sensitivity, float $epsilon, float $delta): float
     {
         $out = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_budget_gaussian(
-            $this->h(), self::noNul($account, 'account'), $value, $l2Sensitivity, $epsilon, $delta, \FFI::addr($out)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_gaussian($h, self::noNul($account, 'account'), $value, $l2Sensitivity, $epsilon, $delta, \FFI::addr($out))));
         return $out->cdata;
     }
 
@@ -192,8 +188,7 @@ final class Budget
     {
         $eps = $this->lib->ffi->new('double');
         $delta = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_budget_spent(
-            $this->h(), self::noNul($account, 'account'), \FFI::addr($eps), \FFI::addr($delta)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_spent($h, self::noNul($account, 'account'), \FFI::addr($eps), \FFI::addr($delta))));
         return [$eps->cdata, $delta->cdata];
     }
 
@@ -201,7 +196,7 @@ final class Budget
     public function spentRho(string $account): float
     {
         $rho = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_budget_spent_rho($this->h(), self::noNul($account, 'account'), \FFI::addr($rho)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_spent_rho($h, self::noNul($account, 'account'), \FFI::addr($rho))));
         return $rho->cdata;
     }
 
@@ -211,8 +206,7 @@ final class Budget
         $eps = $this->lib->ffi->new('double');
         $delta = $this->lib->ffi->new('double');
         $rho = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_budget_remaining(
-            $this->h(), self::noNul($account, 'account'), \FFI::addr($eps), \FFI::addr($delta), \FFI::addr($rho)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_remaining($h, self::noNul($account, 'account'), \FFI::addr($eps), \FFI::addr($delta), \FFI::addr($rho))));
         return [$eps->cdata, $delta->cdata, $rho->cdata];
     }
 
@@ -221,23 +215,26 @@ final class Budget
     {
         $alerted = $this->lib->ffi->new('int32_t');
         $used = $this->lib->ffi->new('double');
-        $this->lib->check($this->lib->ffi->ilsp_budget_alert_status(
-            $this->h(), self::noNul($account, 'account'), \FFI::addr($alerted), \FFI::addr($used)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_alert_status($h, self::noNul($account, 'account'), \FFI::addr($alerted), \FFI::addr($used))));
         return [$alerted->cdata === 1, $used->cdata];
     }
 
     /** The ledger's JSON lines, re-read and checked from the first entry. */
     public function exportLedger(): string
     {
-        $h = $this->h();
-        return self::readText($this->lib, fn ($buf, $cap, $len) => $this->lib->ffi->ilsp_budget_ledger_export($h, $buf, $cap, $len));
+        return $this->native->use(fn (\FFI\CData $h) => self::readText(
+            $this->lib,
+            fn ($buf, $cap, $len) => $this->lib->ffi->ilsp_budget_ledger_export($h, $buf, $cap, $len)
+        ));
     }
 
     /** @return list<array<string, mixed>> The handle's recent events (at most 256), oldest first. */
     public function recentEvents(): array
     {
-        $h = $this->h();
-        $text = self::readText($this->lib, fn ($buf, $cap, $len) => $this->lib->ffi->ilsp_budget_recent_events($h, $buf, $cap, $len));
+        $text = $this->native->use(fn (\FFI\CData $h) => self::readText(
+            $this->lib,
+            fn ($buf, $cap, $len) => $this->lib->ffi->ilsp_budget_recent_events($h, $buf, $cap, $len)
+        ));
         $events = [];
         foreach (explode("\n", rtrim($text, "\n")) as $line) {
             if ($line !== '') {

@@ -24,6 +24,7 @@ declare(strict_types=1);
 namespace IlsPrivacy;
 
 require_once __DIR__ . '/Exceptions.php';
+require_once __DIR__ . '/NativeHandle.php';
 require_once __DIR__ . '/Aggregator.php';
 require_once __DIR__ . '/Mechanisms.php';
 require_once __DIR__ . '/Buffers.php';

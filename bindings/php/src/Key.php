@@ -20,20 +20,22 @@ final class Key
     public const HEX = 1;
     /** The shortest accepted key, in bytes. */
     public const MIN_LEN = 32;
+    /** The longest accepted key, and the largest key file, in bytes. */
+    public const MAX_LEN = 65536;
 
-    /** @var \FFI\CData The ilsp_key* handle. */
-    private \FFI\CData $handle;
+    private NativeHandle $native;
 
     private function __construct(private readonly Library $lib, \FFI\CData $handle)
     {
-        $this->handle = $handle;
+        $ffi = $lib->ffi;
+        $this->native = new NativeHandle($handle, static fn (\FFI\CData $p) => $ffi->ilsp_key_free($p), 'key');
     }
 
     /**
-     * Copies $bytes (at least 32) into a key. The library copies them; wipe
+     * Copies $bytes (32 to 65536) into a key. The library copies them; wipe
      * your own copy if it matters.
      *
-     * @throws KeyException if $bytes is shorter than 32 bytes.
+     * @throws KeyException if $bytes is shorter than 32 or longer than 65536 bytes.
      */
     public static function fromBytes(string $bytes): Key
     {
@@ -49,10 +51,12 @@ final class Key
     }
 
     /**
-     * Reads a key file stored as RAW bytes or HEX text.
+     * Reads a key file stored as RAW bytes or HEX text. Only a regular file is
+     * read (at most 64 KiB + 1 bytes, without blocking on a FIFO).
      *
-     * @throws LedgerIoException if the file cannot be read.
-     * @throws KeyException if it is too short, not hex, or over 64 KiB.
+     * @throws LedgerIoException if the file cannot be opened or read.
+     * @throws KeyException if it is not a regular file (a FIFO, a device such as
+     *         /dev/zero, a directory), too short, not hex, or over 64 KiB.
      */
     public static function fromFile(string $path, int $encoding = self::RAW): Key
     {
@@ -76,10 +80,17 @@ final class Key
         return new Key($lib, $out);
     }
 
-    /** A new random key of $length bytes from the library's CSPRNG. */
+    /**
+     * A new random key of $length bytes (32 to 65536) from the library's CSPRNG.
+     *
+     * @throws KeyException if $length is out of range (checked before anything is allocated).
+     */
     public static function generate(int $length = 32): Key
     {
         $lib = Library::load();
+        if ($length < 0) {
+            throw new KeyException("key error: key must be at least 32 bytes, got $length", Library::ERR_KEY);
+        }
         $out = $lib->ffi->new('ilsp_key*');
         $lib->check($lib->ffi->ilsp_key_generate($length, \FFI::addr($out)));
         return new Key($lib, $out);
@@ -93,15 +104,27 @@ final class Key
      */
     public function derive(string $tenant, string $purpose): Key
     {
-        $out = $this->lib->ffi->new('ilsp_key*');
-        $this->lib->check($this->lib->ffi->ilsp_key_derive($this->handle, $tenant, $purpose, \FFI::addr($out)));
+        $ffi = $this->lib->ffi;
+        $out = $ffi->new('ilsp_key*');
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($ffi->ilsp_key_derive($h, $tenant, $purpose, \FFI::addr($out))));
         return new Key($this->lib, $out);
     }
 
-    /** @internal The ilsp_key* handle, for Tokenizer. */
-    public function handle(): \FFI\CData
+    /** @internal The guarded ilsp_key* handle, for Tokenizer. */
+    public function native(): NativeHandle
     {
-        return $this->handle;
+        return $this->native;
+    }
+
+    /** Wipes and frees the key now (also done by the destructor); idempotent. Later calls throw ClosedHandleException. */
+    public function close(): void
+    {
+        $this->native->close();
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->native->isClosed();
     }
 
     /** @internal Copies $bytes into a C uint8_t array (PHP FFI passes strings only as char*). */
@@ -125,7 +148,9 @@ final class Key
 
     public function __destruct()
     {
-        $this->lib->ffi->ilsp_key_free($this->handle);
+        if (isset($this->native)) {
+            $this->native->close();
+        }
     }
 
     /** Never shows key material. */

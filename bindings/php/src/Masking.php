@@ -117,7 +117,7 @@ trait Masking
 final class ExportSchema
 {
     private readonly Library $lib;
-    private \FFI\CData $handle;
+    private NativeHandle $native;
 
     /** @param array<string, mixed>|string $schema The schema as an array or JSON text. */
     public function __construct(array|string $schema)
@@ -126,12 +126,26 @@ final class ExportSchema
         $json = is_string($schema) ? $schema : json_encode($schema, JSON_THROW_ON_ERROR | JSON_UNESCAPED_UNICODE);
         $out = $this->lib->ffi->new('ilsp_export_schema*');
         $this->lib->check($this->lib->ffi->ilsp_export_schema_new($json, \FFI::addr($out)));
-        $this->handle = $out;
+        $ffi = $this->lib->ffi;
+        $this->native = new NativeHandle($out, static fn (\FFI\CData $p) => $ffi->ilsp_export_schema_free($p), 'schema');
     }
 
     public function __destruct()
     {
-        $this->lib->ffi->ilsp_export_schema_free($this->handle);
+        if (isset($this->native)) {
+            $this->native->close();
+        }
+    }
+
+    /** Frees the schema now (also done by the destructor); idempotent. Later calls throw ClosedHandleException. */
+    public function close(): void
+    {
+        $this->native->close();
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->native->isClosed();
     }
 
     /**
@@ -147,10 +161,10 @@ final class ExportSchema
         $json = is_string($record) ? $record : json_encode((object) $record, JSON_THROW_ON_ERROR | JSON_UNESCAPED_UNICODE);
         $ffi = $this->lib->ffi;
         $q = $ffi->new('int32_t');
-        $text = $this->lib->textCall(
-            fn ($out, $cap, $len) => $ffi->ilsp_export_record($this->handle, $tokenizer->handle(), $json, strlen($json), $out, $cap, $len, \FFI::addr($q)),
+        $text = NativeHandle::useAll([$this->native, $tokenizer->native()], fn (\FFI\CData $s, \FFI\CData $t) => $this->lib->textCall(
+            fn ($out, $cap, $len) => $ffi->ilsp_export_record($s, $t, $json, strlen($json), $out, $cap, $len, \FFI::addr($q)),
             2 * strlen($json) + 256
-        );
+        ));
         $result = json_decode($text, true, 512, JSON_THROW_ON_ERROR);
         if ($q->cdata === 1) {
             return ['quarantined' => true, 'issues' => $result['issues']];

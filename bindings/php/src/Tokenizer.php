@@ -34,8 +34,7 @@ final class Tokenizer
     public const COMPAT_TOKEN_LEN = 64;
 
     private readonly Library $lib;
-    /** @var \FFI\CData The ilsp_tokenizer* handle. */
-    private \FFI\CData $handle;
+    private NativeHandle $native;
 
     /**
      * A tokenizer whose only key is $key (a binary string of at least 32 bytes,
@@ -50,7 +49,9 @@ final class Tokenizer
         $ffi = $this->lib->ffi;
         $out = $ffi->new('ilsp_tokenizer*');
         if ($key instanceof Key) {
-            $this->lib->check($ffi->ilsp_tokenizer_new_with_key($keyId ?? 'k1', $key->handle(), \FFI::addr($out)));
+            $key->native()->use(fn (\FFI\CData $k) => $this->lib->check(
+                $ffi->ilsp_tokenizer_new_with_key($keyId ?? 'k1', $k, \FFI::addr($out))
+            ));
         } elseif ($keyId === null) {
             $buf = Key::byteBuffer($this->lib, $key);
             try {
@@ -60,26 +61,45 @@ final class Tokenizer
             }
         } else {
             $k = Key::fromBytes($key);
-            $this->lib->check($ffi->ilsp_tokenizer_new_with_key($keyId, $k->handle(), \FFI::addr($out)));
+            $k->native()->use(fn (\FFI\CData $kp) => $this->lib->check(
+                $ffi->ilsp_tokenizer_new_with_key($keyId, $kp, \FFI::addr($out))
+            ));
+            $k->close();
         }
-        $this->handle = $out;
+        $this->native = new NativeHandle($out, static fn (\FFI\CData $p) => $ffi->ilsp_tokenizer_free($p), 'tokenizer');
     }
 
     public function __destruct()
     {
-        $this->lib->ffi->ilsp_tokenizer_free($this->handle);
+        if (isset($this->native)) {
+            $this->native->close();
+        }
+    }
+
+    /** Wipes every key and frees the tokenizer now (also done by the destructor); idempotent. Later calls throw ClosedHandleException. */
+    public function close(): void
+    {
+        $this->native->close();
+    }
+
+    public function isClosed(): bool
+    {
+        return $this->native->isClosed();
     }
 
     /** Shows key ids only. */
     public function __debugInfo(): array
     {
+        if ($this->native->isClosed()) {
+            return ['closed' => true];
+        }
         return ['keys' => $this->keyIds(), 'active' => $this->activeKeyId()];
     }
 
-    /** @internal The ilsp_tokenizer* handle, for ExportSchema. */
-    public function handle(): \FFI\CData
+    /** @internal The guarded ilsp_tokenizer* handle, for ExportSchema. */
+    public function native(): NativeHandle
     {
-        return $this->handle;
+        return $this->native;
     }
 
     /**
@@ -93,7 +113,7 @@ final class Tokenizer
         $ffi = $this->lib->ffi;
         $out = $ffi->new('char[65]');
         $len = $ffi->new('size_t');
-        $this->lib->check($ffi->ilsp_tokenize($this->handle, $id, strlen($id), $out, 65, \FFI::addr($len)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($ffi->ilsp_tokenize($h, $id, strlen($id), $out, 65, \FFI::addr($len))));
         return \FFI::string($out, 64);
     }
 
@@ -113,17 +133,23 @@ final class Tokenizer
     public function tokenizeWith(string $id, int $kind, ?string $keyId = null, int $normalize = self::NORM_NONE): string
     {
         $ffi = $this->lib->ffi;
-        return $this->lib->textCall(
-            fn ($out, $cap, $len) => $ffi->ilsp_tokenize_with($this->handle, $keyId, $kind, $normalize, $id, strlen($id), $out, $cap, $len),
+        return $this->native->use(fn (\FFI\CData $h) => $this->lib->textCall(
+            fn ($out, $cap, $len) => $ffi->ilsp_tokenize_with($h, $keyId, $kind, $normalize, $id, strlen($id), $out, $cap, $len),
             128
-        );
+        ));
     }
 
     /** The length of every token of $kind under $keyId (null: active). */
     public function tokenLen(int $kind = self::V1, ?string $keyId = null): int
     {
+        return $this->native->use(fn (\FFI\CData $h) => $this->width($h, $kind, $keyId));
+    }
+
+    /** ilsp_tokenizer_token_len on a pointer the caller holds. */
+    private function width(\FFI\CData $h, int $kind, ?string $keyId): int
+    {
         $n = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->ffi->ilsp_tokenizer_token_len($this->handle, $keyId, $kind, \FFI::addr($n)));
+        $this->lib->check($this->lib->ffi->ilsp_tokenizer_token_len($h, $keyId, $kind, \FFI::addr($n)));
         return $n->cdata;
     }
 
@@ -136,15 +162,18 @@ final class Tokenizer
     public function tokenizeMany(array $ids, int $kind = self::COMPAT, ?string $keyId = null, int $normalize = self::NORM_NONE): array
     {
         $ffi = $this->lib->ffi;
-        $width = $this->tokenLen($kind, $keyId);
         [$data, $offsets, $n] = $this->lib->pack($ids);
-        $cap = $n * $width + 1;
-        $out = $ffi->new("char[$cap]");
-        $len = $ffi->new('size_t');
-        $this->lib->check($ffi->ilsp_tokenize_batch(
-            $this->handle, $keyId, $kind, $normalize, $data, strlen($data), $offsets, $n, $out, $cap, \FFI::addr($len)
-        ));
-        return $n === 0 ? [] : str_split(\FFI::string($out, $len->cdata), $width);
+        // Width and tokens under one hold of the handle.
+        return $this->native->use(function (\FFI\CData $h) use ($ffi, $kind, $keyId, $normalize, $data, $offsets, $n): array {
+            $width = $this->width($h, $kind, $keyId);
+            $cap = $n * $width + 1;
+            $out = $ffi->new("char[$cap]");
+            $len = $ffi->new('size_t');
+            $this->lib->check($ffi->ilsp_tokenize_batch(
+                $h, $keyId, $kind, $normalize, $data, strlen($data), $offsets, $n, $out, $cap, \FFI::addr($len)
+            ));
+            return $n === 0 ? [] : str_split(\FFI::string($out, $len->cdata), $width);
+        });
     }
 
     /**
@@ -179,14 +208,13 @@ final class Tokenizer
     ): array {
         $ffi = $this->lib->ffi;
         [$data, $offsets, $n] = $this->lib->pack($ids);
-        $cap = $n * ($this->tokenLen($fromKind, $fromKey) + $this->tokenLen($toKind, $toKey) + 2) + 1;
-        $text = $this->lib->textCall(
+        $text = $this->native->use(fn (\FFI\CData $h) => $this->lib->textCall(
             fn ($out, $c, $len) => $ffi->ilsp_tokenize_bridge(
-                $this->handle, $fromKey, $fromKind, $fromNormalize, $toKey, $toKind, $toNormalize,
+                $h, $fromKey, $fromKind, $fromNormalize, $toKey, $toKind, $toNormalize,
                 $data, strlen($data), $offsets, $n, $out, $c, $len
             ),
-            $cap
-        );
+            $n * ($this->width($h, $fromKind, $fromKey) + $this->width($h, $toKind, $toKey) + 2) + 1
+        ));
         $rows = [];
         foreach (explode("\n", rtrim($text, "\n")) as $line) {
             if ($line !== '') {
@@ -205,7 +233,9 @@ final class Tokenizer
     public function verify(string $token, string $id, int $normalize = self::NORM_NONE): bool
     {
         $m = $this->lib->ffi->new('int32_t');
-        $this->lib->check($this->lib->ffi->ilsp_token_verify($this->handle, $token, $normalize, $id, strlen($id), \FFI::addr($m)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check(
+            $this->lib->ffi->ilsp_token_verify($h, $token, $normalize, $id, strlen($id), \FFI::addr($m))
+        ));
         return $m->cdata === 1;
     }
 
@@ -219,9 +249,9 @@ final class Tokenizer
     {
         [$data, $offsets, $n] = $this->lib->pack($tokens);
         $index = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->ffi->ilsp_token_lookup(
-            $this->handle, $data, strlen($data), $offsets, $n, $normalize, $id, strlen($id), \FFI::addr($index)
-        ));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_token_lookup(
+            $h, $data, strlen($data), $offsets, $n, $normalize, $id, strlen($id), \FFI::addr($index)
+        )));
         return $index->cdata === $n ? null : $index->cdata;
     }
 
@@ -229,51 +259,61 @@ final class Tokenizer
     public function tokenizeAddress(string $address): string
     {
         $ffi = $this->lib->ffi;
-        return $this->lib->textCall(fn ($out, $cap, $len) => $ffi->ilsp_tokenize_address($this->handle, $address, $out, $cap, $len), 128);
+        return $this->native->use(fn (\FFI\CData $h) => $this->lib->textCall(
+            fn ($out, $cap, $len) => $ffi->ilsp_tokenize_address($h, $address, $out, $cap, $len),
+            128
+        ));
     }
 
     /** Versioned bodies: BODY_BASE32 or BODY_HEX, 128 to 256 bits (multiple of 8). */
     public function setFormat(int $encoding = self::BODY_BASE32, int $bits = 128): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_tokenizer_set_format($this->handle, $encoding, $bits));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_tokenizer_set_format($h, $encoding, $bits)));
     }
 
     /** Adds a key (binary string or Key) to the ring, live but not active. */
     public function addKey(string $keyId, string|Key $key): void
     {
         $k = $key instanceof Key ? $key : Key::fromBytes($key);
-        $this->lib->check($this->lib->ffi->ilsp_tokenizer_add_key($this->handle, $keyId, $k->handle()));
+        NativeHandle::useAll([$this->native, $k->native()], fn (\FFI\CData $h, \FFI\CData $kp) => $this->lib->check(
+            $this->lib->ffi->ilsp_tokenizer_add_key($h, $keyId, $kp)
+        ));
     }
 
     /** Makes $keyId the active key. */
     public function activate(string $keyId): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_tokenizer_activate($this->handle, $keyId));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_tokenizer_activate($h, $keyId)));
     }
 
     /** Removes $keyId from the ring and wipes it (not the active key). */
     public function retire(string $keyId): void
     {
-        $this->lib->check($this->lib->ffi->ilsp_tokenizer_retire($this->handle, $keyId));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_tokenizer_retire($h, $keyId)));
     }
 
     /** @return list<string> The live keys' ids, in the order they were added. */
     public function keyIds(): array
     {
         $ffi = $this->lib->ffi;
-        $n = $ffi->new('size_t');
-        $this->lib->check($ffi->ilsp_tokenizer_key_count($this->handle, \FFI::addr($n)));
-        $ids = [];
-        for ($i = 0; $i < $n->cdata; $i++) {
-            $ids[] = $this->lib->textCall(fn ($out, $cap, $len) => $ffi->ilsp_tokenizer_key_id($this->handle, $i, $out, $cap, $len), 40);
-        }
-        return $ids;
+        return $this->native->use(function (\FFI\CData $h) use ($ffi): array {
+            $n = $ffi->new('size_t');
+            $this->lib->check($ffi->ilsp_tokenizer_key_count($h, \FFI::addr($n)));
+            $ids = [];
+            for ($i = 0; $i < $n->cdata; $i++) {
+                $ids[] = $this->lib->textCall(fn ($out, $cap, $len) => $ffi->ilsp_tokenizer_key_id($h, $i, $out, $cap, $len), 40);
+            }
+            return $ids;
+        });
     }
 
     /** The active key's id. */
     public function activeKeyId(): string
     {
         $ffi = $this->lib->ffi;
-        return $this->lib->textCall(fn ($out, $cap, $len) => $ffi->ilsp_tokenizer_active_key_id($this->handle, $out, $cap, $len), 40);
+        return $this->native->use(fn (\FFI\CData $h) => $this->lib->textCall(
+            fn ($out, $cap, $len) => $ffi->ilsp_tokenizer_active_key_id($h, $out, $cap, $len),
+            40
+        ));
     }
 }

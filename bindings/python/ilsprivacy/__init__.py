@@ -53,6 +53,7 @@ from .token import Key, Tokenizer
 from .errors import (
     BudgetExhaustedError,
     BufferTooSmallError,
+    ClosedHandleError,
     EncodingError,
     EntropyError,
     IlsPrivacyError,
@@ -81,6 +82,7 @@ __all__ = [
     "PERIOD_LIFETIME",
     "BudgetExhaustedError",
     "BufferTooSmallError",
+    "ClosedHandleError",
     "EncodingError",
     "EntropyError",
     "ExportSchema",

@@ -21,11 +21,13 @@ exception of :mod:`ilsprivacy.errors`, carrying the library's message.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
+import threading
 from pathlib import Path
-from typing import Any, Callable, Mapping, Optional, Sequence, TypeVar
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence, TypeVar
 
 from . import errors
 
@@ -126,30 +128,95 @@ def optional_path(path: Optional[os.PathLike[str] | str]) -> Optional[bytes]:
 
 
 _H = TypeVar("_H", bound="Handle")
+_T = TypeVar("_T")
 
 
 class Handle:
     """An object the library owns, behind an opaque pointer: freed by
     :meth:`close` (idempotent), at the end of a ``with`` block, or when
-    collected. Subclasses set ``_free`` (their ``ilsp_..._free`` function) and
-    ``_kind`` (what the closed-handle error calls them)."""
+    collected. Subclasses set ``_free`` (their ``ilsp_..._free`` function),
+    ``_kind`` (what the closed-handle error calls them) and ``_exclusive``
+    (True when the C object allows one call at a time).
 
-    _free: Callable[[ctypes.c_void_p], None]
+    This is the binding's one guard for every handle type. Each call takes
+    the handle for its duration (:meth:`_call`, :meth:`_run`, :func:`using`):
+    :meth:`close` waits until no call holds it, and from the moment it
+    starts, new calls raise :class:`~ilsprivacy.errors.ClosedHandleError`.
+    So a ``close()`` racing calls in other threads never frees the object
+    under a running call, and a call never runs on freed memory. Exclusive
+    handles also serialise their calls (re-entrantly on one thread).
+    """
+
+    _free: Callable[[Any], None]
     _kind = "object"
+    _exclusive = False
 
-    def __init__(self, handle: ctypes.c_void_p) -> None:
+    def __init__(self, handle: Any) -> None:
+        self._guard = threading.Lock()
+        self._idle = threading.Condition(self._guard)
+        self._users = 0
+        self._owner: Optional[int] = None
+        self._closing = False
         self._handle = handle
 
-    def _ptr(self) -> ctypes.c_void_p:
-        if not self._handle:
-            raise ValueError(f"the {self._kind} is closed")
-        return self._handle
+    def _acquire(self) -> Any:
+        """Takes the handle for one call and returns its pointer; raises if it is closed."""
+        with self._guard:
+            while True:
+                if self._closing or not self._handle:
+                    raise errors.ClosedHandleError(f"the {self._kind} is closed")
+                if not self._exclusive or self._users == 0 or self._owner == threading.get_ident():
+                    break
+                self._idle.wait()
+            self._users += 1
+            if self._exclusive:
+                self._owner = threading.get_ident()
+            return self._handle
+
+    def _release(self) -> None:
+        with self._guard:
+            self._users -= 1
+            if self._users == 0:
+                self._owner = None
+                self._idle.notify_all()
+
+    def _call(self, fn: Callable[..., int], *args: Any) -> None:
+        """Calls the status-returning ``fn(handle, *args)`` under the guard; raises on failure."""
+        handle = self._acquire()
+        try:
+            status = fn(handle, *args)
+        finally:
+            self._release()
+        check(status)
+
+    def _run(self, body: Callable[[Any], _T]) -> _T:
+        """Runs ``body(handle)`` under the guard (for calls with more steps)."""
+        handle = self._acquire()
+        try:
+            return body(handle)
+        finally:
+            self._release()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has started."""
+        return self._closing or not getattr(self, "_handle", None)
 
     def close(self) -> None:
-        """Frees the native object, wiping any key material it holds (idempotent)."""
-        if getattr(self, "_handle", None):
-            self._free(self._handle)
-            self._handle = ctypes.c_void_p()
+        """Frees the native object, wiping any key material it holds, once
+        every call in progress has returned (idempotent)."""
+        guard = getattr(self, "_guard", None)
+        if guard is None:  # __init__ failed before the handle existed
+            return
+        with guard:
+            if self._users and self._owner == threading.get_ident():
+                raise RuntimeError(f"the {self._kind} cannot be closed from inside one of its own calls")
+            self._closing = True
+            while self._users:
+                self._idle.wait()
+            handle, self._handle = self._handle, None
+        if handle:
+            self._free(handle)
 
     def __enter__(self: _H) -> _H:
         return self
@@ -158,4 +225,25 @@ class Handle:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down modules
+            pass
+
+
+@contextlib.contextmanager
+def using(*handles: Handle) -> Iterator[tuple[Any, ...]]:
+    """Takes several handles for one call (in a fixed order, so two threads
+    taking the same exclusive handles cannot deadlock) and yields their
+    pointers in the order given."""
+    order = sorted(set(handles), key=id)
+    taken: list[Handle] = []
+    pointers: dict[int, Any] = {}
+    try:
+        for h in order:
+            pointers[id(h)] = h._acquire()
+            taken.append(h)
+        yield tuple(pointers[id(h)] for h in handles)
+    finally:
+        for h in reversed(taken):
+            h._release()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ctypes
 
-from ._native import call, declare, status_t
+from ._native import Handle, call, declare, status_t
 
 ACCOUNTING_BASIC = 0
 ACCOUNTING_ADVANCED = 1
@@ -120,63 +120,48 @@ def plan_noise_scale(noise: int, sensitivity: float, releases: int, epsilon: flo
     return out.value
 
 
-class Accountant:
+class Accountant(Handle):
     """A sequence of releases whose total (epsilon, delta) can be queried.
 
     Use it as a context manager or call :meth:`close`; it is also freed when
-    garbage-collected. Not safe for concurrent mutation from several threads.
+    garbage-collected. Calls from several threads are serialised (the C
+    accountant allows one call at a time); a call after :meth:`close` raises
+    :class:`~ilsprivacy.errors.ClosedHandleError`.
     """
+
+    _free = staticmethod(_free)
+    _kind = "accountant"
+    _exclusive = True
 
     def __init__(self) -> None:
         handle = _handle_p()
         call(_new, ctypes.byref(handle))
-        self._handle: int | None = handle.value
-
-    def __enter__(self) -> "Accountant":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Frees the native accountant (idempotent)."""
-        handle = getattr(self, "_handle", None)
-        if handle:
-            _free(handle)
-        self._handle = None
-
-    def _h(self) -> int:
-        if not self._handle:
-            raise ValueError("the accountant is closed")
-        return self._handle
+        super().__init__(handle)
 
     def add_noise(self, noise: int, sensitivity: float, scale: float, releases: int = 1) -> None:
         """Adds ``releases`` releases of Laplace/Gaussian/discrete noise."""
-        call(_add_noise, self._h(), noise, float(sensitivity), float(scale), _count(releases))
+        self._call(_add_noise, noise, float(sensitivity), float(scale), _count(releases))
 
     def add_pure_dp(self, epsilon: float, releases: int = 1) -> None:
         """Adds ``releases`` releases that are each epsilon-DP."""
-        call(_add_pure, self._h(), float(epsilon), _count(releases))
+        self._call(_add_pure, float(epsilon), _count(releases))
 
     def add_approximate_dp(self, epsilon: float, delta: float, releases: int = 1) -> None:
         """Adds ``releases`` releases that are each (epsilon, delta)-DP."""
-        call(_add_approx, self._h(), float(epsilon), float(delta), _count(releases))
+        self._call(_add_approx, float(epsilon), float(delta), _count(releases))
 
     def add_zcdp(self, rho: float, releases: int = 1) -> None:
         """Adds ``releases`` releases that are each rho-zCDP."""
-        call(_add_zcdp, self._h(), float(rho), _count(releases))
+        self._call(_add_zcdp, float(rho), _count(releases))
 
     def epsilon(self, delta: float, method: int = ACCOUNTING_BEST) -> float:
         """The epsilon of everything added so far at ``delta``."""
         out = ctypes.c_double()
-        call(_epsilon, self._h(), float(delta), method, ctypes.byref(out))
+        self._call(_epsilon, float(delta), method, ctypes.byref(out))
         return out.value
 
     def delta(self, epsilon: float, method: int = ACCOUNTING_BEST) -> float:
         """The delta of everything added so far at ``epsilon``."""
         out = ctypes.c_double()
-        call(_delta, self._h(), float(epsilon), method, ctypes.byref(out))
+        self._call(_delta, float(epsilon), method, ctypes.byref(out))
         return out.value

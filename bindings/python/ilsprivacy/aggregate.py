@@ -35,11 +35,10 @@ from __future__ import annotations
 import array
 import ctypes
 import itertools
-import threading
 from typing import TYPE_CHECKING, Iterable, NamedTuple, Optional, Sequence, Union
 
 from . import errors
-from ._native import call, check, declare, status_t
+from ._native import Handle, call, check, declare, status_t, using
 
 if TYPE_CHECKING:  # pragma: no cover
     from .budget import Budget
@@ -274,7 +273,7 @@ class AggregatorStats(NamedTuple):
     partitions: int
 
 
-class Aggregator:
+class Aggregator(Handle):
     """A streaming grouped aggregator with per-unit contribution bounding.
 
     Args:
@@ -296,6 +295,11 @@ class Aggregator:
             public key.
     """
 
+    _free = staticmethod(_free)
+    _kind = "aggregator"
+    # The C aggregator allows one call at a time: calls are serialised.
+    _exclusive = True
+
     def __init__(
         self,
         max_partitions_per_unit: int,
@@ -303,8 +307,7 @@ class Aggregator:
         value_bounds: Optional[tuple[int, int]] = None,
         public_partitions: Optional[Sequence[Key]] = None,
     ) -> None:
-        self._lock = threading.Lock()
-        self._handle = _handle_p()
+        handle = _handle_p()
         packed = _Packed(public_partitions or (), "public_partitions")
         if public_partitions is not None and packed.n == 0:
             raise errors.InvalidArgumentError("public_partitions must not be empty")
@@ -318,14 +321,14 @@ class Aggregator:
             packed.data_ptr() if packed.n else None,
             packed.offsets if packed.n else None,
             packed.n,
-            ctypes.byref(self._handle),
+            ctypes.byref(handle),
         )
+        super().__init__(handle)
 
     @classmethod
     def _adopt(cls, handle: ctypes.c_void_p) -> "Aggregator":
         obj = cls.__new__(cls)
-        obj._lock = threading.Lock()
-        obj._handle = handle
+        Handle.__init__(obj, handle)
         return obj
 
     @classmethod
@@ -340,16 +343,10 @@ class Aggregator:
         call(_deserialize, _u8(state), len(state), ctypes.byref(handle))
         return cls._adopt(handle)
 
-    def _h(self) -> ctypes.c_void_p:
-        if not self._handle:
-            raise ValueError("the aggregator is closed")
-        return self._handle
-
     def new_shard(self) -> "Aggregator":
         """An empty aggregator with this one's configuration and selection key."""
         handle = _handle_p()
-        with self._lock:
-            call(_new_shard, self._h(), ctypes.byref(handle))
+        self._call(_new_shard, ctypes.byref(handle))
         return self._adopt(handle)
 
     def add(self, unit: Key, partition: Key, count: int = 1, value: int = 0) -> None:
@@ -360,8 +357,7 @@ class Aggregator:
         """
         u = _key_bytes(unit, "unit")
         p = _key_bytes(partition, "partition")
-        with self._lock:
-            call(_add, self._h(), _u8(u), len(u), _u8(p), len(p), int(count), int(value))
+        self._call(_add, _u8(u), len(u), _u8(p), len(p), int(count), int(value))
 
     def add_batch(
         self,
@@ -384,18 +380,16 @@ class Aggregator:
         pp = _Packed(partitions, "partitions")
         c = (ctypes.c_uint64 * n)(*counts) if counts is not None else None
         v = (ctypes.c_int64 * n)(*values) if values is not None else None
-        with self._lock:
-            call(
-                _add_batch,
-                self._h(),
-                n,
-                pu.data_ptr(),
-                pu.offsets if n else None,
-                pp.data_ptr(),
-                pp.offsets if n else None,
-                c,
-                v,
-            )
+        self._call(
+            _add_batch,
+            n,
+            pu.data_ptr(),
+            pu.offsets if n else None,
+            pp.data_ptr(),
+            pp.offsets if n else None,
+            c,
+            v,
+        )
 
     def merge(self, other: "Aggregator") -> None:
         """Merges ``other`` (another shard of the same job) into this aggregator.
@@ -405,26 +399,27 @@ class Aggregator:
         """
         if other is self:
             raise errors.InvalidArgumentError("other must not be the aggregator itself")
-        first, second = sorted((self, other), key=id)  # one lock order: no deadlock
-        with first._lock, second._lock:
-            call(_merge, self._h(), other._h())
+        with using(self, other) as (a, b):  # one lock order: no deadlock
+            call(_merge, a, b)
 
     def to_bytes(self) -> bytes:
         """The state in its versioned binary form (confidential: exact totals)."""
-        needed = ctypes.c_size_t()
-        with self._lock:
-            status = _serialize(self._h(), None, 0, ctypes.byref(needed))
+
+        def serialize(a: ctypes.c_void_p) -> bytes:
+            needed = ctypes.c_size_t()
+            status = _serialize(a, None, 0, ctypes.byref(needed))
             if status != errors.ILSP_ERR_BUFFER_TOO_SMALL:
                 check(status)
             buf = (ctypes.c_uint8 * needed.value)()
-            call(_serialize, self._h(), buf, needed.value, ctypes.byref(needed))
-        return bytes(buf[: needed.value])
+            call(_serialize, a, buf, needed.value, ctypes.byref(needed))
+            return bytes(buf[: needed.value])
+
+        return self._run(serialize)
 
     def stats(self) -> AggregatorStats:
         """Exact counts of what was taken in (for logs, not for publication)."""
         out = [ctypes.c_uint64() for _ in range(4)]
-        with self._lock:
-            call(_stats, self._h(), *(ctypes.byref(x) for x in out))
+        self._call(_stats, *(ctypes.byref(x) for x in out))
         return AggregatorStats(*(x.value for x in out))
 
     def release(
@@ -479,7 +474,6 @@ class Aggregator:
             raise errors.InvalidArgumentError(f"the sums' parameter must be > 0, got {sum_param}")
         sel_eps, sel_delta = selection if selection is not None else (0.0, 0.0)
         args = [
-            budget._h(),
             account.encode("utf-8"),
             int(max_contributions_per_partition),
             noise,
@@ -495,36 +489,17 @@ class Aggregator:
             fn = _release_private_bound
             args += [float(quantile), float(bound_epsilon)]
         table = _handle_p()
-        with self._lock:
-            call(fn, self._h(), *args, ctypes.byref(table))
+        with using(self, budget) as (a, b):
+            call(fn, a, b, *args, ctypes.byref(table))
         try:
             return _read_table(table)
         finally:
             _table_free(table)
 
-    def close(self) -> None:
-        """Frees the native state now (also done when the object is collected)."""
-        with self._lock:
-            if self._handle:
-                _free(self._handle)
-                self._handle = _handle_p()
-
-    def __enter__(self) -> "Aggregator":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        handle = getattr(self, "_handle", None)
-        if handle:
-            _free(handle)
-            self._handle = _handle_p()
-
     def __reduce__(self):  # pickling sends the state, e.g. to worker processes
         return (Aggregator.from_bytes, (self.to_bytes(),))
 
     def __repr__(self) -> str:
-        if not self._handle:
+        if self.closed:
             return "<Aggregator (closed)>"
         return f"<Aggregator {self.stats().units} units>"

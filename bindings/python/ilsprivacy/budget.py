@@ -24,7 +24,7 @@ import os
 from typing import Any, Optional, Union
 
 from . import errors
-from ._native import call, check, declare, status_t
+from ._native import Handle, call, check, declare, status_t
 
 #: Basic composition: epsilon and delta add up (the default).
 COMPOSITION_BASIC = 0
@@ -159,7 +159,7 @@ def _read_text(fn: Any, *args: Any) -> bytes:
         return ctypes.string_at(buf, length.value) if buf is not None else b""
 
 
-class Budget:
+class Budget(Handle):
     """A privacy budget; ``ledger_path=None`` keeps it in memory only.
 
     With a path, the ledger file is created if absent (its directory must
@@ -172,45 +172,26 @@ class Budget:
         LedgerIntegrityError: an entry fails the hash, sequence or content checks.
     """
 
+    _free = staticmethod(_free)
+    _kind = "budget"
+
     def __init__(
         self,
         ledger_path: Union[None, str, bytes, "os.PathLike[str]"] = None,
         *,
         lock_timeout_ms: Optional[int] = None,
     ) -> None:
-        self._ptr: Optional[int] = None
         out = ctypes.c_void_p()
         path = None if ledger_path is None else _path(ledger_path)
         if lock_timeout_ms is None:
             call(_open, path, ctypes.byref(out))
         else:
             call(_open_with_timeout, path, int(lock_timeout_ms), ctypes.byref(out))
-        self._ptr = out.value
+        super().__init__(out)
 
-    # Lifetime -----------------------------------------------------------
-
-    def close(self) -> None:
-        """Frees the handle (closing the ledger file); idempotent."""
-        ptr, self._ptr = self._ptr, None
-        if ptr is not None:
-            _free(ptr)
-
-    def __enter__(self) -> "Budget":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self) -> None:
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001 - interpreter shutdown may have torn down the module
-            pass
-
-    def _h(self) -> int:
-        if self._ptr is None:
-            raise ValueError("the budget is closed")
-        return self._ptr
+    # Lifetime: close(), the context manager and collection come from Handle;
+    # close() waits for calls in progress in other threads and closes the
+    # ledger file.
 
     # Configuration --------------------------------------------------------
 
@@ -224,11 +205,10 @@ class Budget:
         read as the decimals they print as. Never put patron data in ``reason``.
         """
         if reason is None:
-            call(_set_limit, self._h(), _text(account, "account"), float(epsilon), float(delta))
+            self._call(_set_limit, _text(account, "account"), float(epsilon), float(delta))
         else:
-            call(
+            self._call(
                 _set_limit_with_reason,
-                self._h(),
                 _text(account, "account"),
                 float(epsilon),
                 float(delta),
@@ -237,22 +217,22 @@ class Budget:
 
     def set_limit_rho(self, account: Text, rho: float, reason: Optional[str] = None) -> None:
         """Sets a zCDP account's rho limit."""
-        call(_set_limit_rho, self._h(), _text(account, "account"), float(rho), _text(reason, "reason"))
+        self._call(_set_limit_rho, _text(account, "account"), float(rho), _text(reason, "reason"))
 
     def set_composition(self, account: Text, rule: int) -> None:
         """``COMPOSITION_BASIC`` or ``COMPOSITION_ZCDP``; only before the first spend."""
-        call(_set_composition, self._h(), _text(account, "account"), int(rule))
+        self._call(_set_composition, _text(account, "account"), int(rule))
 
     def set_period(self, account: Text, period: int) -> None:
         """``PERIOD_LIFETIME``, ``PERIOD_CALENDAR_YEAR`` or ``PERIOD_CALENDAR_MONTH`` (UTC).
 
         A period policy bounds the loss per period, not in total.
         """
-        call(_set_period, self._h(), _text(account, "account"), int(period))
+        self._call(_set_period, _text(account, "account"), int(period))
 
     def set_alert_threshold(self, account: Text, threshold: float) -> None:
         """Fraction of the limit, in (0, 1], at which a spend records an alert (default 0.8)."""
-        call(_set_alert_threshold, self._h(), _text(account, "account"), float(threshold))
+        self._call(_set_alert_threshold, _text(account, "account"), float(threshold))
 
     # Spending ---------------------------------------------------------------
 
@@ -266,13 +246,13 @@ class Budget:
                 nothing was recorded.
         """
         seq = ctypes.c_uint64()
-        call(_spend, self._h(), _text(account, "account"), float(epsilon), float(delta), ctypes.byref(seq))
+        self._call(_spend, _text(account, "account"), float(epsilon), float(delta), ctypes.byref(seq))
         return seq.value
 
     def spend_rho(self, account: Text, rho: float) -> int:
         """Records a spend of rho on a zCDP account; returns its sequence number."""
         seq = ctypes.c_uint64()
-        call(_spend_rho, self._h(), _text(account, "account"), float(rho), ctypes.byref(seq))
+        self._call(_spend_rho, _text(account, "account"), float(rho), ctypes.byref(seq))
         return seq.value
 
     def laplace(self, account: Text, value: float, sensitivity: float, epsilon: float) -> float:
@@ -286,9 +266,8 @@ class Budget:
             InvalidArgumentError: a bad parameter or value; nothing was spent.
         """
         out = ctypes.c_double()
-        call(
+        self._call(
             _laplace,
-            self._h(),
             _text(account, "account"),
             float(value),
             float(sensitivity),
@@ -303,9 +282,8 @@ class Budget:
         """Spends (epsilon, delta) — or the mechanism's rho on a zCDP account — then
         returns ``value`` plus Gaussian noise (analytic calibration)."""
         out = ctypes.c_double()
-        call(
+        self._call(
             _gaussian,
-            self._h(),
             _text(account, "account"),
             float(value),
             float(l2_sensitivity),
@@ -320,21 +298,20 @@ class Budget:
     def spent(self, account: Text) -> tuple[float, float]:
         """(epsilon, delta) spent (for zCDP accounts: epsilon at the limit's delta)."""
         eps, delta = ctypes.c_double(), ctypes.c_double()
-        call(_spent, self._h(), _text(account, "account"), ctypes.byref(eps), ctypes.byref(delta))
+        self._call(_spent, _text(account, "account"), ctypes.byref(eps), ctypes.byref(delta))
         return eps.value, delta.value
 
     def spent_rho(self, account: Text) -> float:
         """rho spent by a zCDP account."""
         rho = ctypes.c_double()
-        call(_spent_rho, self._h(), _text(account, "account"), ctypes.byref(rho))
+        self._call(_spent_rho, _text(account, "account"), ctypes.byref(rho))
         return rho.value
 
     def remaining(self, account: Text) -> tuple[float, float, float]:
         """(epsilon, delta, rho) left, rounded down."""
         eps, delta, rho = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-        call(
+        self._call(
             _remaining,
-            self._h(),
             _text(account, "account"),
             ctypes.byref(eps),
             ctypes.byref(delta),
@@ -345,16 +322,16 @@ class Budget:
     def alert_status(self, account: Text) -> tuple[bool, float]:
         """(whether the account is at or past its alert threshold, fraction of its limit used)."""
         alerted, used = ctypes.c_int32(), ctypes.c_double()
-        call(_alert_status, self._h(), _text(account, "account"), ctypes.byref(alerted), ctypes.byref(used))
+        self._call(_alert_status, _text(account, "account"), ctypes.byref(alerted), ctypes.byref(used))
         return bool(alerted.value), used.value
 
     def export_ledger(self) -> str:
         """The ledger's JSON lines, re-read and checked from the first entry."""
-        return _read_text(_ledger_export, self._h()).decode("utf-8")
+        return self._run(lambda b: _read_text(_ledger_export, b)).decode("utf-8")
 
     def recent_events(self) -> list[dict[str, Any]]:
         """The handle's most recent events (at most 256), oldest first."""
-        text = _read_text(_recent_events, self._h()).decode("utf-8")
+        text = self._run(lambda b: _read_text(_recent_events, b)).decode("utf-8")
         return [json.loads(line) for line in text.splitlines()]
 
     @staticmethod

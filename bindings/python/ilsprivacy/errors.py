@@ -97,6 +97,11 @@ class InternalError(IlsPrivacyError):
     status = ILSP_ERR_INTERNAL
 
 
+class ClosedHandleError(ValueError):
+    """A method was called on an object after :meth:`close` (or while it was
+    closing). Not a C status: the binding raises it before calling the library."""
+
+
 _BY_STATUS: dict[int, type[IlsPrivacyError]] = {
     cls.status: cls
     for cls in (

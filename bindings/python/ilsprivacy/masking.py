@@ -20,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
-from ._native import Handle, call, declare, encode_text, status_t
+from ._native import Handle, call, declare, encode_text, status_t, using
 from .token import Tokenizer, text_call
 
 #: ``YYYY-MM-DD``.
@@ -182,16 +182,17 @@ class ExportSchema(Handle):
         text = schema if isinstance(schema, str) else json.dumps(schema)
         handle = ctypes.c_void_p()
         call(_schema_new, encode_text(text, "schema"), ctypes.byref(handle))
-        self._handle = handle
+        super().__init__(handle)
 
     def apply(self, tokenizer: Tokenizer, record: Union[dict, str]) -> RecordOutcome:
         """Masks one record, or quarantines it with reasons naming its fields."""
         text = record if isinstance(record, str) else json.dumps(record)
         raw = encode_text(text, "record")
         quarantined = ctypes.c_int32()
-        out = text_call(
-            _record, self._handle, tokenizer._ptr(), raw, len(raw), capacity=2 * len(raw) + 256, trailing=(ctypes.byref(quarantined),)
-        )
+        with using(self, tokenizer) as (schema, t):
+            out = text_call(
+                _record, schema, t, raw, len(raw), capacity=2 * len(raw) + 256, trailing=(ctypes.byref(quarantined),)
+            )
         result = json.loads(out)
         if quarantined.value:
             return RecordOutcome(True, None, result["issues"])

@@ -31,7 +31,7 @@ from array import array
 from typing import Callable, Iterable, Optional, Sequence, Union
 
 from . import errors
-from ._native import Handle, call, check, declare, encode_text, lib, status_t
+from ._native import Handle, call, check, declare, encode_text, lib, status_t, using
 
 #: Compatibility tokens: 64 lowercase hex characters of HMAC-SHA256(key, id).
 TOKEN_COMPAT = 0
@@ -57,6 +57,8 @@ NORM_STRIP_SEPARATORS = 4
 NORM_BARCODE = 7
 #: The shortest accepted key, in bytes.
 MIN_KEY_LEN = 32
+#: The longest accepted key, and the largest key file, in bytes.
+MAX_KEY_LEN = 65536
 
 _p = ctypes.POINTER
 _size_p = _p(ctypes.c_size_t)
@@ -189,6 +191,13 @@ def _pack(items: Sequence[str], param: str) -> tuple[bytes, ctypes.Array]:
     return data, (ctypes.c_size_t * len(offsets)).from_buffer(offsets)
 
 
+def _width(t: ctypes.c_void_p, kid: Optional[bytes], kind: int) -> int:
+    """``ilsp_tokenizer_token_len`` on a pointer the caller holds."""
+    n = ctypes.c_size_t()
+    call(_token_len, t, kid, kind, ctypes.byref(n))
+    return n.value
+
+
 class Key(Handle):
     """Secret key material held by the library (at least 32 bytes), wiped on
     :meth:`close` or garbage collection. ``repr`` never shows key bytes."""
@@ -204,10 +213,10 @@ class Key(Handle):
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Key":
-        """Copies ``data`` (at least 32 bytes) into a key.
+        """Copies ``data`` (32 to 65536 bytes) into a key.
 
         Raises:
-            KeyMaterialError: if ``data`` is shorter than 32 bytes.
+            KeyMaterialError: if ``data`` is shorter than 32 or longer than 65536 bytes.
         """
         data = bytes(data)
         return cls._make(_key_from_bytes, data, len(data))
@@ -216,9 +225,13 @@ class Key(Handle):
     def from_file(cls, path: Union[str, os.PathLike[str]], encoding: Union[int, str] = "raw") -> "Key":
         """Reads a key file stored as ``"raw"`` bytes or ``"hex"`` text.
 
+        Only a regular file is read (at most 64 KiB + 1 bytes, without
+        blocking on a FIFO).
+
         Raises:
-            LedgerIOError: if the file cannot be read (an ``OSError``).
-            KeyMaterialError: if it is too short, not hex, or over 64 KiB.
+            LedgerIOError: if the file cannot be opened or read (an ``OSError``).
+            KeyMaterialError: if it is not a regular file (a FIFO, a device such
+                as ``/dev/zero``, a directory), too short, not hex, or over 64 KiB.
         """
         return cls._make(_key_from_file, os.fsencode(path), _code(encoding, _KEY_ENCODINGS, "encoding"))
 
@@ -234,18 +247,28 @@ class Key(Handle):
 
     @classmethod
     def generate(cls, length: int = 32) -> "Key":
-        """A new random key from the library's CSPRNG (seeded from the OS)."""
-        return cls._make(_key_generate, length)
+        """A new random key of 32 to 65536 bytes from the library's CSPRNG
+        (seeded from the OS).
+
+        Raises:
+            KeyMaterialError: if ``length`` is out of range (checked before
+                anything is allocated).
+        """
+        if not isinstance(length, int) or isinstance(length, bool):
+            raise TypeError(f"length must be int, got {type(length).__name__}")
+        if length < 0:
+            raise errors.KeyMaterialError(f"key must be at least {MIN_KEY_LEN} bytes, got {length}")
+        # Lengths beyond size_t are refused like any other over-long key.
+        return cls._make(_key_generate, min(length, ctypes.c_size_t(-1).value))
 
     def derive(self, tenant: str, purpose: str) -> "Key":
         """The 32-byte key of ``tenant`` and ``purpose``, derived from this master
         key with HKDF-SHA256 (one leaked tenant key exposes one tenant)."""
-        return Key._make(
-            _key_derive, self._ptr(), encode_text(tenant, "tenant"), encode_text(purpose, "purpose")
-        )
+        t, p = encode_text(tenant, "tenant"), encode_text(purpose, "purpose")
+        return self._run(lambda key: Key._make(_key_derive, key, t, p))
 
     def __repr__(self) -> str:
-        return "Key(<secret>)" if self._handle else "Key(<closed>)"
+        return "Key(<closed>)" if self.closed else "Key(<secret>)"
 
 
 class Tokenizer(Handle):
@@ -263,19 +286,21 @@ class Tokenizer(Handle):
     def __init__(self, key: Union[bytes, bytearray, Key], key_id: Optional[str] = None) -> None:
         handle = ctypes.c_void_p()
         if isinstance(key, Key):
-            call(_new_with_key, encode_text(key_id or "k1", "key_id"), key._ptr(), ctypes.byref(handle))
+            kid = encode_text(key_id or "k1", "key_id")
+            key._call(lambda k: _new_with_key(kid, k, ctypes.byref(handle)))
         elif isinstance(key, (bytes, bytearray)):
             if key_id is None:
                 call(_new, bytes(key), len(key), ctypes.byref(handle))
             else:
+                kid = encode_text(key_id, "key_id")
                 with Key.from_bytes(bytes(key)) as k:
-                    call(_new_with_key, encode_text(key_id, "key_id"), k._ptr(), ctypes.byref(handle))
+                    k._call(lambda kp: _new_with_key(kid, kp, ctypes.byref(handle)))
         else:
             raise TypeError(f"key must be bytes or Key, got {type(key).__name__}")
-        self._handle = handle
+        super().__init__(handle)
 
     def __repr__(self) -> str:
-        if not self._handle:
+        if self.closed:
             return "Tokenizer(<closed>)"
         return f"Tokenizer(keys={self.key_ids!r}, active={self.active_key_id!r})"
 
@@ -292,7 +317,11 @@ class Tokenizer(Handle):
             out = ctypes.create_string_buffer(65)
             n_ref = ctypes.byref(ctypes.c_size_t())
             _scratch.compat = (out, n_ref)
-        status = _tokenize(self._handle or self._ptr(), raw, len(raw), out, 65, n_ref)
+        handle = self._acquire()
+        try:
+            status = _tokenize(handle, raw, len(raw), out, 65, n_ref)
+        finally:
+            self._release()
         if status:
             check(status)
         return out.value.decode("ascii")
@@ -318,16 +347,14 @@ class Tokenizer(Handle):
         ``key_id`` (default: the active key) after ``normalize`` (``NORM_*`` flags)."""
         raw = encode_text(id, "id")
         kid = None if key_id is None else encode_text(key_id, "key_id")
-        return text_call(
-            _tokenize_with, self._ptr(), kid, _code(kind, _KINDS, "kind"), normalize, raw, len(raw), capacity=128
-        )
+        code = _code(kind, _KINDS, "kind")
+        return self._run(lambda t: text_call(_tokenize_with, t, kid, code, normalize, raw, len(raw), capacity=128))
 
     def token_len(self, kind: Union[int, str] = TOKEN_V1, key_id: Optional[str] = None) -> int:
         """The length of every token of ``kind`` under ``key_id`` (default: active)."""
-        n = ctypes.c_size_t()
         kid = None if key_id is None else encode_text(key_id, "key_id")
-        call(_token_len, self._ptr(), kid, _code(kind, _KINDS, "kind"), ctypes.byref(n))
-        return n.value
+        code = _code(kind, _KINDS, "kind")
+        return self._run(lambda t: _width(t, kid, code))
 
     def tokenize_many(
         self,
@@ -346,15 +373,20 @@ class Tokenizer(Handle):
         ids = list(ids)
         kind_code = _code(kind, _KINDS, "kind")
         kid = None if key_id is None else encode_text(key_id, "key_id")
-        width = self.token_len(kind_code, key_id)
         data, offsets = _pack(ids, "ids")
         n = len(ids)
-        cap = n * width + 1
-        out = ctypes.create_string_buffer(cap)
-        written = ctypes.c_size_t()
-        call(_batch, self._ptr(), kid, kind_code, normalize, data, len(data), offsets, n, out, cap, ctypes.byref(written))
-        text = out.raw[: written.value].decode("ascii")
-        return [text[i : i + width] for i in range(0, len(text), width)]
+
+        def batch(t: ctypes.c_void_p) -> list[str]:
+            # Width and tokens under one hold of the handle: a close waits for both.
+            width = _width(t, kid, kind_code)
+            cap = n * width + 1
+            out = ctypes.create_string_buffer(cap)
+            written = ctypes.c_size_t()
+            call(_batch, t, kid, kind_code, normalize, data, len(data), offsets, n, out, cap, ctypes.byref(written))
+            text = out.raw[: written.value].decode("ascii")
+            return [text[i : i + width] for i in range(0, len(text), width)]
+
+        return self._run(batch)
 
     def tokenize_all(self, id: str, *, kind: Union[int, str] = TOKEN_V1, normalize: int = NORM_NONE) -> dict[str, str]:
         """The token of ``id`` under every live key (the rotation transition window)."""
@@ -378,11 +410,15 @@ class Tokenizer(Handle):
         fk = None if from_key is None else encode_text(from_key, "from_key")
         tk = None if to_key is None else encode_text(to_key, "to_key")
         fc, tc = _code(from_kind, _KINDS, "from_kind"), _code(to_kind, _KINDS, "to_kind")
-        cap = len(ids) * (self.token_len(fc, from_key) + self.token_len(tc, to_key) + 2) + 1
-        text = text_call(
-            _bridge, self._ptr(), fk, fc, from_normalize, tk, tc, to_normalize, data, len(data), offsets, len(ids),
-            capacity=cap,
-        )
+
+        def bridge(t: ctypes.c_void_p) -> str:
+            cap = len(ids) * (_width(t, fk, fc) + _width(t, tk, tc) + 2) + 1
+            return text_call(
+                _bridge, t, fk, fc, from_normalize, tk, tc, to_normalize, data, len(data), offsets, len(ids),
+                capacity=cap,
+            )
+
+        text = self._run(bridge)
         return [tuple(line.split(",")) for line in text.splitlines()]  # type: ignore[misc]
 
     def verify(self, token: str, id: str, *, normalize: int = NORM_NONE) -> bool:
@@ -394,7 +430,7 @@ class Tokenizer(Handle):
         """
         raw = encode_text(id, "id")
         matches = ctypes.c_int32()
-        call(_verify, self._ptr(), encode_text(token, "token"), normalize, raw, len(raw), ctypes.byref(matches))
+        self._call(_verify, encode_text(token, "token"), normalize, raw, len(raw), ctypes.byref(matches))
         return bool(matches.value)
 
     def lookup(self, tokens: Sequence[str], id: str, *, normalize: int = NORM_NONE) -> Optional[int]:
@@ -404,47 +440,54 @@ class Tokenizer(Handle):
         data, offsets = _pack(tokens, "tokens")
         raw = encode_text(id, "id")
         index = ctypes.c_size_t()
-        call(_lookup, self._ptr(), data, len(data), offsets, len(tokens), normalize, raw, len(raw), ctypes.byref(index))
+        self._call(_lookup, data, len(data), offsets, len(tokens), normalize, raw, len(raw), ctypes.byref(index))
         return None if index.value == len(tokens) else index.value
 
     def tokenize_address(self, address: str) -> str:
         """The versioned token of a postal address's canonical form
         (``"12 Main Street"`` and ``"12 MAIN ST"`` share one)."""
-        return text_call(_address, self._ptr(), encode_text(address, "address"))
+        text = encode_text(address, "address")
+        return self._run(lambda t: text_call(_address, t, text))
 
     # ----- key ring and format ---------------------------------------------
 
     def set_format(self, encoding: Union[int, str] = "base32", bits: int = 128) -> None:
         """Versioned token bodies: ``"base32"`` or ``"hex"``, 128 to 256 bits (multiple of 8)."""
-        call(_set_format, self._ptr(), _code(encoding, _BODIES, "encoding"), bits)
+        self._call(_set_format, _code(encoding, _BODIES, "encoding"), bits)
 
     def add_key(self, key_id: str, key: Union[bytes, Key]) -> None:
         """Adds a key to the ring, live but not active."""
+        kid = encode_text(key_id, "key_id")
         if isinstance(key, Key):
-            call(_add_key, self._ptr(), encode_text(key_id, "key_id"), key._ptr())
+            with using(self, key) as (t, k):
+                call(_add_key, t, kid, k)
         else:
-            with Key.from_bytes(bytes(key)) as k:
-                call(_add_key, self._ptr(), encode_text(key_id, "key_id"), k._ptr())
+            with Key.from_bytes(bytes(key)) as owned, using(self, owned) as (t, k):
+                call(_add_key, t, kid, k)
 
     def activate(self, key_id: str) -> None:
         """Makes ``key_id`` the active key."""
-        call(_activate, self._ptr(), encode_text(key_id, "key_id"))
+        self._call(_activate, encode_text(key_id, "key_id"))
 
     def retire(self, key_id: str) -> None:
         """Removes ``key_id`` from the ring and wipes it (not the active key)."""
-        call(_retire, self._ptr(), encode_text(key_id, "key_id"))
+        self._call(_retire, encode_text(key_id, "key_id"))
 
     @property
     def key_ids(self) -> list[str]:
         """The live keys' ids, in the order they were added."""
-        n = ctypes.c_size_t()
-        call(_key_count, self._ptr(), ctypes.byref(n))
-        return [text_call(_key_id, self._ptr(), i, capacity=40) for i in range(n.value)]
+
+        def ids(t: ctypes.c_void_p) -> list[str]:
+            n = ctypes.c_size_t()
+            call(_key_count, t, ctypes.byref(n))
+            return [text_call(_key_id, t, i, capacity=40) for i in range(n.value)]
+
+        return self._run(ids)
 
     @property
     def active_key_id(self) -> str:
         """The active key's id."""
-        return text_call(_active_key_id, self._ptr(), capacity=40)
+        return self._run(lambda t: text_call(_active_key_id, t, capacity=40))
 
 
 __all__ = [
@@ -453,6 +496,7 @@ __all__ = [
     "KEY_HEX",
     "KEY_RAW",
     "Key",
+    "MAX_KEY_LEN",
     "MIN_KEY_LEN",
     "NORM_BARCODE",
     "NORM_CASE_FOLD",
