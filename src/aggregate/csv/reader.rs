@@ -1077,7 +1077,7 @@ mod tests {
         assert_eq!(e.to_string(), "input is empty: it has no header row");
         let e = CsvRecords::new(&b"a,\xff\n"[..], &CsvOptions::new()).unwrap_err();
         assert_eq!(e.status(), Status::Encoding);
-        let long = vec![b'h'; 100];
+        let long = [b'h'; 100];
         let options = CsvOptions::new().with_max_record_bytes(50).unwrap();
         let e = CsvRecords::new(&long[..], &options).unwrap_err();
         assert!(e.to_string().contains("header (line 1) is longer"), "{e}");
