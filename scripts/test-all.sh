@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole test suite: Rust (fmt, clippy, unit, integration, doc tests, the
-# committed fuzz regressions), the committed C headers, the exported symbol
-# list, the C examples (shared library under valgrind, static library
-# natively), the Python and PHP tests (natively, then under valgrind), and
+# committed fuzz regressions) for the library and the `ilsprivacy` program
+# (the workspace), the committed C headers, the exported symbol list, the C
+# examples (shared library under valgrind, static library natively), the
+# Python and PHP tests (natively, then under valgrind), the HTML report in
+# headless Chromium (screenshot kept in target/ci-artifacts/report.png), and
 # rustdoc without warnings.
 # Fails if any part fails or cannot run (a missing tool is a failure, not a skip).
 set -euo pipefail
@@ -19,14 +21,16 @@ need valgrind "apt-get install -y valgrind"
 need python3 "CPython 3.9+"
 need php "apt-get install -y php-cli"
 need cbindgen "cargo install cbindgen --version 0.29.4 --locked"
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+  || { echo "missing tool: chromium (apt-get install -y chromium)" >&2; exit 1; }
 php -r 'exit(extension_loaded("FFI") ? 0 : 1);' || { echo "PHP lacks the FFI extension" >&2; exit 1; }
 python3 -c 'import cffi' 2>/dev/null || { echo "missing Python module cffi (pip install cffi)" >&2; exit 1; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo build --release (rlib, cdylib, staticlib)"
 cargo build --release --quiet
@@ -34,8 +38,8 @@ lib_dir=$root/target/release
 so=$lib_dir/libilsprivacy.so
 test -f "$so" && test -f "$lib_dir/libilsprivacy.a"
 
-step "cargo test --release (unit, integration and doc tests)"
-cargo test --release --quiet
+step "cargo test --release --workspace (unit, integration and doc tests; the program's tests run it on generated exports)"
+cargo test --release --workspace --quiet
 
 step "headers match cbindgen output"
 scripts/gen-headers.sh --check
@@ -93,7 +97,11 @@ step "PHP tests under valgrind"
 USE_ZEND_ALLOC=0 ZEND_DONT_UNLOAD_MODULES=1 ILSPRIVACY_LIB=$so \
   "${vg[@]}" php -d pcre.jit=0 bindings/php/tests/run.php
 
+step "the HTML report in headless Chromium (renders, no console message, screenshot)"
+cargo build --release -p ilsprivacy-cli --quiet
+scripts/check-html-report.sh "$root/target/release/ilsprivacy"
+
 step "rustdoc without warnings"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 printf '\nall tests passed\n'

@@ -283,7 +283,7 @@ pub struct TokenizeArgs {
     /// A column to tokenize (repeatable); other columns are copied.
     #[arg(long = "column", value_name = "NAME")]
     pub columns: Vec<String>,
-    /// Take the rules per column from the [tokenize] section of this config
+    /// Take the rules per column from the `[tokenize]` section of this config
     /// file instead of --column.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,

@@ -2,7 +2,7 @@
 //! memory, bad rows quarantined by reason, input errors failing closed
 //! before anything is spent.
 
-use std::io::{IsTerminal, Read};
+use std::io::{IsTerminal, Read, Write};
 use std::time::{Duration, Instant};
 
 use ilsprivacy::aggregate::{
@@ -11,7 +11,7 @@ use ilsprivacy::aggregate::{
 use ilsprivacy::token::key::SecretKey;
 use ilsprivacy::token::tokenizer::{COMPAT_TOKEN_LEN, Tokenizer};
 
-use crate::channel::{Diagnostics, say};
+use crate::channel::Diagnostics;
 use crate::config::{Groups, ReportConfig};
 use crate::error::CliError;
 use crate::stats::{percent, thousands};
@@ -69,7 +69,7 @@ pub fn read<R: Read>(
     let column = |name: &str, key: String| -> Result<(usize, String), CliError> {
         let i = records.column(name).map_err(|e| {
             CliError::Input(format!(
-                "{source}: the export lacks a column the configuration needs ({key} in {}): {e}; nothing was spent",
+                "{source}: the export lacks a column the configuration needs ({key} in {}): {e}. Nothing after the header was read; nothing was spent.",
                 config.origin
             ))
         })?;
@@ -352,13 +352,17 @@ impl Progress {
             .filter(|&t| t > 0)
             .map(|t| format!(" ({}%)", bytes.saturating_mul(100) / t))
             .unwrap_or_default();
-        eprint!("\r  reading: {} rows{percent}", thousands(rows));
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "\r  reading: {} rows{percent}", thousands(rows));
+        let _ = err.flush();
         self.shown = true;
     }
 
     fn finish(&self) {
         if self.shown {
-            say(&format!("\r{:60}\r", ""));
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "\r{:60}\r", "");
+            let _ = err.flush();
         }
     }
 }

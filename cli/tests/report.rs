@@ -835,3 +835,32 @@ fn configuration_errors_name_the_line_and_key_and_gaussian_selection_is_refused(
     let out = run(&s.0, &["report", csv.to_str().unwrap(), "--print-config"]);
     assert!(text(&out.stdout).contains("select_groups"));
 }
+
+#[test]
+fn tables_swamped_by_noise_get_a_warning() {
+    let s = Scratch::new("utility");
+    let csv = s.path("small.csv");
+    // 300 rows over five branches: about 60 per branch, against ±400 of noise.
+    write_export(&csv, 300, ',', &BRANCHES, |_, _| None);
+    let ledger = s.path("l");
+    let config = example_config();
+    let (code, out, err) = report(
+        &s,
+        &[
+            "report",
+            csv.to_str().unwrap(),
+            "--config",
+            &config,
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--create-ledger",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: table \"branches\": the noise (±"),
+        "{err}"
+    );
+    assert!(err.contains("Fewer, larger groups"), "{err}");
+    assert!(out.contains("note: the noise (±"), "{out}");
+}

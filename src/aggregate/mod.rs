@@ -63,7 +63,7 @@
 //! table never copies itself while growing (peak = steady state). Per
 //! partition: its key twice plus about 60 bytes. Nothing grows with the
 //! number of events: 10 M generated checkouts of 400,000 patrons through the
-//! two aggregators of `examples/circulation_report` peak at 141 MiB RSS.
+//! two tables of `ilsprivacy report` (the `cli/` program) peak at 143 MiB RSS.
 //!
 //! # What the state reveals
 //!

@@ -33,7 +33,7 @@ pub enum QuarantineReason {
 }
 
 impl QuarantineReason {
-    /// A short description, completing "<column> …" (e.g. "is not an integer").
+    /// A short description that follows the column's name (e.g. "is not an integer").
     pub fn describe(self) -> &'static str {
         match self {
             QuarantineReason::MissingField => "is empty or missing",
