@@ -28,6 +28,10 @@ pub const DEFAULT_CONFIG: &str = include_str!("../configs/default.toml");
 pub const MAX_TABLES: usize = 32;
 /// The most public groups a table may list.
 pub const MAX_PUBLIC_GROUPS: usize = 100_000;
+/// The default of `input.max_groups`: distinct groups a table may see.
+pub const DEFAULT_MAX_GROUPS: u64 = 1_000_000;
+/// The largest `input.max_groups` accepted.
+pub const MAX_GROUPS_LIMIT: u64 = 10_000_000;
 /// The largest configuration file read, in bytes.
 pub const MAX_CONFIG_BYTES: u64 = 1 << 20;
 
@@ -113,6 +117,7 @@ struct RawInput {
     max_record_bytes: Option<Spanned<i64>>,
     max_quarantined: Option<Spanned<Num>>,
     max_outside_groups: Option<Spanned<Num>>,
+    max_groups: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +189,8 @@ pub struct InputConfig {
     pub max_quarantined: f64,
     /// The largest share of rows outside a table's public groups.
     pub max_outside_groups: f64,
+    /// The most distinct groups a table may see in the input.
+    pub max_groups: u64,
 }
 
 impl InputConfig {
@@ -582,7 +589,22 @@ impl Validator<'_> {
             None => Ok(default),
             Some(n) => self.number(n, key, |x| (0.0..=1.0).contains(&x), "a fraction in [0, 1]"),
         };
+        let max_groups = match &raw.max_groups {
+            None => DEFAULT_MAX_GROUPS,
+            Some(n) => {
+                let v = *n.get_ref();
+                if !(1..=MAX_GROUPS_LIMIT as i64).contains(&v) {
+                    return Err(self.at(
+                        n,
+                        "input.max_groups",
+                        format!("must be in [1, {MAX_GROUPS_LIMIT}], got {v}"),
+                    ));
+                }
+                v as u64
+            }
+        };
         Ok(InputConfig {
+            max_groups,
             unit,
             delimiter,
             max_record_bytes,

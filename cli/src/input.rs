@@ -160,9 +160,11 @@ pub fn read<R: Read>(
         }
         if records.rows_read().is_multiple_of(65_536) {
             progress.update(records.rows_read(), records.bytes_read());
+            check_groups(aggregators, config, source)?;
         }
     }
     progress.finish();
+    check_groups(aggregators, config, source)?;
     let summary = InputSummary {
         source: source.to_owned(),
         rows: records.rows_read(),
@@ -180,6 +182,28 @@ pub fn read<R: Read>(
     report(&summary, config, diag);
     check_thresholds(&summary, config, max_quarantined)?;
     Ok(summary)
+}
+
+/// Stops the run when a table has seen more than `input.max_groups` distinct
+/// groups. Memory grows with the number of groups (about 100 bytes each),
+/// and a table of that many groups is noise anyway. Checked every 65,536
+/// rows, so memory stays bounded.
+fn check_groups(
+    aggregators: &[Aggregator],
+    config: &ReportConfig,
+    source: &str,
+) -> Result<(), CliError> {
+    for (agg, t) in aggregators.iter().zip(&config.tables) {
+        if agg.stats().partitions > config.input.max_groups {
+            return Err(CliError::Input(format!(
+                "{source}: table {:?} has more than {} distinct groups in the export (input.max_groups): its group_by ({}) is too fine for a report (each group would be noise). Nothing was spent and nothing was released.",
+                t.name,
+                thousands(config.input.max_groups),
+                t.group_by.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Checks one row; on success fills each table's group key and (count,

@@ -864,3 +864,34 @@ fn tables_swamped_by_noise_get_a_warning() {
     assert!(err.contains("Fewer, larger groups"), "{err}");
     assert!(out.contains("note: the noise (±"), "{out}");
 }
+
+#[test]
+fn a_group_by_too_fine_is_refused_before_any_spend() {
+    let s = Scratch::new("groups");
+    let csv = s.path("c.csv");
+    write_export(&csv, 3_000, ',', &BRANCHES, |_, _| None);
+    let config = s.path("fine.toml");
+    // Group by the checkout date: hundreds of groups, above a cap of 50.
+    let text = "[input]\nmax_groups = 50\n[[table]]\nname = \"days\"\ngroup_by = \"checkout_date\"\nmax_groups_per_patron = 1\nmax_per_group = 5\nepsilon = 0.5\nselect_groups = { epsilon = 0.1, delta = 1e-8 }\n";
+    fs::write(&config, text).unwrap();
+    let ledger = s.path("l");
+    let (code, out, err) = report(
+        &s,
+        &[
+            "report",
+            csv.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--ledger",
+            ledger.to_str().unwrap(),
+            "--create-ledger",
+        ],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("table \"days\" has more than 50 distinct groups"),
+        "{err}"
+    );
+    assert_eq!(ledger_kinds(&ledger, "spend"), 0);
+}
