@@ -11,6 +11,14 @@ use crate::error::CliError;
 /// The label that starts every diagnostic line.
 pub const NOT_FOR_PUBLICATION: &str = "[operator diagnostic, exact, not for publication]";
 
+/// `text` with control characters (terminal escape sequences included)
+/// replaced by U+FFFD, for text from an export shown on a terminal.
+pub fn printable(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+        .collect()
+}
+
 /// Writes a message to standard error, ignoring failures (a closed or
 /// broken standard error must not turn a finished run into a crash).
 pub fn say(message: &str) {
@@ -135,5 +143,43 @@ impl Diagnostics {
                 let _ = w.flush();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_not_printed() {
+        assert_eq!(printable("MAIN\u{1b}[31m\r"), "MAIN\u{fffd}[31m\u{fffd}");
+        assert_eq!(printable("Café / book"), "Café / book");
+    }
+
+    #[test]
+    fn a_closed_pipe_is_quiet() {
+        struct Closed;
+        impl Write for Closed {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::from(ErrorKind::BrokenPipe))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Err(io::Error::from(ErrorKind::BrokenPipe))
+            }
+        }
+        let mut p = Published::to(Box::new(Closed));
+        assert!(p.text("a report\n").is_ok());
+        assert!(p.finish().is_ok());
+        struct Full;
+        impl Write for Full {
+            fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+                Err(io::Error::other("no space left"))
+            }
+            fn flush(&mut self) -> io::Result<()> {
+                Ok(())
+            }
+        }
+        let mut p = Published::to(Box::new(Full));
+        assert!(p.text("x").is_err(), "other errors are errors");
     }
 }

@@ -284,7 +284,7 @@ fn report(s: &InputSummary, config: &ReportConfig, diag: &mut Diagnostics) {
     if !s.unused_columns.is_empty() {
         diag.line(&format!(
             "columns not used by the report: {}",
-            s.unused_columns.join(", ")
+            crate::channel::printable(&s.unused_columns.join(", "))
         ));
     }
 }

@@ -82,7 +82,7 @@ fn table(out: &mut String, t: &TableView) {
     } else {
         t.counted.trim_start_matches("values of column ").to_owned()
     };
-    let mut header: Vec<String> = vec![t.group_by.join(" / "), counted];
+    let mut header: Vec<String> = vec![crate::channel::printable(&t.group_by.join(" / ")), counted];
     if let Some(v) = &t.value {
         if v.show_sum {
             header.push(format!("sum of {}", v.column));
@@ -98,7 +98,7 @@ fn table(out: &mut String, t: &TableView) {
     }
     let mut rows: Vec<Vec<String>> = Vec::with_capacity(t.rows.len());
     for r in &t.rows {
-        let mut cells = vec![r.group.join(" / ")];
+        let mut cells = vec![crate::channel::printable(&r.group.join(" / "))];
         match (r.count, r.count_95) {
             (Some(c), Some([lo, hi])) => cells.push(format!(
                 "{} [{}, {}]",
