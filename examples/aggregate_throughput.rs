@@ -99,8 +99,10 @@ fn main() {
         units = agg.stats().units;
     }
     let per_s = |t: f64| events as f64 / t / 1e6;
+    // The exact number of units is an operator diagnostic, not for publication.
+    eprintln!("[operator diagnostic, exact, not for publication] {units} units");
     println!(
-        "{events} events, {units} units, {} order, {}: best of {reps}: {:.2} M events/s wall ({:.1} ns/event), {:.2} M events/s thread CPU",
+        "{events} generated events, {} order, {}: best of {reps}: {:.2} M events/s wall ({:.1} ns/event), {:.2} M events/s thread CPU",
         if sorted { "patron" } else { "random" },
         if one_by_one { "add" } else { "add_batch(4096)" },
         per_s(best_wall),

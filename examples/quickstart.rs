@@ -19,7 +19,10 @@ fn main() -> Result<(), ilsprivacy::Error> {
         total += c;
         println!("  {x:>8} -> {c}");
     }
-    println!("clamped total: {total} (one patron moves it by at most {hi})");
+    // An exact total is an input to a mechanism, not something to publish.
+    println!(
+        "clamped total (exact: add noise before publishing it): {total}; one patron moves it by at most {hi}"
+    );
 
     // Bad input is a typed error with a message naming the parameter.
     match clamp(1.0, 5.0, 2.0) {

@@ -31,6 +31,7 @@ apt_if_missing pkg-config pkgconf
 apt_if_missing cmake cmake
 apt_if_missing unzip unzip
 apt_if_missing valgrind valgrind
+apt_if_missing chromium chromium
 apt_if_missing php php-cli
 apt_if_missing python3 python3
 # A Debian-managed python3 (PEP 668) gets its modules from apt, not pip.

@@ -6,7 +6,9 @@
 # install under a temporary prefix (SONAME, pkg-config, CMake), the C
 # examples (shared library under valgrind, static library natively), the
 # Python and PHP tests (natively, then under valgrind), the Python wheel in a
-# fresh virtual environment, the README's quickstart snippets, and rustdoc
+# fresh virtual environment, the README's quickstart snippets, the `ilsprivacy` program's tests (it
+# runs on generated exports), the HTML report in headless Chromium
+# (screenshot kept in target/ci-artifacts/report.png), and rustdoc
 # without warnings. A summary table of step times ends the output.
 # Fails if any part fails or cannot run (a missing tool is a failure, not a skip).
 #
@@ -91,6 +93,8 @@ need pkg-config "apt-get install -y pkgconf"
 need cmake "apt-get install -y cmake"
 need readelf "apt-get install -y binutils"
 need unzip "apt-get install -y unzip"
+command -v chromium >/dev/null || command -v chromium-browser >/dev/null \
+  || { echo "missing tool: chromium (apt-get install -y chromium)" >&2; exit 1; }
 php -r 'exit(extension_loaded("FFI") ? 0 : 1);' || { echo "PHP lacks the FFI extension" >&2; exit 1; }
 python3 -c 'import cffi' 2>/dev/null || { echo "missing Python module cffi (pip install cffi)" >&2; exit 1; }
 
@@ -111,8 +115,8 @@ echo "Cargo.toml rust-version $msrv, README $readme_msrv, rustc $rustc_version"
 [ "$(printf '%s\n%s\n' "$msrv" "${rustc_version%%-*}" | sort -V | head -1)" = "$msrv" ] ||
   { echo "rustc $rustc_version is older than the MSRV $msrv" >&2; exit 1; }
 
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --all-targets --quiet -- -D warnings
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo build --release (rlib, cdylib, staticlib: what ships)"
 cargo build --release --quiet
@@ -130,7 +134,7 @@ case "libilsprivacy.so.${version%%[-+]*}." in
 esac
 
 step "cargo test: build the test binaries, examples and the lib test (profile release-test)"
-cargo test --profile release-test --no-run --quiet
+cargo test --profile release-test --workspace --no-run --quiet
 mapfile -t test_targets < <(cargo metadata --no-deps --format-version 1 | python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["packages"]:
@@ -148,6 +152,9 @@ for t in "${test_targets[@]}"; do
 done
 step "cargo test --doc (doc tests: rustdoc, README, docs/)"
 cargo test --profile release-test --quiet --doc
+
+step "the ilsprivacy program's tests (it runs on generated exports)"
+cargo test --profile release-test --quiet -p ilsprivacy-cli
 
 step "headers match cbindgen output"
 scripts/gen-headers.sh --check
@@ -298,5 +305,9 @@ step "PHP tests under valgrind"
 USE_ZEND_ALLOC=0 ZEND_DONT_UNLOAD_MODULES=1 ILSPRIVACY_LIB=$so \
   "${vg[@]}" php -d pcre.jit=0 bindings/php/tests/run.php
 
+step "the HTML report in headless Chromium (renders, no console message, screenshot)"
+cargo build --release -p ilsprivacy-cli --quiet
+scripts/check-html-report.sh "$root/target/release/ilsprivacy"
+
 step "rustdoc without warnings"
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

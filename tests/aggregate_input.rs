@@ -62,9 +62,20 @@ proptest! {
         let mut rows = CsvEvents::new(&data[..], &columns).unwrap();
         let mut agg = Aggregator::new(AggregatorConfig::new(1).unwrap());
         let mut good = 0u64;
-        while let Some(event) = rows.next_event().unwrap() {
-            agg.add(event).unwrap();
-            good += 1;
+        loop {
+            match rows.next_event() {
+                Ok(Some(event)) => {
+                    agg.add(event).unwrap();
+                    good += 1;
+                }
+                Ok(None) => break,
+                // An unclosed quote stops the run, naming its line.
+                Err(e) => {
+                    prop_assert_eq!(e.status(), Status::InvalidArgument);
+                    prop_assert!(e.to_string().starts_with("input line "), "{}", e);
+                    break;
+                }
+            }
         }
         prop_assert_eq!(good + rows.quarantine().rows(), rows.rows_read());
         prop_assert_eq!(agg.stats().events, good);

@@ -51,7 +51,10 @@ $budget = new Budget();                             // new Budget('/var/lib/ils/
 $budget->setLimit('circulation', 1.0, 0.0);
 $table = $job->release($budget, 'circulation', 30, 0.5);
 
-printf("20,000 checkouts; released at epsilon = %g, noise scale %g\n", $table['epsilon'], $table['count_scale']);
+// Exact figures go to the operator (standard error, labelled), never into
+// the published output.
+fwrite(STDERR, "[operator diagnostic, exact, not for publication] 20,000 checkouts\n");
+printf("released at epsilon = %g, noise scale %g\n", $table['epsilon'], $table['count_scale']);
 foreach ($table['rows'] as $row) {
     printf("  %-8s %7d\n", $row['partition'], $row['count']);
 }

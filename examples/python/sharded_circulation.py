@@ -80,7 +80,11 @@ def main() -> None:
     budget.set_limit("circulation", epsilon=1.0)
     table = job.release(budget, "circulation", max_contributions_per_partition=40, epsilon=0.5)
 
-    print(f"{events:,} checkouts in {workers} shards; released at epsilon = {table.epsilon}")
+    # Exact figures go to the operator (standard error, labelled), never
+    # into the published output.
+    print(f"[operator diagnostic, exact, not for publication] {events:,} checkouts in {workers} shards",
+          file=sys.stderr)
+    print(f"released at epsilon = {table.epsilon}")
     print(f"each patron counts in at most {table.max_partitions_per_unit} branches, at most "
           f"{table.max_contributions_per_partition} items each; noise scale {table.count_scale:.0f}")
     for row in table.rows:

@@ -13,6 +13,7 @@
 
 pub mod aggregate;
 pub mod cbuf;
+pub mod csv;
 pub mod export;
 pub mod ffi_budget;
 pub mod ffi_text;
@@ -41,4 +42,5 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("ffi_budget", ffi_budget::run),
     ("aggregate_csv", aggregate::csv),
     ("aggregate_state", aggregate::state),
+    ("csv_records", csv::records),
 ];

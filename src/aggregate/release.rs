@@ -526,7 +526,7 @@ impl Aggregator {
     }
 
     /// After the spend: chooses L∞ privately if the plan says so, then draws.
-    fn finish<R: NoiseRng>(
+    pub(super) fn finish<R: NoiseRng>(
         &self,
         prepared: PreparedRelease<'_>,
         rng: &mut R,
@@ -600,6 +600,18 @@ impl PreparedRelease<'_> {
     #[cfg(test)]
     pub(crate) fn events(&self) -> &[PrivacyEvent] {
         &self.events
+    }
+
+    /// The L0, L∞, noise scales and selection threshold the release will
+    /// use (with a private L∞, those of the plan's upper bound).
+    pub(crate) fn preview(&self) -> (u32, u32, NoiseScale, Option<NoiseScale>, Option<i64>) {
+        (
+            self.l0,
+            self.plan.max_contributions_per_partition,
+            self.count.1,
+            self.sum.as_ref().map(|s| s.1),
+            self.selection.as_ref().map(|s| s.threshold),
+        )
     }
 
     /// The one charge covering the whole table (see the module documentation).

@@ -327,6 +327,76 @@ impl Charge {
         }
     }
 
+    /// The cost of several releases made together, as one charge:
+    ///
+    /// - ε and δ add exactly, if every part has an (ε, δ) cost: releases
+    ///   that are (εᵢ, δᵢ)-DP (each given the earlier ones' outputs) are
+    ///   (Σεᵢ, Σδᵢ)-DP together (basic composition; Dwork, Kenthapadi,
+    ///   McSherry, Mironov, Naor 2006);
+    /// - ρ adds, if every part has a ρ: ρᵢ-zCDP releases are (Σρᵢ)-zCDP
+    ///   together (Bun, Steinke 2016, Lemma 2.3).
+    ///
+    /// A single part is returned unchanged (with its event); several parts
+    /// get no event (the ledger records the composed cost only).
+    ///
+    /// ```
+    /// use ilsprivacy::budget::Charge;
+    /// let both = Charge::compose(&[Charge::pure_dp(0.1)?, Charge::approximate_dp(0.2, 1e-7)?])?;
+    /// assert_eq!(both.epsilon().unwrap().to_string(), "0.3");
+    /// assert_eq!(both.delta().unwrap().to_string(), "0.0000001");
+    /// assert!(both.rho().is_none()); // an (epsilon, delta > 0) part has no rho
+    /// # Ok::<(), ilsprivacy::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidArgument` (`charges`) if the list is empty, if no part
+    /// of the cost is common to all (one part has only an (ε, δ) with δ > 0,
+    /// another only a ρ), if the δ sum reaches 1, or if a sum is too large
+    /// to represent.
+    pub fn compose(parts: &[Charge]) -> Result<Charge> {
+        match parts {
+            [] => return Err(Error::invalid("charges", "must not be empty")),
+            [one] => return Ok(*one),
+            _ => {}
+        }
+        let too_large = || Error::invalid("charges", "add up to more than can be represented");
+        let mut approx = Some((Decimal::ZERO, Decimal::ZERO));
+        let mut rho = Some(Decimal::ZERO);
+        for part in parts {
+            approx = match (approx, part.approx) {
+                (Some((e, d)), Some((pe, pd))) => Some((
+                    e.checked_add(pe).ok_or_else(too_large)?,
+                    d.checked_add(pd).ok_or_else(too_large)?,
+                )),
+                _ => None,
+            };
+            rho = match (rho, part.rho) {
+                (Some(r), Some(pr)) => Some(r.checked_add(pr).ok_or_else(too_large)?),
+                _ => None,
+            };
+        }
+        if let Some((_, d)) = approx
+            && d >= Decimal::from_units(TEN_POW_30)
+        {
+            return Err(Error::invalid(
+                "charges",
+                format!("have a total delta of {d}, which must be below 1"),
+            ));
+        }
+        if approx.is_none() && rho.is_none() {
+            return Err(Error::invalid(
+                "charges",
+                "cannot be charged together: some have only an (epsilon, delta > 0) cost and others only a zCDP (rho) cost",
+            ));
+        }
+        Ok(Charge {
+            approx,
+            rho,
+            event: None,
+        })
+    }
+
     /// ε charged to basic accounts, if this release has an (ε, δ) guarantee.
     pub fn epsilon(&self) -> Option<Decimal> {
         self.approx.map(|(e, _)| e)
@@ -559,6 +629,51 @@ mod tests {
         assert_eq!(c.rho(), Some(d("0.125")));
         let c = Charge::zcdp(0.02).unwrap();
         assert_eq!((c.epsilon(), c.rho()), (None, Some(d("0.02"))));
+    }
+
+    #[test]
+    fn compose_adds_every_common_part_exactly() {
+        let pure = |e| Charge::pure_dp(e).unwrap();
+        let c = Charge::compose(&[pure(0.1), pure(0.2), pure(0.7)]).unwrap();
+        assert_eq!(
+            (c.epsilon(), c.delta(), c.rho()),
+            (Some(d("1")), Some(Decimal::ZERO), Some(d("0.27")))
+        );
+        assert!(c.event().is_none());
+        // (epsilon, delta > 0) parts have no rho; the sum has none either.
+        let c = Charge::compose(&[pure(0.3), Charge::approximate_dp(0.1, 5e-8).unwrap()]).unwrap();
+        assert_eq!(
+            (c.epsilon(), c.delta(), c.rho()),
+            (Some(d("0.4")), Some(d("0.00000005")), None)
+        );
+        // Pure and zCDP parts: rho only (epsilon^2/2 + rho).
+        let c = Charge::compose(&[pure(0.5), Charge::zcdp(0.1).unwrap()]).unwrap();
+        assert_eq!((c.epsilon(), c.rho()), (None, Some(d("0.225"))));
+        // A single part keeps its event.
+        let event = PrivacyEvent::Laplace {
+            l1_sensitivity: 1.0,
+            scale: 10.0,
+        };
+        let one = Charge::from_event(&event).unwrap();
+        assert_eq!(Charge::compose(&[one]).unwrap(), one);
+        // No common part, nothing, or a vacuous delta: errors.
+        let e = Charge::compose(&[
+            Charge::approximate_dp(0.1, 1e-6).unwrap(),
+            Charge::zcdp(0.1).unwrap(),
+        ])
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("charges cannot be charged together"),
+            "{e}"
+        );
+        assert_eq!(
+            Charge::compose(&[]).unwrap_err().to_string(),
+            "charges must not be empty"
+        );
+        let half = Charge::approximate_dp(0.1, 0.5).unwrap();
+        let e = Charge::compose(&[half, half]).unwrap_err();
+        assert!(e.to_string().contains("total delta of 1"), "{e}");
     }
 
     #[test]

@@ -494,6 +494,35 @@ impl Budget {
         Ok((release()?, receipt))
     }
 
+    /// Whether `charge` would fit on `account` now — a dry run of
+    /// [`Budget::spend`] that records nothing (no spend, no refusal): the
+    /// cost the account's rule would charge, or the error `spend` would
+    /// return. Other handles may spend in between, so only `spend` decides;
+    /// use this to refuse early (e.g. before reading a large input) and to
+    /// show a plan.
+    ///
+    /// # Errors
+    ///
+    /// As [`Budget::spend`]: `Error::BudgetExhausted` if the charge does not
+    /// fit (or the account does not exist or has no limit);
+    /// `Error::InvalidArgument` for a bad name or a charge without the cost
+    /// the account's rule needs; `Error::Io`, `Error::LedgerIntegrity` if
+    /// the ledger cannot be re-read; `Error::Internal` for a poisoned handle.
+    pub fn check_spend(&self, account: &str, charge: &Charge) -> Result<Cost> {
+        validate_account_name(account)?;
+        let mut core = self.core()?;
+        let time = core.sync()?;
+        let Some(a) = core.state.account(account) else {
+            return Err(Error::BudgetExhausted {
+                account: account.to_owned(),
+                detail: "no such account (no limit is set), so every spend is refused".into(),
+            });
+        };
+        let cost = a.cost_of(charge)?;
+        a.admit(cost, time)?;
+        Ok(cost)
+    }
+
     /// `account`'s configuration and use now (re-reading a shared ledger).
     ///
     /// # Errors
@@ -758,6 +787,45 @@ mod tests {
             .collect();
         assert_eq!(refused.len(), 2);
         assert_eq!(b.accounts().unwrap(), ["configured"]);
+    }
+
+    #[test]
+    fn check_spend_answers_like_spend_and_records_nothing() {
+        let dir = temp_dir("check");
+        let path = dir.join("l");
+        let b = Budget::open(&path).unwrap();
+        let c = Charge::pure_dp(0.2).unwrap();
+        let e = b.check_spend("a", &c).unwrap_err();
+        assert!(e.to_string().contains("no such account"), "{e}");
+        b.set_limit("a", Limit::epsilon_delta(0.3, 0.0).unwrap(), "plan")
+            .unwrap();
+        let before = std::fs::read(&path).unwrap();
+        assert_eq!(b.check_spend("a", &c).unwrap().epsilon, d("0.2"));
+        b.spend("a", &Charge::pure_dp(0.1).unwrap()).unwrap();
+        assert_eq!(b.check_spend("a", &c).unwrap().epsilon, d("0.2")); // exactly 0.3
+        let after_spend = std::fs::read(&path).unwrap();
+        assert!(after_spend.len() > before.len());
+        let too_much = Charge::pure_dp(0.2000001).unwrap();
+        let e = b.check_spend("a", &too_much).unwrap_err();
+        assert_eq!(e.status(), Status::BudgetExhausted);
+        assert_eq!(
+            e.to_string(),
+            b.spend("a", &too_much).unwrap_err().to_string(),
+            "the same answer as spend"
+        );
+        let e = b.check_spend("a", &Charge::zcdp(0.1).unwrap()).unwrap_err();
+        assert_eq!(e.status(), Status::InvalidArgument);
+        // The checks wrote nothing (only the refused spend's audit event).
+        assert_eq!(std::fs::read(&path).unwrap(), after_spend);
+        assert_eq!(b.status("a").unwrap().spends, 1);
+        let refused = b
+            .recent_events()
+            .unwrap()
+            .into_iter()
+            .filter(|e| matches!(e.kind, crate::budget::AuditKind::Refused { .. }))
+            .count();
+        assert_eq!(refused, 1);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]

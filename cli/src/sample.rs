@@ -14,6 +14,10 @@ use std::io::{self, Read};
 
 use ilsprivacy::rng::{InsecureSeededRng, NoiseRng};
 
+use crate::args::SampleArgs;
+use crate::error::CliError;
+use crate::fsutil::PendingFile;
+
 /// Branch codes and their relative sizes (a central library and 19 others).
 pub const BRANCHES: [(&str, u32); 20] = [
     ("CENTRAL", 40),
@@ -204,5 +208,50 @@ impl Read for SampleCsv {
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+/// `ilsprivacy sample`: writes `events` generated checkouts to a CSV file
+/// (atomically).
+///
+/// # Errors
+///
+/// [`CliError::Io`] if the file cannot be written.
+pub fn run(args: &SampleArgs) -> Result<(), CliError> {
+    let mut file = PendingFile::create(&args.output)?;
+    let mut sample = SampleCsv::new(args.events, args.seed);
+    io::copy(&mut sample, file.writer()).map_err(|e| CliError::io(&args.output, &e))?;
+    file.commit()?;
+    crate::channel::say(&format!(
+        "wrote {} generated checkouts to {}",
+        crate::stats::thousands(args.events),
+        args.output.display()
+    ));
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_configuration_lists_the_sample_branches() {
+        let config = crate::config::sample();
+        let crate::config::Groups::Public(list) = &config.tables[0].groups else {
+            panic!("the sample's branches are a public list");
+        };
+        let codes: Vec<&str> = BRANCHES.iter().map(|(c, _)| *c).collect();
+        assert_eq!(list, &codes);
+    }
+
+    #[test]
+    fn the_sample_is_deterministic_and_has_its_header() {
+        let mut a = Vec::new();
+        SampleCsv::new(1000, 7).read_to_end(&mut a).unwrap();
+        let mut b = Vec::new();
+        SampleCsv::new(1000, 7).read_to_end(&mut b).unwrap();
+        assert_eq!(a, b);
+        assert!(a.starts_with(HEADER.as_bytes()));
+        assert_eq!(a.iter().filter(|&&c| c == b'\n').count(), 1001);
     }
 }
