@@ -360,6 +360,9 @@ fn issue_text(r: &IssueReason) -> String {
         IssueReason::UnknownField => "is not in the [tokenize] rules".into(),
         IssueReason::PiiField => "is personal data (pii) and the rules reject it".into(),
         IssueReason::NotAnObject { .. } => "is not a record".into(),
+        IssueReason::TooLarge { bytes, limit } => {
+            format!("belongs to a record of {bytes} bytes, over the {limit}-byte cap")
+        }
     }
 }
 
