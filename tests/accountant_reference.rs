@@ -175,10 +175,7 @@ fn planners_agree_with_the_accountant() {
 /// 1000 it is still well below the CKS20 conversion of ρ = 1/2 (4.7284).
 #[test]
 fn one_discrete_gaussian_is_accounted_by_its_own_bound() {
-    let at_scale = |s: f64| PrivacyEvent::DiscreteGaussian {
-        l2_sensitivity: s,
-        sigma: s,
-    };
+    let at_scale = |s: f64| PrivacyEvent::discrete_gaussian(s, s);
     let event = at_scale(2f64.powi(30));
     let eps = event.epsilon_at_delta(1e-5).unwrap();
     assert!(eps >= 4.377178095681137, "an upper bound: {eps}");
@@ -199,10 +196,7 @@ fn one_discrete_gaussian_is_accounted_by_its_own_bound() {
     assert!(basic >= eps && within(basic, eps, 1e-6), "{basic}");
     // Small σ: the exact CKS20 Thm. 7 sum (σ = 2, Δ = 1), close to the
     // continuous Gaussian's δ at the same ε, far below the CKS20 δ of ρ.
-    let small = PrivacyEvent::DiscreteGaussian {
-        l2_sensitivity: 1.0,
-        sigma: 2.0,
-    };
+    let small = PrivacyEvent::discrete_gaussian(1.0, 2.0);
     let cont = PrivacyEvent::Gaussian {
         l2_sensitivity: 1.0,
         sigma: 2.0,

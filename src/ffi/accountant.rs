@@ -54,10 +54,7 @@ fn noise_event(noise: i32, sensitivity: f64, scale: f64) -> Result<PrivacyEvent>
             l1_sensitivity: sensitivity,
             scale,
         },
-        ILSP_NOISE_DISCRETE_GAUSSIAN => PrivacyEvent::DiscreteGaussian {
-            l2_sensitivity: sensitivity,
-            sigma: scale,
-        },
+        ILSP_NOISE_DISCRETE_GAUSSIAN => PrivacyEvent::discrete_gaussian(sensitivity, scale),
         other => {
             return Err(Error::invalid(
                 "noise",

@@ -182,6 +182,7 @@ impl Gaussian {
         PrivacyEvent::DiscreteGaussian {
             l2_sensitivity: ldexp(self.charged_sensitivity, -self.noise.grid().exp()),
             sigma: ldexp(self.sigma, -self.noise.grid().exp()),
+            dimension: Some(1),
         }
     }
 
@@ -238,6 +239,7 @@ mod tests {
         let PrivacyEvent::DiscreteGaussian {
             l2_sensitivity,
             sigma,
+            ..
         } = g.event()
         else {
             panic!("unexpected event");
