@@ -252,7 +252,11 @@ impl Accountant {
                         ..PldPlan::tuning(tilt)
                     };
                     let cut = Tuning {
-                        estimate: estimate.is_finite().then_some(estimate),
+                        estimate: if estimate.is_finite() {
+                            estimate
+                        } else {
+                            f64::NEG_INFINITY
+                        },
                         ..tune
                     };
                     let p = self.pld_tuned(cut)?;
@@ -624,8 +628,10 @@ struct PldPlan<'a> {
     gaussian_mu: Option<f64>,
     parts: Vec<(PldPart<'a>, u64)>,
     /// ε₀ of the Laplace releases when they share one and are the only
-    /// releases besides Gaussians: the grid is aligned to it.
-    aligned_laplace: Option<f64>,
+    /// releases besides Gaussians: the grid is aligned to it (0: not aligned;
+    /// a plain float, as valgrind flags reads of an absent `Option<f64>`'s
+    /// payload that the optimiser speculates).
+    aligned_laplace: f64,
 }
 
 enum PldPart<'a> {
@@ -683,29 +689,31 @@ impl<'a> PldPlan<'a> {
         Ok(PldPlan {
             gaussian_mu: acc.merged_gaussian_mu(),
             parts,
-            aligned_laplace: laplace.filter(|_| homogeneous),
+            aligned_laplace: match laplace {
+                Some(e0) if homogeneous => e0,
+                _ => 0.0,
+            },
         })
     }
 
     /// The grid step to use near `step`, and for aligned Laplace releases
-    /// the whole number M of steps in ε₀: step = ε₀/M rounded up, so that
-    /// M·step ≥ ε₀ exactly.
-    fn grid(&self, step: f64) -> (f64, Option<i64>) {
-        match self.aligned_laplace {
-            Some(e0) => {
-                let m = div_up(e0, step).ceil().max(1.0);
-                if m >= MAX_BINS_F64 {
-                    (step, None)
-                } else {
-                    (div_up(e0, m), Some(m as i64))
-                }
-            }
-            None => (step, None),
+    /// the whole number M of steps in ε₀ (0 otherwise): step = ε₀/M rounded
+    /// up, so that M·step ≥ ε₀ exactly.
+    fn grid(&self, step: f64) -> (f64, i64) {
+        let e0 = self.aligned_laplace;
+        if e0 <= 0.0 {
+            return (step, 0);
+        }
+        let m = div_up(e0, step).ceil().max(1.0);
+        if m >= MAX_BINS_F64 {
+            (step, 0)
+        } else {
+            (div_up(e0, m), m as i64)
         }
     }
 
     /// The composed PLD on grid `step` (Laplace releases as ε₀' = M·step
-    /// when `multiple` is M), or `None` if too wide.
+    /// when `multiple` is M ≥ 1), or `None` if too wide.
     /// The tuning of the accountant's queries: tilt λ, at most
     /// [`QUERY_MAX_BINS`] points.
     fn tuning(tilt: f64) -> Tuning {
@@ -720,7 +728,7 @@ impl<'a> PldPlan<'a> {
         }
     }
 
-    fn build(&self, (step, multiple): (f64, Option<i64>), tune: Tuning) -> Result<Option<Pld>> {
+    fn build(&self, (step, multiple): (f64, i64), tune: Tuning) -> Result<Option<Pld>> {
         let mut plds: Vec<(Pld, u64)> = Vec::with_capacity(self.parts.len() + 1);
         if let Some(mu) = self.gaussian_mu {
             match Pld::gaussian(mu, step) {
@@ -731,9 +739,9 @@ impl<'a> PldPlan<'a> {
         for (part, c) in &self.parts {
             let built = match part {
                 PldPart::Lattice(profile) => Pld::discrete_gaussian(profile, step),
-                PldPart::Event(PrivacyEvent::Laplace { .. }) if multiple.is_some() => {
+                PldPart::Event(PrivacyEvent::Laplace { .. }) if multiple >= 1 => {
                     // A Laplace of ε₀' = M·step ≥ ε₀ dominates the release.
-                    Pld::laplace_aligned(multiple.unwrap_or(1), step)
+                    Pld::laplace_aligned(multiple, step)
                 }
                 PldPart::Event(e) => Pld::build_event(e, step)?,
             };

@@ -949,7 +949,8 @@ fn compose_fft(parts: &[(&Pld, u64)], tune: Tuning) -> Built {
     // only above it). Four standard deviations of the composed loss below
     // an estimate of the answer, or a given floor.
     let mut cut = floor;
-    if let Some(e) = estimate {
+    if estimate.is_finite() {
+        let e = estimate;
         let var: f64 = parts.iter().map(|(p, c)| count_up(*c) * p.variance()).sum();
         cut = cut.max(e - 4.0 * var.sqrt());
     }
@@ -1150,9 +1151,9 @@ pub(crate) struct Tuning {
     pub(crate) tilt: f64,
     /// Losses below this are not needed (−∞: all are).
     pub(crate) floor: f64,
-    /// An estimate of the ε asked about: losses more than six standard
-    /// deviations below it are not kept.
-    pub(crate) estimate: Option<f64>,
+    /// An estimate of the ε asked about: losses more than four standard
+    /// deviations below it are not kept (−∞: none).
+    pub(crate) estimate: f64,
     /// The most grid points.
     pub(crate) max_bins: usize,
     /// The mass allowed above (and below) the window, each side, added to
@@ -1165,7 +1166,7 @@ impl Tuning {
     pub(crate) const PLAIN: Tuning = Tuning {
         tilt: 0.0,
         floor: f64::NEG_INFINITY,
-        estimate: None,
+        estimate: f64::NEG_INFINITY,
         max_bins: MAX_BINS,
         tail: TAIL_MASS,
     };
@@ -1182,7 +1183,7 @@ impl Tuning {
         Tuning {
             tilt: 0.0,
             floor: f64::NEG_INFINITY,
-            estimate: None,
+            estimate: f64::NEG_INFINITY,
             ..self
         }
     }

@@ -129,8 +129,9 @@ impl Quantile {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] if a value is NaN (the message omits it);
-    /// [`Error::Entropy`].
+    /// [`Error::InvalidArgument`] if a value is NaN (the message omits it;
+    /// the refusal reveals that some value was NaN — its input domain is
+    /// every non-NaN double — and costs nothing); [`Error::Entropy`].
     pub fn release(&self, values: &[f64]) -> Result<f64> {
         let utilities = self.utilities(values)?;
         with_secure_rng(|rng| self.edge(self.choose(&utilities, rng)))
