@@ -59,6 +59,18 @@ fn composition(c: &mut Criterion) {
             acc.epsilon(1e-6, Method::Pld).unwrap()
         })
     });
+    // dp_accounting: PLDAccountant().compose(LaplaceDpEvent(3), 37).get_epsilon(1e-9)
+    g.bench_function("pld_37_laplace_b3_epsilon_1e-9", |b| {
+        let event = PrivacyEvent::Laplace {
+            l1_sensitivity: 1.0,
+            scale: 3.0,
+        };
+        b.iter(|| {
+            let mut acc = Accountant::new();
+            acc.compose(black_box(event), 37).unwrap();
+            acc.epsilon(1e-9, Method::Pld).unwrap()
+        })
+    });
     g.bench_function("rdp_1000_gaussians_epsilon", |b| {
         b.iter(|| {
             let mut acc = Accountant::new();
@@ -78,6 +90,16 @@ fn composition(c: &mut Criterion) {
             let mut acc = Accountant::new();
             acc.compose(black_box(gaussian()), 1000).unwrap();
             acc.epsilon(1e-6, Method::Zcdp).unwrap()
+        })
+    });
+    // Huge counts: answered in constant time (RDP over every order, the
+    // optimal homogeneous bound's Rényi fallback; PLD declines).
+    g.bench_function("best_1e17_laplace_epsilon", |b| {
+        b.iter(|| {
+            let mut acc = Accountant::new();
+            acc.compose(black_box(laplace()), 100_000_000_000_000_000)
+                .unwrap();
+            acc.best_epsilon(1e-6).unwrap()
         })
     });
     g.finish();

@@ -290,3 +290,36 @@ fn large_vectors_fall_back_to_zcdp_and_best_never_fails() {
     .unwrap();
     assert!(acc.best_epsilon(1e-6).unwrap().1.is_finite());
 }
+
+/// A ledger written before events carried `dimension` (the committed fuzz
+/// seed, whose spends record discrete Gaussian events without it) still
+/// verifies and opens, and such an event reads as "any number of
+/// coordinates".
+#[test]
+fn old_ledgers_with_discrete_gaussian_events_still_open() {
+    let seed =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/seeds/ledger_bytes/full.jsonl");
+    let bytes = std::fs::read(&seed).unwrap();
+    let text = String::from_utf8(bytes.clone()).unwrap();
+    assert!(text.contains(r#""mechanism":"discrete_gaussian""#));
+    assert!(!text.contains("dimension"), "the seed predates the field");
+    let dir = std::env::temp_dir().join(format!("ilsp-old-ledger-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("old.ledger");
+    std::fs::write(&path, &bytes).unwrap();
+    ilsprivacy::budget::verify_ledger_file(&path).unwrap();
+    let budget = ilsprivacy::budget::Budget::open(&path).unwrap();
+    drop(budget);
+    // The event JSON of those lines, read as events.
+    let start = text.find(r#"{"mechanism":"discrete_gaussian""#).unwrap();
+    let end = start + text[start..].find('}').unwrap() + 1;
+    let event: PrivacyEvent = serde_json::from_str(&text[start..end]).unwrap();
+    assert!(matches!(
+        event,
+        PrivacyEvent::DiscreteGaussian {
+            dimension: None,
+            ..
+        }
+    ));
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -509,16 +509,37 @@ impl Accountant {
         } else {
             1.0
         };
+        // The accountant's step first; if too wide, the coarsest step allowed
+        // (if even that is too wide, the PLD does not apply: two attempts
+        // for huge counts); otherwise the finest doubling in between that
+        // fits. Each attempt is refused before any large allocation.
         let mut step = self.pld_step;
-        // At most ~1075 doublings (from the smallest positive step to 1),
-        // each refused before any large allocation.
-        while step <= limit {
-            if let Some(p) = plan.build(plan.grid(step), tune)? {
-                return Ok(p);
+        if let Some(p) = plan.build(plan.grid(step), tune)? {
+            return Ok(p);
+        }
+        // The coarsest doubling of the step within the limit (at most ~1075).
+        let mut coarsest = step;
+        while coarsest * 2.0 <= limit {
+            coarsest *= 2.0;
+        }
+        if coarsest == step {
+            return Err(too_wide());
+        }
+        let probe = Tuning {
+            probe: true,
+            ..tune
+        };
+        if plan.build(plan.grid(coarsest), probe)?.is_none() {
+            return Err(too_wide());
+        }
+        step *= 2.0;
+        while step < coarsest {
+            if plan.build(plan.grid(step), probe)?.is_some() {
+                break;
             }
             step *= 2.0;
         }
-        Err(too_wide())
+        plan.build(plan.grid(step), tune)?.ok_or_else(too_wide)
     }
 
     /// The Gaussian PLD of μ exact above `min_loss` (less two grid steps),
