@@ -5,12 +5,14 @@
 //! /tmp/dpacc/bin/python benches/peers/accounting_timing.py   # dp_accounting 0.6.0, same machine
 //! ```
 //!
-//! Medians from one such run (shared 2-core machine, load ≈ 5.5, indicative):
-//! PLD ε of 1000 Gaussians 21.2 ms (dp_accounting 1035.6 ms); FFT
-//! self-composition of 1000 Gaussians 61.2 ms (213.6 ms); PLD 100 Laplace
-//! 15.4 ms (72.6 ms); RDP 1000 Gaussians 6.6 µs (266 µs); RDP 100 Laplace
-//! 13.7 µs (264 µs); Gaussian σ for a target: exact 16.8 µs, RDP 152 µs,
-//! PLD 415 ms; max Laplace releases: RDP 179 µs, PLD 111 ms.
+//! Medians of `cargo bench --bench accountant --
+//! 'pld_100_laplace|pld_37|best_1e17|rdp_100_laplace|pld_1000_gaussians_epsilon'`
+//! on 2026-12-03 (shared 2-core machine, load ≈ 7, indicative): PLD ε of
+//! 1000 Gaussians 18.8 ms; PLD 100 Laplace 24.1 ms; PLD 37 Laplace at
+//! δ = 1e-9 23.2 ms; RDP 100 Laplace 69.9 µs (every order, not only the
+//! grid); best for 10¹⁷ Laplace releases 4.4 ms (≈ 2 ms once PLD declines
+//! after a window probe). For figures against dp_accounting measured in the
+//! same run, use `benches/peers/run.sh --areas accounting` (README).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ilsprivacy::accountant::{Accountant, Method, Pld, PrivacyEvent, gaussian_sigma, max_releases};

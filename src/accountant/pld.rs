@@ -1234,6 +1234,120 @@ mod tests {
         assert!(p.delta(e0).unwrap() <= 0.5 * -(-Pld::DEFAULT_STEP).exp_m1() * 1.001);
     }
 
+    /// Connect the dots: at every grid point the discretised δ is the exact
+    /// one (up to the float margins), between grid points at most the chord;
+    /// for ε₀ off the grid and for ε₀ on it (the aligned form). The pair
+    /// keeps its Q-mass: Σ mᵢe^{−ℓᵢ} = 1.
+    #[test]
+    fn connect_the_dots_is_exact_at_grid_points() {
+        let exact = |e0: f64, eps: f64| {
+            if eps >= e0 {
+                0.0
+            } else {
+                -((eps - e0) / 2.0).exp_m1()
+            }
+        };
+        let h = 1e-3;
+        for (p, e0) in [
+            (Pld::laplace(0.3337, h).unwrap(), 0.3337),
+            (Pld::laplace_aligned(250, h).unwrap(), 250.0 * h),
+        ] {
+            let total: f64 = p.masses.iter().sum();
+            let q: f64 = p.bins().map(|(l, m)| m * (-l).exp()).sum();
+            assert!(
+                (total - 1.0).abs() < 1e-12 && (q - 1.0).abs() < 1e-12,
+                "{total} {q}"
+            );
+            for j in [-300i64, -100, 0, 50, 200, 333] {
+                let eps = j as f64 * h;
+                if eps < 0.0 {
+                    continue;
+                }
+                let want = exact(e0, eps);
+                let d = p.delta(eps).unwrap();
+                assert!(d >= want, "ε₀ {e0}, ε {eps}: {d} < {want}");
+                assert!(
+                    d <= want * (1.0 + 1e-8) + 1e-15,
+                    "ε₀ {e0}, ε {eps}: {d} vs {want}"
+                );
+            }
+            // Between grid points: above the exact curve, below the chord.
+            let eps = 0.1005;
+            let (a, b) = (p.delta(0.100).unwrap(), p.delta(0.101).unwrap());
+            let d = p.delta(eps).unwrap();
+            assert!(d >= exact(e0, eps) && d <= a.max(b), "{d}");
+        }
+    }
+
+    /// Tilting only moves where the FFT's float error falls: the tilted and
+    /// plain compositions give the same δ (to their error bounds), the tilted
+    /// one with a far smaller bound in the tail; a cut window reports δ = 1
+    /// below the cut.
+    #[test]
+    fn tilted_composition_agrees_and_is_tighter_in_the_tail() {
+        let single = Pld::laplace_aligned(100, 1e-3).unwrap();
+        let plain = Pld::compose_tuned(&[(&single, 40)], Tuning::PLAIN).unwrap();
+        let tilted = Pld::compose_tuned(
+            &[(&single, 40)],
+            Tuning {
+                tilt: 3.0,
+                ..Tuning::PLAIN
+            },
+        )
+        .unwrap();
+        for eps in [0.5, 1.0, 2.0, 3.0] {
+            // Equal up to the plain composition's error bound, which the
+            // tilted one mostly removes (at ε = 3 it is 4·10⁻⁵ of δ).
+            let (a, b) = (plain.delta(eps).unwrap(), tilted.delta(eps).unwrap());
+            assert!(b <= a * (1.0 + 1e-9), "ε {eps}: {a} vs {b}");
+            assert!(a - b <= 2.0 * plain.error_from(0), "ε {eps}: {a} vs {b}");
+        }
+        let j = tilted.masses.len() - 100;
+        assert!(tilted.error_from(j) < plain.error_from(j) * 1e-3);
+        // A cut needs λ·(window above it) ≥ 60 (the wrapped mass below it
+        // arrives scaled by e^{−60}): here λ = 30 over 2.5 units of loss.
+        let steep = |floor: f64| {
+            Pld::compose_tuned(
+                &[(&single, 40)],
+                Tuning {
+                    tilt: 30.0,
+                    floor,
+                    ..Tuning::PLAIN
+                },
+            )
+            .unwrap()
+        };
+        let (whole, cut) = (steep(f64::NEG_INFINITY), steep(1.5));
+        assert!(cut.len() < whole.len());
+        assert_eq!(cut.delta(1.0).unwrap(), 1.0);
+        // Both bound the same δ; each within its own error bound of the
+        // tighter composition tilted at λ = 3 (a tilt this steep centres the
+        // error bound above ε = 3, so both are slightly looser there).
+        let reference = tilted.delta(3.0).unwrap();
+        for d in [whole.delta(3.0).unwrap(), cut.delta(3.0).unwrap()] {
+            assert!(
+                d >= reference * (1.0 - 1e-6) && d <= reference * (1.0 + 2e-3),
+                "{d}"
+            );
+        }
+        assert!(cut.epsilon(1e-9).unwrap() >= whole.epsilon(1e-9).unwrap() * (1.0 - 1e-9));
+    }
+
+    /// The envelope of two PLDs dominates each: its δ is at least theirs.
+    #[test]
+    fn envelope_dominates_its_parts() {
+        let a = Pld::from_atoms(&Atoms::randomized_response(1.0, 0.0), 1e-3).unwrap();
+        let b = Pld::laplace(0.7, 1e-3).unwrap();
+        let env = Pld::envelope(&[a.clone(), b.clone()]).unwrap();
+        for eps in [0.0, 0.2, 0.5, 0.69, 0.9] {
+            let e = env.delta(eps).unwrap();
+            assert!(
+                e >= a.delta(eps).unwrap() && e >= b.delta(eps).unwrap(),
+                "{eps}"
+            );
+        }
+    }
+
     #[test]
     fn fft_self_composition_matches_direct_gaussian() {
         // 16 Gaussians of μ = 0.25 compose to one with μ = 1.
