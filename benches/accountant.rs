@@ -5,12 +5,14 @@
 //! /tmp/dpacc/bin/python benches/peers/accounting_timing.py   # dp_accounting 0.6.0, same machine
 //! ```
 //!
-//! Medians from one such run (shared 2-core machine, load ≈ 5.5, indicative):
-//! PLD ε of 1000 Gaussians 21.2 ms (dp_accounting 1035.6 ms); FFT
-//! self-composition of 1000 Gaussians 61.2 ms (213.6 ms); PLD 100 Laplace
-//! 15.4 ms (72.6 ms); RDP 1000 Gaussians 6.6 µs (266 µs); RDP 100 Laplace
-//! 13.7 µs (264 µs); Gaussian σ for a target: exact 16.8 µs, RDP 152 µs,
-//! PLD 415 ms; max Laplace releases: RDP 179 µs, PLD 111 ms.
+//! Medians of `cargo bench --bench accountant --
+//! 'pld_100_laplace|pld_37|best_1e17|rdp_100_laplace|pld_1000_gaussians_epsilon'`
+//! on 2026-12-03 (shared 2-core machine, load ≈ 7, indicative): PLD ε of
+//! 1000 Gaussians 18.8 ms; PLD 100 Laplace 24.1 ms; PLD 37 Laplace at
+//! δ = 1e-9 23.2 ms; RDP 100 Laplace 69.9 µs (every order, not only the
+//! grid); best for 10¹⁷ Laplace releases 4.4 ms (≈ 2 ms once PLD declines
+//! after a window probe). For figures against dp_accounting measured in the
+//! same run, use `benches/peers/run.sh --areas accounting` (README).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use ilsprivacy::accountant::{Accountant, Method, Pld, PrivacyEvent, gaussian_sigma, max_releases};
@@ -59,6 +61,18 @@ fn composition(c: &mut Criterion) {
             acc.epsilon(1e-6, Method::Pld).unwrap()
         })
     });
+    // dp_accounting: PLDAccountant().compose(LaplaceDpEvent(3), 37).get_epsilon(1e-9)
+    g.bench_function("pld_37_laplace_b3_epsilon_1e-9", |b| {
+        let event = PrivacyEvent::Laplace {
+            l1_sensitivity: 1.0,
+            scale: 3.0,
+        };
+        b.iter(|| {
+            let mut acc = Accountant::new();
+            acc.compose(black_box(event), 37).unwrap();
+            acc.epsilon(1e-9, Method::Pld).unwrap()
+        })
+    });
     g.bench_function("rdp_1000_gaussians_epsilon", |b| {
         b.iter(|| {
             let mut acc = Accountant::new();
@@ -78,6 +92,16 @@ fn composition(c: &mut Criterion) {
             let mut acc = Accountant::new();
             acc.compose(black_box(gaussian()), 1000).unwrap();
             acc.epsilon(1e-6, Method::Zcdp).unwrap()
+        })
+    });
+    // Huge counts: answered in constant time (RDP over every order, the
+    // optimal homogeneous bound's Rényi fallback; PLD declines).
+    g.bench_function("best_1e17_laplace_epsilon", |b| {
+        b.iter(|| {
+            let mut acc = Accountant::new();
+            acc.compose(black_box(laplace()), 100_000_000_000_000_000)
+                .unwrap();
+            acc.best_epsilon(1e-6).unwrap()
         })
     });
     g.finish();

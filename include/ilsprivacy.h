@@ -55,7 +55,9 @@
 // Discrete Laplace noise on integers: L1 sensitivity and scale t.
 #define ILSP_NOISE_DISCRETE_LAPLACE 2
 
-// Discrete Gaussian noise on integers: L2 sensitivity and σ.
+// Discrete Gaussian noise on one integer query: L2 sensitivity and σ (a
+// vector of integers, such as a table, has a larger δ; the Rust API's
+// `PrivacyEvent::discrete_gaussian_vector` accounts for it).
 #define ILSP_NOISE_DISCRETE_GAUSSIAN 3
 
 // `noise` of `ilsp_aggregator_release`: discrete Laplace (ε-DP), parameters are ε.
@@ -249,9 +251,15 @@ extern "C" {
 // `noise` is an `ILSP_NOISE_*` constant; `sensitivity` and `scale` are > 0
 // and finite; `releases` ≥ 1; 0 < `delta` < 1.
 //
+// Every `releases` up to 2^64 − 1 is answered, in constant time by all
+// methods but PLD (10^17 releases: well under 10 ms); `ILSP_ACCOUNTING_BEST`
+// skips the methods that do not apply.
+//
 // Errors: `ILSP_ERR_NULL` (`epsilon_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
-// bad parameter, or a method that does not apply: advanced and optimal
-// composition need pure-DP noise, PLD cannot take huge discrete Gaussians).
+// bad parameter, or a method that does not apply, with a message starting
+// "method": advanced and optimal composition need pure-DP noise; PLD
+// declines compositions too wide for its grid — huge release counts — and
+// discrete Gaussians too large to expand).
 //
 // Thread safety: safe to call from any thread.
 ilsp_status ilsp_plan_epsilon(int32_t noise,
@@ -896,14 +904,18 @@ ilsp_status ilsp_budget_spend_rho(ilsp_budget *budget,
 
 // Spends ε on `account`, then releases `value` plus Laplace noise into
 // `*out`: the mechanism of `ilsp_laplace` (ε-DP for L1 sensitivity
-// `sensitivity`, float-safe). Order: the mechanism and `value` are checked
-// (bad input costs nothing), the spend is recorded (with a ledger: written
-// and fsynced), and only then is the noise drawn. ε is read as the decimal
-// it prints as: a limit of 0.3 admits 0.1 then 0.2 exactly.
+// `sensitivity`, float-safe). Order: the mechanism is checked (bad
+// parameters cost nothing), `value` is mapped into the mechanism's input
+// domain by a fixed rule (NaN becomes 0; ±inf and magnitudes beyond the
+// noise grid's range, about 2^86 times the noise scale, are clamped), the
+// spend is recorded (with a ledger: written and fsynced), and only then is
+// the noise drawn. `value` is never refused, so no error depends on it. ε
+// is read as the decimal it prints as: a limit of 0.3 admits 0.1 then 0.2
+// exactly.
 //
 // Errors: `ILSP_ERR_NULL` (`budget`, `account`, `out`), `ILSP_ERR_ENCODING`,
-// `ILSP_ERR_INVALID_ARGUMENT` (bad name, NaN/±inf or too large `value`,
-// non-finite or non-positive `sensitivity` or `epsilon`; nothing spent),
+// `ILSP_ERR_INVALID_ARGUMENT` (bad name, non-finite or non-positive
+// `sensitivity` or `epsilon`; nothing spent),
 // `ILSP_ERR_BUDGET_EXHAUSTED` (nothing recorded or released), `ILSP_ERR_IO`,
 // `ILSP_ERR_LEDGER_INTEGRITY` (nothing released), `ILSP_ERR_ENTROPY` (after
 // the spend: budget spent, nothing released). `*out` is written only on

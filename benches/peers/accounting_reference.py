@@ -50,6 +50,8 @@ def main():
     lap = dp_event.LaplaceDpEvent(noise_multiplier=10.0)  # epsilon = 0.1
     print(f"laplace eps=0.1 k=100 delta=1e-6 PLD eps = {pld_epsilon(lap, 100, 1e-6)!r}")
     print(f"laplace eps=0.1 k=100 delta=1e-6 RDP eps = {rdp_epsilon(lap, 100, 1e-6)!r}")
+    lap3 = dp_event.LaplaceDpEvent(noise_multiplier=3.0)  # epsilon = 1/3
+    print(f"laplace b=3 k=37 delta=1e-9 PLD eps = {pld_epsilon(lap3, 37, 1e-9)!r}")
     kov = pld_accountant.advanced_composition(
         common.DifferentialPrivacyParameters(0.1, 0.0), 100, 1e-6)
     print(f"laplace eps=0.1 k=100 delta=1e-6 KOV (staircase) eps = {kov!r}")

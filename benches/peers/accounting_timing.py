@@ -42,6 +42,12 @@ def pld_laplace():
     return acc.get_epsilon(1e-6)
 
 
+def pld_laplace_b3_1e9():
+    acc = PLDAccountant()
+    acc.compose(dp_event.LaplaceDpEvent(3.0), 37)
+    return acc.get_epsilon(1e-9)
+
+
 def rdp_gaussians():
     acc = RdpAccountant()
     acc.compose(dp_event.GaussianDpEvent(10.0), 1000)
@@ -59,10 +65,11 @@ def main():
         ("pld_1000_gaussians_epsilon", pld_gaussians, 15),
         ("pld_1000_gaussians_fft_self_compose", pld_gaussians_fft, 7),
         ("pld_100_laplace_epsilon", pld_laplace, 15),
+        ("pld_37_laplace_b3_epsilon_1e-9", pld_laplace_b3_1e9, 15),
         ("rdp_1000_gaussians_epsilon", rdp_gaussians, 15),
         ("rdp_100_laplace_epsilon", rdp_laplace, 15),
     ]:
-        print(f"dp_accounting {name}: median {median_ms(fn, repeats):.3f} ms")
+        print(f"dp_accounting {name}: median {median_ms(fn, repeats):.3f} ms, value {float(fn())!r}")
 
 
 if __name__ == "__main__":

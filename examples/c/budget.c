@@ -59,16 +59,22 @@ static void exact_limits(void) {
     EXPECT_STATUS(ilsp_budget_laplace(b, "branch-7/visits", 1234.0, 1.0, 0.01, &noisy),
                   ILSP_ERR_BUDGET_EXHAUSTED);
     EXPECT(noisy == 42.0); /* refused: nothing released */
-    /* Bad input is refused before anything is spent. */
+    /* Bad parameters are refused before anything is spent. */
     EXPECT_STATUS(ilsp_budget_set_limit(b, "branch-8/visits", 1.0, 1e-6), ILSP_OK);
-    EXPECT_STATUS(ilsp_budget_laplace(b, "branch-8/visits", NAN, 1.0, 0.5, &noisy),
+    EXPECT_STATUS(ilsp_budget_laplace(b, "branch-8/visits", 1.0, 1.0, NAN, &noisy),
                   ILSP_ERR_INVALID_ARGUMENT);
-    EXPECT_MESSAGE("value must be finite");
+    EXPECT_MESSAGE("epsilon must be finite");
     EXPECT_STATUS(ilsp_budget_gaussian(b, "branch-8/visits", 1.0, 1.0, 0.5, 0.0, &noisy),
                   ILSP_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(ilsp_budget_laplace(b, "branch-8/visits", 1.0, 1.0, 0.5, NULL), ILSP_ERR_NULL);
     EXPECT_STATUS(ilsp_budget_spent(b, "branch-8/visits", &eps, &delta), ILSP_OK);
     EXPECT(eps == 0.0 && delta == 0.0);
+    /* A value outside the mechanism's domain is never refused (a refusal
+       would depend on the data): NaN is released as 0 plus noise, charged. */
+    EXPECT_STATUS(ilsp_budget_laplace(b, "branch-8/visits", NAN, 1.0, 0.5, &noisy), ILSP_OK);
+    EXPECT(isfinite(noisy));
+    EXPECT_STATUS(ilsp_budget_spent(b, "branch-8/visits", &eps, &delta), ILSP_OK);
+    EXPECT(eps == 0.5);
 
     /* An account nobody configured has no limit and refuses every spend. */
     EXPECT_STATUS(ilsp_budget_spend(b, "typo/loans", 0.1, 0.0, &seq), ILSP_ERR_BUDGET_EXHAUSTED);

@@ -9,8 +9,11 @@ use super::composition::{
     optimal_homogeneous_epsilon,
 };
 use super::gaussian::{gaussian_delta, gaussian_epsilon, gaussian_mu_for};
-use super::pld::Pld;
-use super::rdp::RdpCurve;
+use super::lattice::LatticeProfile;
+use super::pld::{MAX_BINS, Pld, Tuning};
+use super::rdp::{
+    RdpCurve, best_order_for_delta, best_order_for_epsilon, delta_any_order, epsilon_any_order,
+};
 use super::search::{bisect_fitting_min, grow_until};
 use super::zcdp::{check_delta, check_epsilon, cks_delta, cks_epsilon};
 use crate::error::{Error, Result, check_positive};
@@ -42,11 +45,17 @@ pub enum Method {
     /// zCDP: ρ adds up; to (ε, δ) by CKS20, or exactly (Balle & Wang) when
     /// every release is a (continuous) Gaussian. Not for (ε, δ > 0) releases.
     Zcdp,
-    /// Rényi DP over dp_accounting's order grid, tight Laplace curve, the
-    /// CKS20 conversion.
+    /// Rényi DP: the curve over dp_accounting's order grid (tight Laplace
+    /// curve, CKS20 conversion), and the same conversion minimised over
+    /// every order α > 1 using each release's closed-form divergence; the
+    /// smaller. The second keeps the bound tight for huge release counts
+    /// (the best order tends to 1) and answers in constant time.
     Rdp,
-    /// Privacy-loss distributions: pessimistic grid, FFT composition, all
-    /// Gaussians merged exactly into one. Not for zCDP releases.
+    /// Privacy-loss distributions: pessimistic grid (connect-the-dots for
+    /// Laplace, aligned to ε₀ when the Laplace releases share one), FFT
+    /// composition, all Gaussians merged exactly into one. Not for zCDP
+    /// releases, nor for compositions too wide for 2²² grid points at a
+    /// grid step of at most 1 (then RDP or zCDP apply).
     Pld,
     /// The smallest result of the methods above that support the sequence.
     Best,
@@ -223,7 +232,7 @@ impl Accountant {
                 Some(mu) => gaussian_epsilon(mu, delta),
                 None => Ok(cks_epsilon(self.total_rho()?, delta)),
             },
-            Method::Rdp => self.rdp_curve()?.epsilon(delta),
+            Method::Rdp => self.rdp_epsilon(delta),
             Method::Pld => match self.gaussian_mu()? {
                 // Gaussians only: the answer is at least the exact ε, so only
                 // the losses above it need a grid (see `Pld::gaussian_above`).
@@ -231,7 +240,32 @@ impl Accountant {
                     let exact = gaussian_epsilon(mu, delta)?;
                     Ok(self.gaussian_pld_above(mu, exact)?.epsilon_at(delta))
                 }
-                None => Ok(self.pld()?.epsilon_at(delta)),
+                None => {
+                    // Tilt by α − 1 of the best Rényi order, keep four
+                    // standard deviations below the Rényi answer (without
+                    // the cut if the answer reaches it), tails of δ·10⁻⁹.
+                    let renyi = |a: f64| self.renyi_at(a);
+                    let tilt = best_order_for_delta(renyi, delta) - 1.0;
+                    let estimate = epsilon_any_order(renyi, delta);
+                    let tune = Tuning {
+                        tail: delta * 1e-9,
+                        ..PldPlan::tuning(tilt)
+                    };
+                    let cut = Tuning {
+                        estimate: if estimate.is_finite() {
+                            estimate
+                        } else {
+                            f64::NEG_INFINITY
+                        },
+                        ..tune
+                    };
+                    let p = self.pld_tuned(cut)?;
+                    let eps = p.epsilon_at(delta);
+                    if !p.at_cut(eps) {
+                        return Ok(eps);
+                    }
+                    Ok(self.pld_tuned(tune)?.epsilon_at(delta))
+                }
             },
             Method::Best => Ok(self.best_epsilon(delta)?.1),
         }
@@ -260,10 +294,17 @@ impl Accountant {
                 Some(mu) => Ok(gaussian_delta(mu, epsilon)),
                 None => Ok(cks_delta(self.total_rho()?, epsilon)),
             },
-            Method::Rdp => self.rdp_curve()?.delta(epsilon),
+            Method::Rdp => self.rdp_delta(epsilon),
             Method::Pld => match self.gaussian_mu()? {
                 Some(mu) => Ok(self.gaussian_pld_above(mu, epsilon)?.delta_at(epsilon)),
-                None => Ok(self.pld()?.delta_at(epsilon)),
+                None => {
+                    let tilt = best_order_for_epsilon(|a| self.renyi_at(a), epsilon) - 1.0;
+                    let tune = Tuning {
+                        floor: epsilon - 2.0 * self.pld_step.max(1e-12),
+                        ..PldPlan::tuning(tilt)
+                    };
+                    Ok(self.pld_tuned(tune)?.delta_at(epsilon))
+                }
             },
             Method::Best => Ok(self.best_delta(epsilon)?.1),
         }
@@ -299,6 +340,9 @@ impl Accountant {
             .collect()
     }
 
+    /// The smallest answer over the individual methods; a method that does
+    /// not apply (an error naming `method`) is skipped. Basic and RDP apply
+    /// to every sequence, so there is always an answer.
     fn best_of(&self, f: impl Fn(Method) -> Result<f64>) -> Result<(Method, f64)> {
         let mut best: Option<(Method, f64)> = None;
         for m in Method::INDIVIDUAL {
@@ -397,70 +441,112 @@ impl Accountant {
         Ok(curve)
     }
 
+    /// Σ countᵢ·D_α(eventᵢ), rounded up, at any order α > 1.
+    fn renyi_at(&self, alpha: f64) -> f64 {
+        self.entries.iter().fold(0.0, |acc, (e, c)| {
+            add_up(acc, mul_up(e.renyi_bound(alpha), count_up(*c)))
+        })
+    }
+
+    fn rdp_epsilon(&self, delta: f64) -> Result<f64> {
+        let curve = self.rdp_curve()?;
+        let on_grid = curve.epsilon(delta)?;
+        let extra = curve.extra_delta();
+        if extra >= delta {
+            return Ok(on_grid);
+        }
+        let left = deflate(delta - extra);
+        if left <= 0.0 {
+            return Ok(on_grid);
+        }
+        let any = epsilon_any_order(|a| self.renyi_at(a), left);
+        Ok(on_grid.min(any))
+    }
+
+    fn rdp_delta(&self, epsilon: f64) -> Result<f64> {
+        let curve = self.rdp_curve()?;
+        let on_grid = curve.delta(epsilon)?;
+        let any = add_up(
+            delta_any_order(|a| self.renyi_at(a), epsilon),
+            curve.extra_delta(),
+        )
+        .min(1.0);
+        Ok(on_grid.min(any))
+    }
+
     /// The composed privacy-loss distribution. All continuous Gaussian
     /// releases are merged first into one Gaussian with μ² = Σ count·(Δ/σ)²
     /// (exact: Gaussian losses add as Gaussians), the other releases are
     /// discretised once each and composed with their counts in one FFT pass.
-    /// The grid starts at the accountant's step and is doubled while a
-    /// distribution would need more than 2²² bins.
+    /// When the Laplace releases share one ε₀ (and are the only releases
+    /// besides Gaussians) the grid step is ε₀/M for a whole M (connect-the-
+    /// dots then holds the Laplace atoms exactly). The grid starts at the
+    /// accountant's step and is doubled while a distribution would need more
+    /// than 2²² bins; the work is bounded by one FFT of that size.
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] naming `method` for a zCDP release, or
-    /// `event` for a discrete Gaussian that cannot be expanded (see
-    /// [`Pld::from_event`]).
+    /// [`Error::InvalidArgument`] naming `method` for a zCDP release, a
+    /// discrete Gaussian too large to expand (see [`Pld::from_event`]), or a
+    /// composition too wide even at grid step 1 (huge release counts): the
+    /// PLD method does not apply to them, and [`Method::Best`] skips it.
     pub fn pld(&self) -> Result<Pld> {
-        let mut step = self.pld_step;
-        loop {
-            if let Some(p) = self.pld_with_step(step)? {
-                return Ok(p);
-            }
-            step *= 2.0;
-            if step > 1.0 {
-                return Err(Error::invalid(
-                    "count",
-                    "the composition is too wide for a privacy-loss distribution",
-                ));
-            }
-        }
+        self.pld_tuned(Tuning {
+            max_bins: MAX_BINS,
+            ..Tuning::PLAIN
+        })
     }
 
-    fn pld_with_step(&self, step: f64) -> Result<Option<Pld>> {
-        let mut parts: Vec<(Pld, u64)> = Vec::new();
-        if let Some(mu) = self.merged_gaussian_mu() {
-            match Pld::gaussian(mu, step) {
-                Some(p) => parts.push((p, 1)),
-                None => return Ok(None),
-            }
+    /// [`Accountant::pld`] composed for a query (see `Pld::compose_tuned`;
+    /// the accountant's queries tilt by α − 1 of the best Rényi order, so the
+    /// FFT's error bound is small near the ε asked about, and keep at most
+    /// 2²⁰ grid points with the grid coarsened at most 16-fold, which bounds
+    /// their time).
+    fn pld_tuned(&self, tune: Tuning) -> Result<Pld> {
+        let plan = PldPlan::new(self)?;
+        let limit = if tune.max_bins < MAX_BINS {
+            (self.pld_step * MAX_COARSENING).min(1.0)
+        } else {
+            1.0
+        };
+        // The accountant's step first; if too wide, the coarsest step allowed
+        // (if even that is too wide, the PLD does not apply: two attempts
+        // for huge counts); otherwise the finest doubling in between that
+        // fits. Each attempt is refused before any large allocation.
+        let mut step = self.pld_step;
+        if let Some(p) = plan.build(plan.grid(step), tune)? {
+            return Ok(p);
         }
-        for (e, c) in &self.entries {
-            if matches!(e, PrivacyEvent::Gaussian { .. }) {
-                continue;
-            }
-            if matches!(e, PrivacyEvent::Zcdp { .. }) {
-                return Err(unsupported(
-                    Method::Pld,
-                    "does not apply to zCDP releases (no privacy-loss distribution)",
-                ));
-            }
-            match Pld::build_event(e, step)? {
-                Some(p) => parts.push((p, *c)),
-                None => return Ok(None),
-            }
+        // The coarsest doubling of the step within the limit (at most ~1075).
+        let mut coarsest = step;
+        while coarsest * 2.0 <= limit {
+            coarsest *= 2.0;
         }
-        let refs: Vec<(&Pld, u64)> = parts.iter().map(|(p, c)| (p, *c)).collect();
-        match Pld::compose_all(&refs) {
-            Ok(p) => Ok(Some(p)),
-            Err(Error::InvalidArgument { param: "step", .. }) => Ok(None),
-            Err(e) => Err(e),
+        if coarsest == step {
+            return Err(too_wide());
         }
+        let probe = Tuning {
+            probe: true,
+            ..tune
+        };
+        if plan.build(plan.grid(coarsest), probe)?.is_none() {
+            return Err(too_wide());
+        }
+        step *= 2.0;
+        while step < coarsest {
+            if plan.build(plan.grid(step), probe)?.is_some() {
+                break;
+            }
+            step *= 2.0;
+        }
+        plan.build(plan.grid(step), tune)?.ok_or_else(too_wide)
     }
 
     /// The Gaussian PLD of μ exact above `min_loss` (less two grid steps),
     /// on the accountant's grid, coarsened while too wide.
     fn gaussian_pld_above(&self, mu: f64, min_loss: f64) -> Result<Pld> {
         let mut step = self.pld_step;
-        loop {
+        while step <= 1.0 {
             let floor = if min_loss.is_finite() {
                 min_loss - 2.0 * step
             } else {
@@ -470,13 +556,8 @@ impl Accountant {
                 return Ok(p);
             }
             step *= 2.0;
-            if step > 1.0 {
-                return Err(Error::invalid(
-                    "count",
-                    "the composition is too wide for a privacy-loss distribution",
-                ));
-            }
         }
+        Err(too_wide())
     }
 
     fn merged_gaussian_mu(&self) -> Option<f64> {
@@ -553,6 +634,162 @@ impl Accountant {
 /// their total count.
 type Split<'a> = (f64, f64, Vec<(&'a PrivacyEvent, u64)>, u64);
 
+fn too_wide() -> Error {
+    unsupported(
+        Method::Pld,
+        "does not apply: the composition is too wide for a privacy-loss distribution \
+         within its size limit (2^20 grid points for a query, on a grid coarsened at \
+         most 16-fold); use RDP or zCDP",
+    )
+}
+
+/// What a PLD of the accountant is built from, prepared once for every grid
+/// step tried.
+struct PldPlan<'a> {
+    gaussian_mu: Option<f64>,
+    parts: Vec<(PldPart<'a>, u64)>,
+    /// ε₀ of the Laplace releases when they share one and are the only
+    /// releases besides Gaussians: the grid is aligned to it (0: not aligned;
+    /// a plain float, as valgrind flags reads of an absent `Option<f64>`'s
+    /// payload that the optimiser speculates).
+    aligned_laplace: f64,
+}
+
+enum PldPart<'a> {
+    Event(&'a PrivacyEvent),
+    Lattice(LatticeProfile),
+}
+
+impl<'a> PldPlan<'a> {
+    fn new(acc: &'a Accountant) -> Result<PldPlan<'a>> {
+        let mut parts = Vec::new();
+        let mut laplace: Option<f64> = None;
+        let mut homogeneous = true;
+        for (e, c) in &acc.entries {
+            match *e {
+                PrivacyEvent::Gaussian { .. } => continue,
+                PrivacyEvent::Zcdp { .. } => {
+                    return Err(unsupported(
+                        Method::Pld,
+                        "does not apply to zCDP releases (no privacy-loss distribution)",
+                    ));
+                }
+                PrivacyEvent::DiscreteGaussian {
+                    l2_sensitivity,
+                    sigma,
+                    dimension,
+                } => {
+                    homogeneous = false;
+                    let profile = LatticeProfile::new(l2_sensitivity, sigma, dimension)
+                        .ok_or_else(|| {
+                            unsupported(
+                                Method::Pld,
+                                "does not apply to this discrete Gaussian (too large to expand \
+                                 into a privacy-loss distribution); use zCDP or RDP",
+                            )
+                        })?;
+                    parts.push((PldPart::Lattice(profile), *c));
+                }
+                PrivacyEvent::Laplace {
+                    l1_sensitivity,
+                    scale,
+                } => {
+                    let e0 = div_up(l1_sensitivity, scale);
+                    if laplace.is_some_and(|l| l != e0) {
+                        homogeneous = false;
+                    }
+                    laplace = Some(e0);
+                    parts.push((PldPart::Event(e), *c));
+                }
+                _ => {
+                    homogeneous = false;
+                    parts.push((PldPart::Event(e), *c));
+                }
+            }
+        }
+        Ok(PldPlan {
+            gaussian_mu: acc.merged_gaussian_mu(),
+            parts,
+            aligned_laplace: match laplace {
+                Some(e0) if homogeneous => e0,
+                _ => 0.0,
+            },
+        })
+    }
+
+    /// The grid step to use near `step`, and for aligned Laplace releases
+    /// the whole number M of steps in ε₀ (0 otherwise): step = ε₀/M rounded
+    /// up, so that M·step ≥ ε₀ exactly.
+    fn grid(&self, step: f64) -> (f64, i64) {
+        let e0 = self.aligned_laplace;
+        if e0 <= 0.0 {
+            return (step, 0);
+        }
+        let m = div_up(e0, step).ceil().max(1.0);
+        if m >= MAX_BINS_F64 {
+            (step, 0)
+        } else {
+            (div_up(e0, m), m as i64)
+        }
+    }
+
+    /// The composed PLD on grid `step` (Laplace releases as ε₀' = M·step
+    /// when `multiple` is M ≥ 1), or `None` if too wide.
+    /// The tuning of the accountant's queries: tilt λ, at most
+    /// [`QUERY_MAX_BINS`] points.
+    fn tuning(tilt: f64) -> Tuning {
+        Tuning {
+            tilt: if tilt.is_finite() {
+                tilt.clamp(0.0, 64.0)
+            } else {
+                0.0
+            },
+            max_bins: QUERY_MAX_BINS,
+            ..Tuning::PLAIN
+        }
+    }
+
+    fn build(&self, (step, multiple): (f64, i64), tune: Tuning) -> Result<Option<Pld>> {
+        let mut plds: Vec<(Pld, u64)> = Vec::with_capacity(self.parts.len() + 1);
+        if let Some(mu) = self.gaussian_mu {
+            match Pld::gaussian(mu, step) {
+                Some(p) => plds.push((p, 1)),
+                None => return Ok(None),
+            }
+        }
+        for (part, c) in &self.parts {
+            let built = match part {
+                PldPart::Lattice(profile) => Pld::discrete_gaussian(profile, step),
+                PldPart::Event(PrivacyEvent::Laplace { .. }) if multiple >= 1 => {
+                    // A Laplace of ε₀' = M·step ≥ ε₀ dominates the release.
+                    Pld::laplace_aligned(multiple, step)
+                }
+                PldPart::Event(e) => Pld::build_event(e, step)?,
+            };
+            match built {
+                Some(p) => plds.push((p, *c)),
+                None => return Ok(None),
+            }
+        }
+        let refs: Vec<(&Pld, u64)> = plds.iter().map(|(p, c)| (p, *c)).collect();
+        match Pld::compose_tuned(&refs, tune) {
+            Ok(p) => Ok(Some(p)),
+            Err(Error::InvalidArgument { param: "step", .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+const MAX_BINS_F64: f64 = MAX_BINS as f64;
+
+/// The most grid points of a PLD built for an accountant's query (one FFT
+/// of this size bounds the time of the PLD method).
+const QUERY_MAX_BINS: usize = 1 << 20;
+
+/// How far an accountant's query coarsens its PLD grid (beyond, the PLD
+/// method does not apply and [`Method::Best`] uses the others).
+const MAX_COARSENING: f64 = 16.0;
+
 /// The largest number of releases [`max_releases`] reports (it saturates there).
 const MAX_PLANNED_RELEASES: u64 = Accountant::MAX_PLANNED_RELEASES;
 
@@ -618,8 +855,14 @@ pub fn max_releases(event: PrivacyEvent, epsilon: f64, delta: f64, method: Metho
     check_target(epsilon, delta)?;
     event.validate()?;
     if method == Method::Best {
+        // The methods that answer in constant time first; PLD (one FFT per
+        // count tried) is only searched above their answer, where it can
+        // improve on it.
         let mut best = None;
         for m in Method::INDIVIDUAL {
+            if m == Method::Pld {
+                continue;
+            }
             match max_releases(event, epsilon, delta, m) {
                 Ok(k) => best = Some(best.map_or(k, |b: u64| b.max(k))),
                 Err(Error::InvalidArgument {
@@ -628,20 +871,58 @@ pub fn max_releases(event: PrivacyEvent, epsilon: f64, delta: f64, method: Metho
                 Err(e) => return Err(e),
             }
         }
-        return best.ok_or_else(|| Error::Internal("no accounting method applies".into()));
+        let floor = best.ok_or_else(|| Error::Internal("no accounting method applies".into()))?;
+        return match releases_above(event, epsilon, delta, Method::Pld, floor) {
+            Ok(k) => Ok(floor.max(k)),
+            Err(Error::InvalidArgument {
+                param: "method", ..
+            }) => Ok(floor),
+            Err(e) => Err(e),
+        };
     }
-    let fits = |k: u64| -> Result<bool> { Ok(epsilon_after(event, k, delta, method)? <= epsilon) };
-    if !fits(1)? {
-        return Ok(0);
+    releases_above(event, epsilon, delta, method, 0)
+}
+
+/// The largest k ≤ [`MAX_PLANNED_RELEASES`] that fits under `method`, or
+/// `floor` if k = `floor` + 1 does not fit (counts up to `floor` are then
+/// not examined). A count too wide for the method (an error naming
+/// `method` beyond k = 1, e.g. a PLD past its size limit) does not fit.
+/// Every answer above `floor` was checked directly.
+fn releases_above(
+    event: PrivacyEvent,
+    epsilon: f64,
+    delta: f64,
+    method: Method,
+    floor: u64,
+) -> Result<u64> {
+    let fits = |k: u64| -> Result<bool> {
+        match epsilon_after(event, k, delta, method) {
+            Ok(e) => Ok(e <= epsilon),
+            Err(Error::InvalidArgument {
+                param: "method", ..
+            }) if k > 1 => Ok(false),
+            Err(e) => Err(e),
+        }
+    };
+    if floor >= MAX_PLANNED_RELEASES {
+        return Ok(floor);
     }
-    let mut good = 1u64;
+    let first = floor + 1;
+    if !fits(first)? {
+        return Ok(floor);
+    }
+    // Gallop up from the first count that fits (steps of 1/16 of it,
+    // doubling), then bisect: few evaluations when the answer is near.
+    let mut good = first;
+    let mut stride = (first / 16).max(1);
     let mut bad = loop {
-        let next = good.saturating_mul(2).min(MAX_PLANNED_RELEASES);
+        let next = good.saturating_add(stride).min(MAX_PLANNED_RELEASES);
         if next == good {
             return Ok(good);
         }
         if fits(next)? {
             good = next;
+            stride = stride.saturating_mul(2);
         } else {
             break next;
         }

@@ -2,6 +2,7 @@
 //! advanced (Dwork–Rothblum–Vadhan) and the optimal homogeneous bound
 //! (Kairouz–Oh–Viswanath).
 
+use super::atoms::Atoms;
 use super::search::bisect_fitting_min;
 use super::special::ln_binomial;
 use super::zcdp::{Zcdp, check_delta, check_epsilon};
@@ -202,8 +203,11 @@ fn drv_terms(releases: &[(f64, f64, u64)]) -> Result<(f64, f64, f64)> {
 /// the sum is exact for every ε. Rounded up: a relative margin covers the
 /// error of ln C(k, l) for large k, and terms skipped far below the mode are
 /// bounded and added. If more than 2·10⁶ terms would be needed (k beyond
-/// about 10¹²), the sum is not evaluated and δ = 1 is returned (a valid,
-/// trivial bound).
+/// about 10⁹ at ε₀ = 0.1), the sum is not evaluated and δ_RR is bounded
+/// instead by the Rényi conversion (Canonne, Kamath, Steinke 2020, Prop. 12)
+/// of the k-fold randomized response's exact Rényi divergence k·D_α,
+/// minimised over every order α > 1: still an upper bound, computed in
+/// constant time for every k up to 2⁶⁴ − 1.
 ///
 /// # Errors
 ///
@@ -245,6 +249,16 @@ pub fn optimal_homogeneous_epsilon(
     if kov_delta(epsilon0, delta0, count, 0.0) <= delta {
         return Ok(0.0);
     }
+    if !kov_exact_feasible(epsilon0, count) {
+        // Too many terms to sum: the Rényi bound of k-fold randomized
+        // response, inverted directly (δ_RR ≤ δ − (1 − (1 − δ₀)^k)), or k·ε₀.
+        let left = deflate(delta - kov_base(delta0, count));
+        if left <= 0.0 {
+            return Ok(f64::INFINITY);
+        }
+        let eps = super::rdp::epsilon_any_order(kov_rr_renyi(epsilon0, count), left);
+        return Ok(eps.min(total));
+    }
     bisect_fitting_min(0.0, total, 1e-10, |e| {
         Ok(kov_delta(epsilon0, delta0, count, e) <= delta)
     })
@@ -264,64 +278,122 @@ fn check_delta0(delta0: f64) -> Result<()> {
 /// The most binomial terms summed by one KOV evaluation.
 const MAX_KOV_TERMS: u32 = 2_000_000;
 
+/// Counts above this are not summed term by term (l and k − l stop being
+/// exact doubles near 2⁵³); they use the bound of [`kov_rr_bound`].
+const MAX_EXACT_KOV_COUNT: u64 = 1 << 50;
+
 fn kov_delta(epsilon0: f64, delta0: f64, count: u64, epsilon: f64) -> f64 {
+    let rr = kov_rr_exact(epsilon0, count, epsilon)
+        .unwrap_or_else(|| kov_rr_bound(epsilon0, count, epsilon));
+    add_up(rr, kov_base(delta0, count)).min(1.0)
+}
+
+/// 1 − (1 − δ₀)^k, rounded up: the δ₀ part of KOV's bound.
+fn kov_base(delta0: f64, count: u64) -> f64 {
+    if delta0 > 0.0 {
+        inflate(-(count_up(count) * (-delta0).ln_1p()).exp_m1()).min(1.0)
+    } else {
+        0.0
+    }
+}
+
+/// Whether [`kov_rr_exact`] sums its terms at every ε (it needs the most at ε = 0).
+fn kov_exact_feasible(epsilon0: f64, count: u64) -> bool {
+    if count > MAX_EXACT_KOV_COUNT {
+        return false;
+    }
+    let k = count as f64;
+    let mode = (k * (-epsilon0).exp() / (1.0 + (-epsilon0).exp())).floor();
+    let spread = (k * (-epsilon0).exp()).sqrt() * 40.0;
+    (k / 2.0 - mode).max(0.0) + spread <= f64::from(MAX_KOV_TERMS)
+}
+
+/// δ_RR of k-fold ε₀ randomized response at ε, summed term by term and
+/// rounded up; `None` when that would take more than [`MAX_KOV_TERMS`] terms
+/// or k is beyond [`MAX_EXACT_KOV_COUNT`] (every loop here is bounded by a
+/// term count, never by float resolution).
+fn kov_rr_exact(epsilon0: f64, count: u64, epsilon: f64) -> Option<f64> {
+    if count > MAX_EXACT_KOV_COUNT {
+        return None;
+    }
     let k = count as f64;
     let ln_p = -(-epsilon0).exp().ln_1p();
     let ln_q = ln_p - epsilon0;
     // Terms l = 0 … l_max have (k − 2l)ε₀ > ε.
     let l_limit = (k - epsilon / epsilon0) / 2.0;
-    let rr = if l_limit <= 0.0 {
-        0.0
-    } else {
-        let mut l_max = l_limit.ceil() - 1.0;
-        while l_max >= 0.0 && (k - 2.0 * l_max) * epsilon0 <= epsilon {
-            l_max -= 1.0;
+    if l_limit <= 0.0 {
+        return Some(0.0);
+    }
+    let mode = (k * (-epsilon0).exp() / (1.0 + (-epsilon0).exp())).floor();
+    // Terms from l_max down to the mode, then about 40 standard deviations
+    // of the binomial below it: refuse up front if that is too many.
+    let spread = (k * (-epsilon0).exp()).sqrt() * 40.0;
+    if (l_limit - mode).max(0.0) + spread > f64::from(MAX_KOV_TERMS) {
+        return None;
+    }
+    // The largest l with (k − 2l)ε₀ > ε as evaluated: the candidate from
+    // l_limit is off by at most a step or two of float error (l < 2⁵⁰).
+    let mut l_max = l_limit.ceil() - 1.0;
+    let mut steps = 0;
+    while l_max >= 0.0 && (k - 2.0 * l_max) * epsilon0 <= epsilon {
+        l_max -= 1.0;
+        steps += 1;
+        if steps > 4 {
+            return None;
         }
-        let mode = (k * (-epsilon0).exp() / (1.0 + (-epsilon0).exp())).floor();
-        let term = |l: f64| {
-            let ln_b = ln_binomial(k, l) + (k - l) * ln_p + l * ln_q;
-            (ln_b, -(epsilon - (k - 2.0 * l) * epsilon0).exp_m1())
-        };
-        // Terms from l_max down to the mode, then about 40 standard deviations
-        // of the binomial below it: refuse up front if that is too many.
-        let spread = (k * (-epsilon0).exp()).sqrt() * 40.0;
-        if (l_max - mode).max(0.0) + spread > f64::from(MAX_KOV_TERMS) {
-            return 1.0;
-        }
-        let mut sum = 0.0;
-        let mut l = l_max;
-        let mut tail_bound = 0.0;
-        // Sum from the largest l (the bulk, near ε) down; below the mode of the
-        // binomial the terms decrease as l decreases, so once they are
-        // negligible the rest is at most (l + 1)·(current term).
-        let mut terms = 0u32;
-        while l >= 0.0 {
-            terms += 1;
-            if terms > MAX_KOV_TERMS {
-                // Too many terms to sum (k beyond ~10¹²): δ ≤ 1 is the
-                // conservative answer, and ε falls back to k·ε₀.
-                return 1.0;
-            }
-            let (ln_b, w) = term(l);
-            let b = ln_b.exp();
-            sum += b * w;
-            if l < mode && (b < 1e-20 * sum || b < f64::MIN_POSITIVE) {
-                tail_bound = l * b.max(f64::MIN_POSITIVE);
-                break;
-            }
-            l -= 1.0;
-        }
-        // ln C(k, l) from ln Γ carries an absolute error ~ u·ln Γ(k+1).
-        let margin = REL_MARGIN
-            + 16.0 * f64::EPSILON * (libm::lgamma(k + 1.0) + k * (ln_p.abs() + ln_q.abs()));
-        ((sum + tail_bound) * (1.0 + margin)).next_up()
+    }
+    if l_max < 0.0 {
+        return Some(0.0);
+    }
+    let term = |l: f64| {
+        let ln_b = ln_binomial(k, l) + (k - l) * ln_p + l * ln_q;
+        (ln_b, -(epsilon - (k - 2.0 * l) * epsilon0).exp_m1())
     };
-    let base = if delta0 > 0.0 {
-        inflate(-(k * (-delta0).ln_1p()).exp_m1())
-    } else {
-        0.0
-    };
-    add_up(rr, base).min(1.0)
+    let mut sum = 0.0;
+    let mut l = l_max;
+    let mut tail_bound = 0.0;
+    // Sum from the largest l (the bulk, near ε) down; below the mode of the
+    // binomial the terms decrease as l decreases, so once they are
+    // negligible the rest is at most (l + 1)·(current term).
+    let mut terms = 0u32;
+    while l >= 0.0 {
+        terms += 1;
+        if terms > MAX_KOV_TERMS {
+            return None;
+        }
+        let (ln_b, w) = term(l);
+        let b = ln_b.exp();
+        sum += b * w;
+        if l < mode && (b < 1e-20 * sum || b < f64::MIN_POSITIVE) {
+            tail_bound = l * b.max(f64::MIN_POSITIVE);
+            break;
+        }
+        l -= 1.0;
+    }
+    // ln C(k, l) from ln Γ carries an absolute error ~ u·ln Γ(k+1).
+    let margin =
+        REL_MARGIN + 16.0 * f64::EPSILON * (libm::lgamma(k + 1.0) + k * (ln_p.abs() + ln_q.abs()));
+    Some(((sum + tail_bound) * (1.0 + margin)).next_up())
+}
+
+/// The Rényi divergence of ε₀ randomized response at order α, times k: an
+/// upper bound of the k-fold composition's divergence (see
+/// [`Atoms::renyi_upper`](super::atoms::Atoms)).
+fn kov_rr_renyi(epsilon0: f64, count: u64) -> impl Fn(f64) -> f64 {
+    let rr = Atoms::randomized_response(epsilon0, 0.0);
+    let k = count_up(count);
+    move |alpha: f64| mul_up(rr.renyi_upper(alpha).min(epsilon0), k)
+}
+
+/// δ_RR of k-fold ε₀ randomized response at ε when the exact sum is too
+/// long: the Rényi conversion of Canonne, Kamath & Steinke (2020, Prop. 12)
+/// applied to the exact Rényi divergence of k-fold randomized response
+/// (k·D_α), minimised over every order α > 1. An upper bound of the exact
+/// δ_RR (which any valid bound for the k-fold randomized response is), in
+/// constant time for any k up to 2⁶⁴ − 1; asymptotically it gives
+/// ε ≈ k·KL + √(2k·Var(L)·ln(1/δ)), the shape of the exact answer.
+fn kov_rr_bound(epsilon0: f64, count: u64, epsilon: f64) -> f64 {
+    super::rdp::delta_any_order(kov_rr_renyi(epsilon0, count), epsilon).min(1.0)
 }
 
 #[cfg(test)]
@@ -401,11 +473,45 @@ mod tests {
         assert!(optimal_homogeneous_delta(-1.0, 0.0, 1, 5.0).is_err());
     }
 
+    /// 10¹⁵, 10¹⁷ and 2⁶⁴ − 1 releases: answered (the sum used to loop on
+    /// a float decrement above 2⁵³), well below basic composition k·ε₀ and
+    /// above the mean loss k·KL.
     #[test]
-    fn kov_falls_back_to_basic_for_huge_k() {
-        let k = 1_000_000_000_000_000u64;
-        let e = optimal_homogeneous_epsilon(0.1, 0.0, k, 1e-6).unwrap();
-        assert!(e <= 0.1 * k as f64 * (1.0 + 1e-12) && e > 0.0);
+    fn kov_answers_huge_k_with_the_renyi_bound() {
+        for k in [1_000_000_000_000_000u64, 100_000_000_000_000_000, u64::MAX] {
+            let kf = k as f64;
+            let e = optimal_homogeneous_epsilon(0.1, 0.0, k, 1e-6).unwrap();
+            // KL of ε₀ randomized response: ε₀·tanh(ε₀/2).
+            let kl = 0.1 * (0.05f64).tanh();
+            assert!(e < 0.1 * kf * 0.1 && e > kf * kl, "{k}: {e}");
+            let d = optimal_homogeneous_delta(0.1, 0.0, k, e).unwrap();
+            assert!(d <= 1e-6 * (1.0 + 1e-6), "{k}: {d}");
+            // With δ₀: infeasible below 1 − (1 − δ₀)^k, answered above.
+            assert_eq!(
+                optimal_homogeneous_epsilon(0.1, 1e-30, k, 1e-20).unwrap(),
+                f64::INFINITY
+            );
+        }
+    }
+
+    /// The bound used when the sum is too long is never below the exact
+    /// sum where both can be computed, and is within a few percent of it.
+    #[test]
+    fn kov_rr_bound_is_above_the_exact_sum() {
+        for (e0, k, eps) in [
+            (0.1, 10_000u64, 3.0),
+            (0.1, 10_000, 5.0),
+            (0.5, 1000, 150.0),
+            (0.01, 1_000_000, 4.0),
+        ] {
+            let exact = kov_rr_exact(e0, k, eps).unwrap().min(1.0);
+            let bound = kov_rr_bound(e0, k, eps);
+            assert!(bound >= exact, "{e0} {k} {eps}: {bound} < {exact}");
+            assert!(bound <= exact * 50.0, "{e0} {k} {eps}: {bound} vs {exact}");
+        }
+        // Counts it cannot sum are refused up front, not looped over.
+        assert!(kov_rr_exact(0.1, 1u64 << 60, 1.0).is_none());
+        assert!(!kov_exact_feasible(0.1, 100_000_000_000));
     }
 
     #[test]

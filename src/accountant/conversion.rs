@@ -6,6 +6,7 @@
 
 use super::atoms::Atoms;
 use super::gaussian::{gaussian_delta, gaussian_epsilon};
+use super::lattice::LatticeProfile;
 use super::rdp::RdpCurve;
 use super::search::bisect_fitting_min;
 use super::zcdp::{check_delta, check_epsilon, cks_delta, cks_epsilon};
@@ -40,13 +41,20 @@ impl PrivacyEvent {
             E::Gaussian {
                 l2_sensitivity,
                 sigma,
-            }
-            | E::DiscreteGaussian {
-                l2_sensitivity,
-                sigma,
             } => {
                 check_positive("l2_sensitivity", l2_sensitivity)?;
                 check_positive("sigma", sigma)?;
+            }
+            E::DiscreteGaussian {
+                l2_sensitivity,
+                sigma,
+                dimension,
+            } => {
+                check_positive("l2_sensitivity", l2_sensitivity)?;
+                check_positive("sigma", sigma)?;
+                if dimension == Some(0) {
+                    return Err(Error::invalid("dimension", "must be >= 1, got 0"));
+                }
             }
             E::RandomizedResponse {
                 epsilon,
@@ -152,6 +160,7 @@ impl PrivacyEvent {
             | E::DiscreteGaussian {
                 l2_sensitivity,
                 sigma,
+                ..
             } => {
                 let mu = div_up(l2_sensitivity, sigma);
                 Some(mul_up(mul_up(mu, mu), 0.5))
@@ -239,10 +248,14 @@ impl PrivacyEvent {
     /// rounded up, from the tightest profile known for the mechanism:
     /// Laplace exactly (δ = 1 − e^{(ε−ε₀)/2} for ε < ε₀), Gaussian exactly
     /// (Balle & Wang 2018), atomic dominating pairs exactly, zCDP by the
-    /// CKS20 bound on ρ, discrete Gaussian by the smaller of that and the
-    /// rigorous bound of [`crate::mechanism::discrete_gaussian_delta`]
+    /// CKS20 bound on ρ, discrete Gaussian by the smaller of that and a
+    /// bound for its dimension: for one integer query (`dimension: Some(1)`)
+    /// the rigorous bound of [`crate::mechanism::discrete_gaussian_delta`]
     /// (Balle–Wang's δ plus a term below 2⁻³⁰·δ at large σ, the exact CKS20
-    /// Thm. 7 sum at small σ; the event describes one integer-valued query).
+    /// Thm. 7 sum at small σ); for a vector the exact lattice sum over every
+    /// worst-case way of spreading the shift over coordinates, rounded up
+    /// (when ⌊Δ₂²⌋ ≤ 1024 and the sums are small enough; otherwise only the
+    /// CKS20 bound, which holds for vectors: CKS20 Thm. 14).
     ///
     /// # Errors
     ///
@@ -268,11 +281,7 @@ impl PrivacyEvent {
                 l2_sensitivity,
                 sigma,
             } => gaussian_delta(div_up(l2_sensitivity, sigma), epsilon),
-            E::DiscreteGaussian {
-                l2_sensitivity,
-                sigma,
-            } => cks_delta(self.zcdp_rho()?.expect("these events have a rho"), epsilon)
-                .min(discrete_gaussian_delta(epsilon, l2_sensitivity, sigma)),
+            E::DiscreteGaussian { .. } => DiscreteGaussianProfile::of(self)?.delta(epsilon),
             E::Zcdp { rho } => cks_delta(rho, epsilon),
             E::DiscreteLaplace { .. }
             | E::RandomizedResponse { .. }
@@ -310,12 +319,10 @@ impl PrivacyEvent {
                 l2_sensitivity,
                 sigma,
             } => gaussian_epsilon(div_up(l2_sensitivity, sigma), delta),
-            E::DiscreteGaussian {
-                l2_sensitivity,
-                sigma,
-            } => {
+            E::DiscreteGaussian { .. } => {
                 let cks = cks_epsilon(self.zcdp_rho()?.expect("these events have a rho"), delta);
-                let fits = |e: f64| discrete_gaussian_delta(e, l2_sensitivity, sigma) <= delta;
+                let profile = DiscreteGaussianProfile::of(self)?;
+                let fits = |e: f64| profile.own_delta(e) <= delta;
                 if cks == 0.0 || !fits(cks) {
                     return Ok(cks);
                 }
@@ -342,6 +349,107 @@ impl PrivacyEvent {
                 bisect_fitting_min(0.0, top, 1e-12, |e| Ok(atoms_delta(&atoms, e) <= delta))
             }
         }
+    }
+}
+
+impl PrivacyEvent {
+    /// An upper bound on the event's Rényi divergence at any order α > 1:
+    /// the closed forms of [`PrivacyEvent::rdp_curve`], evaluated at `alpha`
+    /// (for accounting over every order, see `rdp::epsilon_any_order`). For
+    /// an (ε, δ)-DP event this is the ε-part only; its δ is carried apart.
+    /// The event must be valid.
+    pub(crate) fn renyi_bound(&self, alpha: f64) -> f64 {
+        use PrivacyEvent as E;
+        let rho = |e: &PrivacyEvent| e.zcdp_rho().ok().flatten().unwrap_or(f64::INFINITY);
+        match *self {
+            E::Gaussian { .. } | E::DiscreteGaussian { .. } | E::Zcdp { .. } => {
+                mul_up(rho(self), alpha)
+            }
+            E::Laplace {
+                l1_sensitivity,
+                scale,
+            } => inflate(super::rdp::laplace_rdp(
+                div_up(l1_sensitivity, scale),
+                alpha,
+            )),
+            E::Exponential { epsilon } => Atoms::randomized_response(epsilon, 0.0)
+                .renyi_upper(alpha)
+                .min(mul_up(rho(self), alpha))
+                .min(epsilon),
+            E::ApproximateDp { epsilon, .. } => Atoms::randomized_response(epsilon, 0.0)
+                .renyi_upper(alpha)
+                .min(epsilon),
+            E::DiscreteLaplace { .. } | E::RandomizedResponse { .. } | E::PureDp { .. } => {
+                let cap = self.pure_epsilon().ok().flatten().unwrap_or(f64::INFINITY);
+                // ε-DP implies D_α ≤ min(ε, αε²/2) (Bun & Steinke 2016,
+                // Prop. 3.3): used alone for dominating pairs of more than
+                // 4096 atoms, which this is evaluated too often to expand.
+                let pure = mul_up(mul_up(alpha, cap), cap) * 0.5;
+                match self.atoms() {
+                    Some(a) if a.losses.len() <= 4096 => a.renyi_upper(alpha).min(cap),
+                    _ => pure.min(cap),
+                }
+            }
+        }
+    }
+}
+
+/// The (ε, δ) profile of a discrete Gaussian event, built once (the vector
+/// form sums over the lattice; see `lattice`).
+pub(crate) struct DiscreteGaussianProfile {
+    rho: f64,
+    own: OwnProfile,
+}
+
+enum OwnProfile {
+    /// One integer query: [`discrete_gaussian_delta`].
+    Scalar { l2_sensitivity: f64, sigma: f64 },
+    /// A vector: the exact lattice sums.
+    Lattice(LatticeProfile),
+    /// A vector too large for the lattice sums: only the zCDP bound.
+    None,
+}
+
+impl DiscreteGaussianProfile {
+    /// The profile of a (valid) discrete Gaussian event.
+    pub(crate) fn of(event: &PrivacyEvent) -> Result<DiscreteGaussianProfile> {
+        event.validate()?;
+        let PrivacyEvent::DiscreteGaussian {
+            l2_sensitivity,
+            sigma,
+            dimension,
+        } = *event
+        else {
+            return Err(Error::Internal("not a discrete Gaussian event".into()));
+        };
+        let rho = event.zcdp_rho()?.unwrap_or(f64::INFINITY);
+        let own = if dimension == Some(1) {
+            OwnProfile::Scalar {
+                l2_sensitivity,
+                sigma,
+            }
+        } else {
+            LatticeProfile::new(l2_sensitivity, sigma, dimension)
+                .map_or(OwnProfile::None, OwnProfile::Lattice)
+        };
+        Ok(DiscreteGaussianProfile { rho, own })
+    }
+
+    /// The mechanism's own bound at `epsilon` (1 when only zCDP applies).
+    pub(crate) fn own_delta(&self, epsilon: f64) -> f64 {
+        match &self.own {
+            OwnProfile::Scalar {
+                l2_sensitivity,
+                sigma,
+            } => discrete_gaussian_delta(epsilon, *l2_sensitivity, *sigma),
+            OwnProfile::Lattice(p) => p.delta(epsilon),
+            OwnProfile::None => 1.0,
+        }
+    }
+
+    /// δ(ε): the smaller of the CKS20 bound on ρ and the mechanism's own.
+    pub(crate) fn delta(&self, epsilon: f64) -> f64 {
+        cks_delta(self.rho, epsilon).min(self.own_delta(epsilon))
     }
 }
 

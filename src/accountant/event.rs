@@ -44,14 +44,31 @@ pub enum PrivacyEvent {
         /// σ, the standard deviation.
         sigma: f64,
     },
-    /// Discrete Gaussian noise, P(x) ∝ exp(−x²/(2σ²)) on the integers, on an
-    /// integer query of L2 sensitivity Δ₂: ρ-zCDP with ρ = Δ₂² / (2σ²)
-    /// (Canonne, Kamath, Steinke 2020).
+    /// Discrete Gaussian noise, P(x) ∝ exp(−x²/(2σ²)) on the integers, added
+    /// independently to each coordinate of an integer-valued query (one
+    /// integer, or a vector such as a table of counts) whose values on
+    /// neighbouring inputs differ by an integer vector of L2 norm at most Δ₂:
+    /// ρ-zCDP with ρ = Δ₂² / (2σ²) (Canonne, Kamath, Steinke 2020, Thm. 14,
+    /// which covers vectors).
+    ///
+    /// Its (ε, δ) profile and privacy-loss distribution depend on how the
+    /// shift can be spread over coordinates (for a vector the worst case is
+    /// not the one-dimensional one), so the event says how many coordinates
+    /// may change; see [`PrivacyEvent::discrete_gaussian`] and
+    /// [`PrivacyEvent::discrete_gaussian_vector`].
     DiscreteGaussian {
         /// Δ₂, the L2 sensitivity (in integer units).
         l2_sensitivity: f64,
         /// σ, the scale parameter in integer units.
         sigma: f64,
+        /// d: at most this many coordinates differ between neighbouring
+        /// inputs (the vector's dimension, or any smaller bound such as a
+        /// table's L0). `Some(1)`: one integer-valued query. `None`: any
+        /// number of coordinates — the bound valid for every vector, and the
+        /// reading of ledger entries written before this field existed
+        /// (which omit it; it is omitted from JSON when `None`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dimension: Option<u64>,
     },
     /// k-ary randomized response: the true category with probability
     /// e^ε / (e^ε + k − 1), each other one with 1 / (e^ε + k − 1): ε-DP
@@ -88,6 +105,33 @@ pub enum PrivacyEvent {
     },
 }
 
+impl PrivacyEvent {
+    /// A [`PrivacyEvent::DiscreteGaussian`] on one integer-valued query
+    /// (`dimension: Some(1)`).
+    pub const fn discrete_gaussian(l2_sensitivity: f64, sigma: f64) -> PrivacyEvent {
+        PrivacyEvent::DiscreteGaussian {
+            l2_sensitivity,
+            sigma,
+            dimension: Some(1),
+        }
+    }
+
+    /// A [`PrivacyEvent::DiscreteGaussian`] on an integer vector of which at
+    /// most `dimension` coordinates change between neighbouring inputs
+    /// (`None`: any number).
+    pub const fn discrete_gaussian_vector(
+        l2_sensitivity: f64,
+        sigma: f64,
+        dimension: Option<u64>,
+    ) -> PrivacyEvent {
+        PrivacyEvent::DiscreteGaussian {
+            l2_sensitivity,
+            sigma,
+            dimension,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,5 +148,28 @@ mod tests {
             r#"{"mechanism":"laplace","l1_sensitivity":1.0,"scale":10.0}"#
         );
         assert_eq!(serde_json::from_str::<PrivacyEvent>(&json).unwrap(), e);
+    }
+
+    /// Ledger entries written before the `dimension` field existed still
+    /// parse (as "any number of coordinates"), scalar and vector events
+    /// round-trip, and `None` is written exactly as the old format.
+    #[test]
+    fn discrete_gaussian_events_read_old_and_new_json() {
+        let old =
+            r#"{"mechanism":"discrete_gaussian","l2_sensitivity":1.4142135623730951,"sigma":3.0}"#;
+        let e: PrivacyEvent = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            e,
+            PrivacyEvent::discrete_gaussian_vector(std::f64::consts::SQRT_2, 3.0, None)
+        );
+        assert_eq!(serde_json::to_string(&e).unwrap(), old);
+        for e in [
+            PrivacyEvent::discrete_gaussian(2.0, 5.0),
+            PrivacyEvent::discrete_gaussian_vector(2.0, 5.0, Some(4)),
+        ] {
+            let json = serde_json::to_string(&e).unwrap();
+            assert!(json.contains(r#""dimension":"#), "{json}");
+            assert_eq!(serde_json::from_str::<PrivacyEvent>(&json).unwrap(), e);
+        }
     }
 }

@@ -61,6 +61,7 @@ mod composition;
 mod conversion;
 mod event;
 mod gaussian;
+mod lattice;
 mod pld;
 mod rdp;
 mod search;
@@ -74,6 +75,7 @@ pub use composition::{
     ApproxDp, PureDp, advanced_composition_delta, advanced_composition_epsilon,
     optimal_homogeneous_delta, optimal_homogeneous_epsilon,
 };
+pub(crate) use conversion::DiscreteGaussianProfile;
 pub use event::PrivacyEvent;
 pub(crate) use gaussian::gaussian_delta;
 pub use pld::Pld;

@@ -64,7 +64,7 @@ use super::aggregator::Aggregator;
 use super::config::Partitions;
 use super::table::BoundedTotals;
 use crate::accountant::PrivacyEvent;
-use crate::budget::{Budget, Charge, Decimal, Rounding};
+use crate::budget::{Budget, Charge, Decimal, Rounding, at_most_charged};
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::mechanism::{DiscreteGaussian, DiscreteLaplace, Quantile};
 use crate::rng::{NoiseRng, with_secure_rng};
@@ -286,19 +286,70 @@ pub struct ReleasedTable {
     pub suppressed: usize,
 }
 
-/// A table's noise, ready to draw.
-enum Noise {
-    Laplace(DiscreteLaplace),
-    Gaussian(DiscreteGaussian),
+/// A table's noise and the only way to make a released value.
+///
+/// Every count and sum in a [`ReleasedRow`] is built from a [`Noised`],
+/// which only [`Noise::add`] constructs, from the mechanism's output: there
+/// is no way to write an un-noised fallback (such as publishing the exact
+/// total if drawing failed) without changing this module. A failure to
+/// draw is an error of the whole release (the spend stays recorded:
+/// budget wasted, nothing published).
+mod noised {
+    use crate::error::Result;
+    use crate::mechanism::{DiscreteGaussian, DiscreteLaplace};
+    use crate::rng::NoiseRng;
+
+    /// A value that has been through a table's mechanism.
+    pub(super) struct Noised(i64);
+
+    impl Noised {
+        /// The noisy value (post-processing may follow).
+        pub(super) fn value(self) -> i64 {
+            self.0
+        }
+    }
+
+    /// A table's noise, ready to draw.
+    pub(super) enum Noise {
+        Laplace(DiscreteLaplace),
+        Gaussian(DiscreteGaussian),
+        /// A mechanism whose draw fails (tests of the failure path).
+        #[cfg(test)]
+        Failing,
+    }
+
+    impl Noise {
+        /// `value` plus the table's noise; an error if the draw fails.
+        pub(super) fn add<R: NoiseRng>(&self, value: i64, rng: &mut R) -> Result<Noised> {
+            match self {
+                Noise::Laplace(m) => m.release_with(value, rng).map(Noised),
+                Noise::Gaussian(m) => m.release_with(value, rng).map(Noised),
+                #[cfg(test)]
+                Noise::Failing => Err(crate::error::Error::Entropy(
+                    "injected failure of a table's noise".into(),
+                )),
+            }
+        }
+    }
 }
+
+use noised::Noise;
 
 impl Noise {
     /// Builds the noise for a table of L1 sensitivity `l1` and L2
-    /// sensitivity `l2_up` (an upper bound).
+    /// sensitivity `l2_up` (an upper bound) in which one unit changes at most
+    /// `cells` cells.
+    ///
+    /// The scale is calibrated to the decimal the budget charges: ε (and ρ)
+    /// as printed, read down to the largest double not above it
+    /// (`at_most_charged`), so that the table's exact cost Δ₁/t (or
+    /// Δ₂²/(2σ²)) is at most the charged decimal, not only at most the double
+    /// given.
     fn build(
         noise: TableNoise,
         l1: u128,
         l2_up: f64,
+        cells: u32,
         what: &'static str,
     ) -> Result<(Noise, NoiseScale, PrivacyEvent)> {
         match noise {
@@ -317,29 +368,25 @@ impl Noise {
                 if !l2_up.is_finite() || l2_up >= 2f64.powi(62) {
                     return Err(sensitivity_too_large(what));
                 }
-                let sigma = div_up(l2_up, sqrt_down(2.0 * rho));
+                // Δ₂²/(2σ²) ≤ ρ' ≤ the charged decimal ρ: 2ρ' is exact,
+                // its square root rounds down and the quotient up.
+                let sigma = div_up(l2_up, sqrt_down(2.0 * at_most_charged(rho)));
                 // The mechanism is built for the integer bound ⌈Δ₂⌉; the
-                // table's event states the exact (smaller) vector bound Δ₂.
+                // table's event states the exact (smaller) vector bound Δ₂
+                // and how many cells one unit can change.
                 let m = DiscreteGaussian::from_sigma(l2_up.ceil() as i64, sigma)?;
                 let scale = NoiseScale {
                     kind: NoiseKind::DiscreteGaussian,
                     sensitivity: l2_up,
                     scale: m.sigma(),
                 };
-                let event = PrivacyEvent::DiscreteGaussian {
-                    l2_sensitivity: l2_up,
-                    sigma: m.sigma(),
-                };
+                let event = PrivacyEvent::discrete_gaussian_vector(
+                    l2_up,
+                    m.sigma(),
+                    Some(u64::from(cells.max(1))),
+                );
                 Ok((Noise::Gaussian(m), scale, event))
             }
-        }
-    }
-
-    fn add<R: NoiseRng>(&self, value: i64, rng: &mut R) -> i64 {
-        // `release_with` cannot fail (the `Result` is for uniformity).
-        match self {
-            Noise::Laplace(m) => m.release_with(value, rng).unwrap_or(value),
-            Noise::Gaussian(m) => m.release_with(value, rng).unwrap_or(value),
         }
     }
 }
@@ -445,7 +492,7 @@ impl Aggregator {
 
         let count_l1 = u128::from(l0) * u128::from(l_inf);
         let count_l2 = mul_up(sqrt_up(l0), f64::from(l_inf));
-        let (noise, scale, event) = Noise::build(plan.count, count_l1, count_l2, "count")?;
+        let (noise, scale, event) = Noise::build(plan.count, count_l1, count_l2, l0, "count")?;
         events.push(event);
         let count = (noise, scale);
 
@@ -454,7 +501,7 @@ impl Aggregator {
                 let m = u128::from(b.magnitude());
                 let l1 = count_l1 * m;
                 let l2 = mul_up(count_l2, m as f64);
-                let (noise, scale, event) = Noise::build(sum_noise, l1, l2, "sum")?;
+                let (noise, scale, event) = Noise::build(sum_noise, l1, l2, l0, "sum")?;
                 events.push(event);
                 Some((noise, scale))
             }
@@ -532,7 +579,7 @@ impl Aggregator {
         rng: &mut R,
     ) -> Result<ReleasedTable> {
         let Some((q, epsilon)) = prepared.plan.private_bound else {
-            return Ok(prepared.draw(rng));
+            return prepared.draw(rng);
         };
         let upper = prepared.plan.max_contributions_per_partition;
         let quantile = Quantile::new(epsilon, q, 0.0, f64::from(upper), upper.min(1 << 20))?;
@@ -549,7 +596,7 @@ impl Aggregator {
         // Cannot fail: the plan was prepared with the larger upper bound.
         let mut again = self.prepare_release(&plan)?;
         again.events.insert(0, quantile.event());
-        Ok(again.draw(rng))
+        again.draw(rng)
     }
 
     fn release_using(
@@ -664,48 +711,57 @@ impl PreparedRelease<'_> {
     }
 
     /// Draws the noise and builds the table. Call only after the spend.
-    pub(crate) fn draw<R: NoiseRng>(self, rng: &mut R) -> ReleasedTable {
+    ///
+    /// # Errors
+    ///
+    /// A failed draw ([`Error::Entropy`]) fails the whole release: no row
+    /// is returned, and in particular no total goes out without its noise.
+    pub(crate) fn draw<R: NoiseRng>(self, rng: &mut R) -> Result<ReleasedTable> {
         let keys = &self.agg.partitions.keys;
         // Candidate partitions, in output order.
         let mut order: Vec<usize> = (0..keys.len()).collect();
         if let Some(sel) = &self.selection {
             order.retain(|&p| self.totals[p].units > 0);
             order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
-            order.retain(|&p| {
-                let noisy_units = sel.noise.release_with(self.totals[p].units, rng);
-                noisy_units.is_ok_and(|n| n >= sel.threshold)
-            });
+            let mut selected = Vec::with_capacity(order.len());
+            for p in order {
+                if sel.noise.release_with(self.totals[p].units, rng)? >= sel.threshold {
+                    selected.push(p);
+                }
+            }
+            order = selected;
         }
         let nonneg_sums = self.agg.config.value_bounds().is_some_and(|b| b.lo() >= 0);
         let nonpos_sums = self.agg.config.value_bounds().is_some_and(|b| b.hi() <= 0);
         let mut suppressed = 0;
-        let rows = order
-            .into_iter()
-            .map(|p| {
-                let t = self.totals[p];
-                let count = self.count.0.add(t.count, rng).max(0);
-                let sum = self.sum.as_ref().map(|(noise, _)| {
-                    let s = noise.add(t.sum, rng);
-                    if nonneg_sums {
+        let mut rows = Vec::with_capacity(order.len());
+        for p in order {
+            let t = self.totals[p];
+            let count = self.count.0.add(t.count, rng)?.value().max(0);
+            let sum = match &self.sum {
+                Some((noise, _)) => {
+                    let s = noise.add(t.sum, rng)?.value();
+                    Some(if nonneg_sums {
                         s.max(0)
                     } else if nonpos_sums {
                         s.min(0)
                     } else {
                         s
-                    }
-                });
-                let keep = self.plan.suppress_below.is_none_or(|k| count >= k);
-                if !keep {
-                    suppressed += 1;
+                    })
                 }
-                ReleasedRow {
-                    partition: keys[p].to_vec(),
-                    count: keep.then_some(count),
-                    sum: if keep { sum } else { None },
-                }
-            })
-            .collect();
-        ReleasedTable {
+                None => None,
+            };
+            let keep = self.plan.suppress_below.is_none_or(|k| count >= k);
+            if !keep {
+                suppressed += 1;
+            }
+            rows.push(ReleasedRow {
+                partition: keys[p].to_vec(),
+                count: keep.then_some(count),
+                sum: if keep { sum } else { None },
+            });
+        }
+        Ok(ReleasedTable {
             rows,
             epsilon: 0.0,
             delta: 0.0,
@@ -718,7 +774,7 @@ impl PreparedRelease<'_> {
             sum_noise: self.sum.map(|s| s.1),
             selection_threshold: self.selection.map(|s| s.threshold),
             suppressed,
-        }
+        })
     }
 }
 
@@ -735,7 +791,7 @@ mod tests {
     }
 
     fn release(agg: &Aggregator, plan: &ReleasePlan, rng: &mut InsecureSeededRng) -> ReleasedTable {
-        agg.prepare_release(plan).unwrap().draw(rng)
+        agg.prepare_release(plan).unwrap().draw(rng).unwrap()
     }
 
     #[test]
@@ -790,6 +846,7 @@ mod tests {
         let PrivacyEvent::DiscreteGaussian {
             l2_sensitivity,
             sigma,
+            dimension,
         } = p.events()[1]
         else {
             panic!("{:?}", p.events()[1]);
@@ -797,12 +854,15 @@ mod tests {
         assert!(l2_sensitivity >= 50.0 * 3f64.sqrt());
         assert!(l2_sensitivity < 50.0 * 3f64.sqrt() * (1.0 + 1e-15));
         assert!(sigma >= 2.0 * l2_sensitivity && sigma < 2.0 * l2_sensitivity * (1.0 + 1e-15));
+        assert_eq!(dimension, Some(3), "one unit changes at most L0 = 3 cells");
         // One zCDP charge: ρ = 0.125 (Gaussian sums) + 0.5²/2 (Laplace counts).
         let charge = p.charge().unwrap();
         assert_eq!(charge.rho().unwrap().to_f64_nearest(), 0.25);
         assert!(charge.epsilon().is_none());
         assert!(charge.event().is_none());
-        let t = p.draw(&mut InsecureSeededRng::from_seed_insecure(1));
+        let t = p
+            .draw(&mut InsecureSeededRng::from_seed_insecure(1))
+            .unwrap();
         assert_eq!(t.max_partitions_per_unit, 3);
         assert_eq!(t.rows.len(), 4);
         assert!(
@@ -1026,6 +1086,92 @@ mod tests {
             let t = release(&agg, &plan, &mut rng);
             assert!(t.rows.iter().all(|r| r.partition != b"EVICTED"));
         }
+    }
+
+    /// A draw that fails fails the whole release after the spend: no row,
+    /// no total without its noise (the table type can only hold noised
+    /// values), and the budget stays charged. The failure is injected in
+    /// the counts, then in the sums after the counts succeeded.
+    #[test]
+    fn a_failed_draw_publishes_nothing() {
+        use crate::budget::{Budget, Limit};
+        use crate::error::Status;
+        let c = config(1)
+            .with_value_bounds(0, 9)
+            .unwrap()
+            .with_public_partitions(["A", "B"])
+            .unwrap();
+        let mut agg = Aggregator::new(c);
+        for i in 0..50 {
+            agg.add(Event::new(&format!("p{i}"), "A").with_value(7))
+                .unwrap();
+        }
+        let budget = Budget::in_memory();
+        budget
+            .set_limit("r", Limit::epsilon_delta(10.0, 0.0).unwrap(), "test")
+            .unwrap();
+        let plan = ReleasePlan::new(1, TableNoise::Laplace { epsilon: 1.0 })
+            .unwrap()
+            .with_sum(TableNoise::Laplace { epsilon: 1.0 })
+            .unwrap();
+        let mut rng = InsecureSeededRng::from_seed_insecure(11);
+        for fail_sums in [false, true] {
+            let result = agg.release_using(&plan, &budget, "r", |mut prepared| {
+                if fail_sums {
+                    prepared.sum.as_mut().unwrap().0 = Noise::Failing;
+                } else {
+                    prepared.count.0 = Noise::Failing;
+                }
+                prepared.draw(&mut rng)
+            });
+            let e = result.unwrap_err();
+            assert_eq!(e.status(), Status::Entropy, "{e}");
+            assert!(!e.to_string().contains("50"), "no value in the error: {e}");
+        }
+        // Both attempts were charged (2 × (1 + 1)), nothing was released.
+        let s = budget.status("r").unwrap();
+        assert_eq!((s.spends, s.spent.epsilon), (2, "4".parse().unwrap()));
+        // The same release without the fault goes through.
+        let t = agg.release_with(&plan, &budget, "r", &mut rng).unwrap();
+        assert_eq!(t.rows.len(), 2);
+    }
+
+    /// Gaussian tables cost at most the decimal ρ the budget charges, exactly:
+    /// Δ₂²/(2σ²) ≤ ρ is checked by integer cross-multiplication
+    /// (`Charge::with_event` with a ρ charge has no tolerance), for ρ as
+    /// callers type them (doubles above and below their decimals) and many
+    /// L0, L∞. Calibrating to the double instead costs more than the
+    /// decimal for, e.g., ρ = 0.559 (whose double is 0.55900000000000005);
+    /// such doubles are common (1305 of 42,000 (ρ, L0, L∞) tried).
+    #[test]
+    fn gaussian_tables_cost_at_most_the_decimal_rho() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |m: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % m
+        };
+        let mut rhos = vec![0.1, 0.3, 0.7, 0.01, 0.125, 1.1, 2.3e-5, 0.559, 2.37, 4.53];
+        for _ in 0..200 {
+            rhos.push((1 + next(9_999)) as f64 / 10f64.powi(1 + next(5) as i32));
+        }
+        for (i, &rho) in rhos.iter().enumerate() {
+            let l0 = 1 + (i as u32 % 7);
+            let l_inf = 1 + (i as u32 % 5);
+            let l2 = mul_up(sqrt_up(l0), f64::from(l_inf));
+            let (_, _, event) =
+                Noise::build(TableNoise::Gaussian { rho }, 0, l2, l0, "count").unwrap();
+            Charge::zcdp(rho)
+                .unwrap()
+                .with_event(event)
+                .unwrap_or_else(|e| panic!("rho {rho}, L0 {l0}, L∞ {l_inf}: {e}"));
+        }
+        // The calibration to the double given, for comparison.
+        let l2 = mul_up(sqrt_up(1), 1.0);
+        let sigma = div_up(l2, sqrt_down(2.0 * 0.559));
+        let old = PrivacyEvent::discrete_gaussian_vector(l2, sigma, Some(1));
+        assert!(Charge::zcdp(0.559).unwrap().with_event(old).is_err());
     }
 
     #[test]

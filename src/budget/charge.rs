@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 
 use super::decimal::{Decimal, Rounding};
 use super::exact::{Dyadic, TEN_POW_30};
-use crate::accountant::PrivacyEvent;
+use crate::accountant::{DiscreteGaussianProfile, PrivacyEvent};
 use crate::error::{Error, Result, describe_f64};
 
 /// Relative margin applied to float-computed costs before rounding them up;
@@ -171,6 +171,7 @@ impl Charge {
             | PrivacyEvent::DiscreteGaussian {
                 l2_sensitivity,
                 sigma,
+                ..
             } => Charge {
                 approx: None,
                 rho: Some(gaussian_rho(l2_sensitivity, sigma)?),
@@ -515,6 +516,7 @@ impl OwnCost {
             | PrivacyEvent::DiscreteGaussian {
                 l2_sensitivity,
                 sigma,
+                ..
             } => OwnCost {
                 rho: Some(gaussian_rho(l2_sensitivity, sigma)?),
                 exact: Exact::Gaussian {
@@ -568,18 +570,18 @@ fn squared_ratio_within(num: f64, den: f64, limit: Decimal) -> bool {
 }
 
 /// For a Gaussian event charged as (ε, δ): checks that the mechanism's own
-/// δ at the charged ε — the rigorous bound of
-/// [`crate::mechanism::discrete_gaussian_delta`] for a discrete Gaussian,
-/// Balle–Wang's exact δ for a continuous one, evaluated at the largest double
-/// not above the charged ε (δ falls as ε grows) — is at most the charged δ,
-/// compared exactly.
+/// δ at the charged ε — for a discrete Gaussian its profile for its
+/// dimension ([`PrivacyEvent::delta_at_epsilon`]: the rigorous bound of
+/// [`crate::mechanism::discrete_gaussian_delta`] for one integer query, the
+/// exact lattice sums over every worst-case shift for a vector such as an
+/// aggregator's table, the CKS20 bound on ρ when smaller), Balle–Wang's
+/// exact δ for a continuous one, evaluated at the largest double not above
+/// the charged ε (δ falls as ε grows) — is at most the charged δ, compared
+/// exactly.
 fn check_gaussian_delta(event: &PrivacyEvent, epsilon: Decimal, delta: Decimal) -> Result<()> {
     let eps = epsilon.to_f64_at_most();
     let own = match *event {
-        PrivacyEvent::DiscreteGaussian {
-            l2_sensitivity,
-            sigma,
-        } => crate::mechanism::discrete_gaussian_delta(eps, l2_sensitivity, sigma),
+        PrivacyEvent::DiscreteGaussian { .. } => DiscreteGaussianProfile::of(event)?.delta(eps),
         PrivacyEvent::Gaussian {
             l2_sensitivity,
             sigma,

@@ -486,14 +486,18 @@ pub extern "C" fn ilsp_budget_spend_rho(
 
 /// Spends ε on `account`, then releases `value` plus Laplace noise into
 /// `*out`: the mechanism of `ilsp_laplace` (ε-DP for L1 sensitivity
-/// `sensitivity`, float-safe). Order: the mechanism and `value` are checked
-/// (bad input costs nothing), the spend is recorded (with a ledger: written
-/// and fsynced), and only then is the noise drawn. ε is read as the decimal
-/// it prints as: a limit of 0.3 admits 0.1 then 0.2 exactly.
+/// `sensitivity`, float-safe). Order: the mechanism is checked (bad
+/// parameters cost nothing), `value` is mapped into the mechanism's input
+/// domain by a fixed rule (NaN becomes 0; ±inf and magnitudes beyond the
+/// noise grid's range, about 2^86 times the noise scale, are clamped), the
+/// spend is recorded (with a ledger: written and fsynced), and only then is
+/// the noise drawn. `value` is never refused, so no error depends on it. ε
+/// is read as the decimal it prints as: a limit of 0.3 admits 0.1 then 0.2
+/// exactly.
 ///
 /// Errors: `ILSP_ERR_NULL` (`budget`, `account`, `out`), `ILSP_ERR_ENCODING`,
-/// `ILSP_ERR_INVALID_ARGUMENT` (bad name, NaN/±inf or too large `value`,
-/// non-finite or non-positive `sensitivity` or `epsilon`; nothing spent),
+/// `ILSP_ERR_INVALID_ARGUMENT` (bad name, non-finite or non-positive
+/// `sensitivity` or `epsilon`; nothing spent),
 /// `ILSP_ERR_BUDGET_EXHAUSTED` (nothing recorded or released), `ILSP_ERR_IO`,
 /// `ILSP_ERR_LEDGER_INTEGRITY` (nothing released), `ILSP_ERR_ENTROPY` (after
 /// the spend: budget spent, nothing released). `*out` is written only on
@@ -922,14 +926,15 @@ mod tests {
             ILSP_ERR_BUDGET_EXHAUSTED
         );
         assert_eq!(out, 7.0, "nothing released on refusal");
-        // Bad input costs nothing.
+        // Bad parameters cost nothing; a NaN value is not refused (released
+        // as 0 plus noise: a refusal would depend on the data).
         let other = c("b");
         assert_eq!(ilsp_budget_set_limit(b, other.as_ptr(), 1.0, 1e-6), ILSP_OK);
         assert_eq!(
-            ilsp_budget_laplace(b, other.as_ptr(), f64::NAN, 1.0, 0.5, &mut out),
+            ilsp_budget_laplace(b, other.as_ptr(), 1.0, 1.0, f64::NAN, &mut out),
             ILSP_ERR_INVALID_ARGUMENT
         );
-        assert_eq!(last_error(), "value must be finite (got NaN or ±inf)");
+        assert_eq!(last_error(), "epsilon must be finite and > 0, got NaN");
         assert_eq!(
             ilsp_budget_gaussian(b, other.as_ptr(), 1.0, 1.0, 0.5, 0.0, &mut out),
             ILSP_ERR_INVALID_ARGUMENT
@@ -944,6 +949,12 @@ mod tests {
             ILSP_OK
         );
         assert_eq!((e, d), (0.0, 0.0));
+        out = 7.0;
+        assert_eq!(
+            ilsp_budget_laplace(b, other.as_ptr(), f64::NAN, 1.0, 0.5, &mut out),
+            ILSP_OK
+        );
+        assert!(out.is_finite() && out != 7.0);
         ilsp_budget_free(b);
     }
 

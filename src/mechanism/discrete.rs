@@ -208,6 +208,7 @@ impl DiscreteGaussian {
         PrivacyEvent::DiscreteGaussian {
             l2_sensitivity: self.sensitivity,
             sigma: self.sigma,
+            dimension: Some(1),
         }
     }
 

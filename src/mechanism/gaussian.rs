@@ -14,8 +14,11 @@
 //!   [`discrete_gaussian_delta`](super::discrete_gaussian_delta) on the
 //!   discrete Gaussian's δ(ε) at the charged sensitivity is `≤ δ`. That bound
 //!   is the analytic Gaussian's exact δ (Balle & Wang 2018) plus a term below
-//!   2⁻³⁷·δ, so σ is the Balle–Wang σ up to a relative ~2⁻³⁷ (and far below
-//!   the classic `√(2 ln(1.25/δ)) Δ/ε`).
+//!   2⁻³⁷·δ, and carries the accountant's relative margin of 10⁻⁹ on δ, so
+//!   σ exceeds the Balle–Wang σ for `Δ + γ` by a relative 10⁻⁹ to 4·10⁻⁹
+//!   (1.9·10⁻⁹ at ε = 1, δ = 10⁻⁵; 3.8·10⁻⁹ at ε = 0.5, δ = 10⁻⁶, computed
+//!   with mpmath at 50 digits) — and is far below the classic
+//!   `√(2 ln(1.25/δ)) Δ/ε`.
 //!
 //! # How
 //!
@@ -35,7 +38,8 @@
 //!
 //! Input and output rounding add at most `γ ≤ σ·2^−39` in absolute value; the
 //! discrete Gaussian's variance is within `σ²·(1 + 2^−70)` of `σ²` at this
-//! scale, and `σ` exceeds the ideal calibration by a relative `≈ 2^−38`.
+//! scale, and `σ` exceeds the ideal calibration (Balle–Wang for `Δ`) by the
+//! grid's `γ/Δ ≤ 2^−39·σ/Δ` plus the few 10⁻⁹ above.
 
 use super::calibrate::{Law, sigma_for};
 use super::grid::{Grid, grid_exponent, ldexp};
@@ -154,6 +158,14 @@ impl Gaussian {
         self.noise.grid().spacing()
     }
 
+    /// The input domain's bound, as [`super::Laplace::max_abs_value`]: finite
+    /// values with `|value| ≤` this are released, others refused before any
+    /// noise is drawn; [`crate::budget::Budget::gaussian`] maps every value
+    /// into the domain instead.
+    pub fn max_abs_value(&self) -> f64 {
+        self.noise.max_abs_value()
+    }
+
     /// Checks `value` exactly as a release would (finite, within the grid's
     /// range) without drawing noise: callers that must validate before a
     /// side effect, such as a budget spend, use this first.
@@ -182,6 +194,7 @@ impl Gaussian {
         PrivacyEvent::DiscreteGaussian {
             l2_sensitivity: ldexp(self.charged_sensitivity, -self.noise.grid().exp()),
             sigma: ldexp(self.sigma, -self.noise.grid().exp()),
+            dimension: Some(1),
         }
     }
 
@@ -190,7 +203,8 @@ impl Gaussian {
     /// # Errors
     ///
     /// [`Error::InvalidArgument`] for a non-finite value or `|value| ≥ 2^126·γ`
-    /// (checked before any noise is drawn); [`Error::Entropy`].
+    /// (checked before any noise is drawn; the refusal reveals exactly that,
+    /// see [`Gaussian::max_abs_value`]); [`Error::Entropy`].
     pub fn release(&self, value: f64) -> Result<f64> {
         self.noise.release(value)
     }
@@ -238,6 +252,7 @@ mod tests {
         let PrivacyEvent::DiscreteGaussian {
             l2_sensitivity,
             sigma,
+            ..
         } = g.event()
         else {
             panic!("unexpected event");

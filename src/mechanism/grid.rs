@@ -96,6 +96,12 @@ impl Grid {
         self.exp
     }
 
+    /// The largest magnitude [`Grid::check`] accepts: the double below
+    /// `2^126·γ` (`f64::MAX` when that is infinite).
+    pub(crate) fn max_abs_value(self) -> f64 {
+        self.limit.next_down()
+    }
+
     /// Checks every value (see [`Grid::check`]); a vectorisable pass, with
     /// the error of the first bad value.
     pub(crate) fn check_all(self, param: &'static str, values: &[f64]) -> Result<()> {

@@ -42,7 +42,10 @@
 //!
 //! Parameter errors at construction; at release, only a non-finite value or
 //! one with `|value| ≥ 2^126 · γ` (checked before any noise is drawn; the
-//! message never contains the value), or [`Error::Entropy`].
+//! message never contains the value), or [`Error::Entropy`]. Such a refusal
+//! reveals that the value was outside that domain ([`Laplace::max_abs_value`];
+//! see [the module overview](super)); the budget's helpers map values into
+//! the domain instead of refusing them.
 
 use super::grid::{Grid, grid_exponent, ldexp};
 use super::noise::GridNoise;
@@ -119,6 +122,16 @@ impl Laplace {
     /// The grid spacing `γ`.
     pub fn grid(&self) -> f64 {
         self.noise.grid().spacing()
+    }
+
+    /// The input domain's bound: [`Laplace::release`] takes finite values
+    /// with `|value| ≤` this (the double below `2^126·γ`) and refuses every
+    /// other value — NaN, ±∞, larger magnitudes — before drawing noise, so a
+    /// refusal reveals that the value was outside the domain.
+    /// [`crate::budget::Budget::laplace`] never refuses a value: it maps it
+    /// into this domain first (NaN to 0, the rest clamped to ±this bound).
+    pub fn max_abs_value(&self) -> f64 {
+        self.noise.max_abs_value()
     }
 
     /// Checks `value` exactly as a release would (finite, within the grid's

@@ -9,6 +9,27 @@
 //! | [`RandomizedResponse`] | category `< k` | ε-DP per report | [`RandomizedResponse`](crate::accountant::PrivacyEvent::RandomizedResponse) |
 //! | [`Quantile`] | `&[f64]` | ε-DP (add/remove one value) | [`Exponential`](crate::accountant::PrivacyEvent::Exponential) |
 //!
+//! # Input domains, and what a refusal reveals
+//!
+//! | mechanism | values released | refused (before any noise, at no cost) |
+//! |---|---|---|
+//! | [`Laplace`], [`Gaussian`] | finite, `|v| ≤ max_abs_value()` (the double below 2¹²⁶·γ, γ ≈ scale·2⁻⁴⁰) | NaN, ±∞, larger magnitudes |
+//! | [`DiscreteLaplace`], [`DiscreteGaussian`] | every `i64` (the noisy sum is clamped to the `i64` range: post-processing) | none |
+//! | [`RandomizedResponse`] | a category `< k` | a category `≥ k` |
+//! | [`Quantile`] | every non-NaN `f64` (outside `[lo, hi]` counts as `lo` or `hi`) | a slice containing NaN |
+//!
+//! A refusal is a result too: when a mechanism is called directly, its
+//! refusal tells the caller exactly that the value (or some value of the
+//! slice) was outside the domain — nothing more, and no noise was drawn.
+//! Call the mechanisms with values already in their domain, or use the
+//! budget's helpers ([`crate::budget::Budget::laplace`] and
+//! [`crate::budget::Budget::gaussian`]), which never refuse a value: they
+//! map it into the domain by a rule fixed in advance (NaN to 0, the rest
+//! clamped to ±`max_abs_value()`), so their errors depend only on the
+//! parameters and the budget. The aggregator clamps each value to its
+//! configured bounds and the CSV reader quarantines unreadable rows; a
+//! release of a table never fails because of a value.
+//!
 //! Float mechanisms never add floating-point noise to a float: the input is
 //! rounded to a power-of-two grid tied to the noise scale, exact integer
 //! noise is added in integer arithmetic, and the result is scaled back

@@ -46,6 +46,11 @@ impl<S: WordSampler> GridNoise<S> {
         self.grid
     }
 
+    /// The largest magnitude a release accepts (see [`Grid::max_abs_value`]).
+    pub(super) fn max_abs_value(&self) -> f64 {
+        self.grid.max_abs_value()
+    }
+
     /// Checks `value` as a release would, without drawing noise.
     pub(super) fn check_value(&self, value: f64) -> Result<()> {
         self.grid.check("value", value)

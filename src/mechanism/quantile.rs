@@ -11,7 +11,9 @@
 //! Talwar 2007; Smith 2011 for quantiles). Each privacy unit must contribute
 //! at most one value (bound contributions first, e.g. with
 //! [`crate::bound::sample_contributions`]). Event:
-//! [`PrivacyEvent::Exponential`].
+//! [`PrivacyEvent::Exponential`]. The ε sampled is the one given or, when
+//! smaller, the decimal it prints as (what a [`crate::budget`] charges),
+//! rounded down to a double — so the exact loss is at most the charge.
 //!
 //! Typical use: choosing clamping bounds from the data privately, e.g. the
 //! 0.95-quantile of loan counts with `lo = 0`, `hi = 1000`.
@@ -31,6 +33,7 @@ use num_bigint::BigUint;
 
 use crate::accountant::PrivacyEvent;
 use crate::bound::check_bounds;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::rng::{NoiseRng, with_secure_rng};
 use crate::sample::{Rational, bernoulli_exp_neg};
@@ -88,7 +91,9 @@ impl Quantile {
             lo,
             hi,
             bins,
-            eps: Rational::from_f64("epsilon", epsilon)?,
+            // Sampled at ε as the budget charges it, at most (see `Laplace`):
+            // the exact loss is at most both the double given and its decimal.
+            eps: Rational::from_f64("epsilon", at_most_charged(epsilon))?,
             q: Rational::from_f64("quantile", quantile)?,
         })
     }
@@ -124,8 +129,9 @@ impl Quantile {
     ///
     /// # Errors
     ///
-    /// [`Error::InvalidArgument`] if a value is NaN (the message omits it);
-    /// [`Error::Entropy`].
+    /// [`Error::InvalidArgument`] if a value is NaN (the message omits it;
+    /// the refusal reveals that some value was NaN — its input domain is
+    /// every non-NaN double — and costs nothing); [`Error::Entropy`].
     pub fn release(&self, values: &[f64]) -> Result<f64> {
         let utilities = self.utilities(values)?;
         with_secure_rng(|rng| self.edge(self.choose(&utilities, rng)))
@@ -260,6 +266,30 @@ mod tests {
             })
             .sum();
         assert!(chi2 < chi_square_critical_1e6(8), "{chi2}: {counts:?}");
+    }
+
+    /// The ε sampled is at most the decimal the budget charges, exactly
+    /// (ε_num·10³⁰ ≤ units·ε_den in integers), for ε as callers type them;
+    /// sampling at the double 0.1 itself would not be (it is above 0.1).
+    #[test]
+    fn the_sampled_epsilon_is_at_most_the_charged_decimal() {
+        use crate::budget::{Decimal, Rounding};
+        let ten30 = BigUint::from(10u32).pow(30);
+        let within =
+            |r: &Rational, d: Decimal| r.numer() * &ten30 <= BigUint::from(d.units()) * r.denom();
+        let mut eps = vec![0.1, 0.2, 0.3, 0.7, 1.1, 2.9, 1e-3, 0.05];
+        for i in 1..400u32 {
+            eps.push(f64::from(i) / 1000.0);
+            eps.push(f64::from(i * 7 + 3) / 97.0);
+        }
+        for e in eps {
+            let charged = Decimal::from_printed(e, Rounding::Up).unwrap();
+            let m = Quantile::new(e, 0.5, 0.0, 1.0, 4).unwrap();
+            assert!(within(&m.eps, charged), "epsilon {e}");
+            assert_eq!(m.event(), PrivacyEvent::Exponential { epsilon: e });
+        }
+        let tenth = Decimal::from_printed(0.1, Rounding::Up).unwrap();
+        assert!(!within(&Rational::from_f64("e", 0.1).unwrap(), tenth));
     }
 
     #[test]

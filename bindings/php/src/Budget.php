@@ -159,11 +159,14 @@ final class Budget
 
     /**
      * Spends epsilon on $account, then returns $value plus Laplace noise. The
-     * value and parameters are checked first (bad input costs nothing), the
-     * spend is recorded (durably with a ledger), and only then is noise drawn.
+     * parameters are checked first (bad parameters cost nothing), the value is
+     * mapped into the mechanism's domain (NaN becomes 0, infinities and huge
+     * magnitudes are clamped: a value is never refused, so no error depends on
+     * the data), the spend is recorded (durably with a ledger), and only then
+     * is noise drawn.
      *
      * @throws BudgetExhaustedException if the spend does not fit (nothing released).
-     * @throws InvalidArgumentException for a bad parameter or value (nothing spent).
+     * @throws InvalidArgumentException for a bad parameter (nothing spent).
      */
     public function laplace(string $account, float $value, float $sensitivity, float $epsilon): float
     {

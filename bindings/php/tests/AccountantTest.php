@@ -17,6 +17,8 @@ final class AccountantTest extends TestCase
         // dp_accounting 0.6.0 PLD: 4.6926674386475.
         $pld = $ils->planEpsilon(Accountant::NOISE_LAPLACE, 1.0, 10.0, 100, 1e-6, Accountant::ACCOUNTING_PLD);
         $this->assertTrue(abs($pld / 4.6926674386475 - 1) < 0.01, "pld $pld");
+        // Connect-the-dots: an upper bound of the exact 4.6926674147, within 3e-8.
+        $this->assertTrue($pld > 4.6926674147 && $pld <= 4.69268, "pld $pld");
         $delta = $ils->planDelta(Accountant::NOISE_GAUSSIAN, 1.0, 10.0, 1000, 10.0, Accountant::ACCOUNTING_ZCDP);
         $this->assertTrue(abs($delta / 0.03377954540079501 - 1) < 0.01, "delta $delta");
         $this->assertSame(8, $ils->planMaxReleases(Accountant::NOISE_LAPLACE, 1.0, 8.0, 1.0, 1e-6,
@@ -43,6 +45,43 @@ final class AccountantTest extends TestCase
         $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
             'releases must be >= 0, got -1',
             fn () => $ils->planEpsilon(Accountant::NOISE_LAPLACE, 1.0, 1.0, -1, 1e-6));
+    }
+
+    /**
+     * 10^17 and PHP_INT_MAX releases answer at once (10^17 used to hang):
+     * 10 ms natively, generously more under valgrind.
+     */
+    public function testHugeReleaseCounts(): void
+    {
+        $ils = Library::load();
+        $preload = getenv('LD_PRELOAD');
+        $limit = is_string($preload) && str_contains($preload, 'vgpreload') ? 5.0 : 0.010;
+        foreach ([100000000000000000, PHP_INT_MAX] as $k) {
+            foreach ([Accountant::ACCOUNTING_BEST, Accountant::ACCOUNTING_OPTIMAL_HOMOGENEOUS,
+                      Accountant::ACCOUNTING_RDP] as $method) {
+                $best = INF;
+                $eps = NAN;
+                for ($i = 0; $i < 3; $i++) {
+                    $start = hrtime(true);
+                    $eps = $ils->planEpsilon(Accountant::NOISE_LAPLACE, 1.0, 10.0, $k, 1e-6, $method);
+                    $best = min($best, (hrtime(true) - $start) / 1e9);
+                }
+                $this->assertTrue($eps > 0.0048 * $k && $eps < 0.1 * $k, "k $k method $method: $eps");
+                $this->assertTrue($best <= $limit, "k $k method $method: $best s");
+            }
+            $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+                'method pld composition does not apply',
+                fn () => $ils->planEpsilon(Accountant::NOISE_LAPLACE, 1.0, 10.0, $k, 1e-6,
+                    Accountant::ACCOUNTING_PLD));
+            $acc = new Accountant();
+            $acc->addPureDp(0.1, $k);
+            $start = hrtime(true);
+            $eps = $acc->epsilon(1e-6);
+            $took = (hrtime(true) - $start) / 1e9;
+            $this->assertTrue(is_finite($eps) && $eps < 0.1 * $k, "accountant $k: $eps");
+            $this->assertTrue($took <= 3 * $limit, "accountant $k: $took s");
+            $acc->close();
+        }
     }
 
     public function testAccountantHandle(): void

@@ -67,10 +67,14 @@ final class BudgetTest extends TestCase
         $this->assertSame([0.3, 1e-6], $b->spent('visits'));
         $b->setLimit('other', 1.0, 1e-6);
         $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
-            'value must be finite', fn () => $b->laplace('other', NAN, 1.0, 0.5));
+            'epsilon must be finite', fn () => $b->laplace('other', 1.0, 1.0, NAN));
         $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
             'delta', fn () => $b->gaussian('other', 1.0, 1.0, 0.5, 0.0));
         $this->assertSame([0.0, 0.0], $b->spent('other'));
+        // A value outside the domain is mapped into it, not refused: NaN is
+        // released as 0 plus noise (a refusal would depend on the data).
+        $this->assertTrue(is_finite($b->laplace('other', NAN, 1.0, 0.5)), 'NaN value');
+        $this->assertSame([0.5, 0.0], $b->spent('other'));
     }
 
     public function testZcdpAccount(): void

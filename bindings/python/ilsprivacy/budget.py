@@ -258,12 +258,15 @@ class Budget(Handle):
     def laplace(self, account: Text, value: float, sensitivity: float, epsilon: float) -> float:
         """Spends epsilon on ``account``, then returns ``value`` plus Laplace noise.
 
-        The value and parameters are checked first (bad input costs nothing), the
-        spend is recorded (durably with a ledger), and only then is noise drawn.
+        The parameters are checked first (bad parameters cost nothing), the value
+        is mapped into the mechanism's domain (NaN becomes 0, infinities and huge
+        magnitudes are clamped: a value is never refused, so no error depends on
+        the data), the spend is recorded (durably with a ledger), and only then
+        is noise drawn.
 
         Raises:
             BudgetExhaustedError: the spend does not fit; nothing was released.
-            InvalidArgumentError: a bad parameter or value; nothing was spent.
+            InvalidArgumentError: a bad parameter; nothing was spent.
         """
         out = ctypes.c_double()
         self._call(

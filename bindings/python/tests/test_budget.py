@@ -93,16 +93,21 @@ class ReleaseTest(unittest.TestCase):
                 b.laplace("visits", 1234.0, 1.0, 1e-12)
             self.assertEqual(b.spent("visits"), (0.3, 1e-6))
 
-    def test_bad_input_costs_nothing(self) -> None:
+    def test_bad_parameters_cost_nothing(self) -> None:
         with Budget() as b:
             b.set_limit("visits", 1.0, 1e-6)
-            with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "value must be finite"):
-                b.laplace("visits", math.nan, 1.0, 0.5)
+            with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "epsilon must be finite"):
+                b.laplace("visits", 1.0, 1.0, math.nan)
             with self.assertRaises(ilsprivacy.InvalidArgumentError):
                 b.gaussian("visits", 1.0, 1.0, 0.5, 0.0)
             with self.assertRaises(ilsprivacy.InvalidArgumentError):
                 b.laplace("visits", 1.0, -1.0, 0.5)
             self.assertEqual(b.spent("visits"), (0.0, 0.0))
+            # A value outside the domain is mapped into it, not refused (a
+            # refusal would depend on the data): NaN is released as 0 + noise.
+            self.assertTrue(math.isfinite(b.laplace("visits", math.nan, 1.0, 0.5)))
+            self.assertTrue(math.isfinite(b.laplace("visits", math.inf, 1.0, 0.5)))
+            self.assertEqual(b.spent("visits"), (1.0, 0.0))
 
     def test_gaussian_on_a_zcdp_account_charges_rho(self) -> None:
         with Budget() as b:
