@@ -1,16 +1,17 @@
 //! [`Budget`]: the thread-safe handle over the accounts and their ledger.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use super::account::{Composition, Cost, Limit, Period, validate_account_name, validate_reason};
 use super::audit::AuditEvent;
 use super::charge::Charge;
 use super::decimal::Decimal;
+use super::fork_mutex::ForkMutex;
 use super::ledger::LedgerSummary;
 use super::ledger::entry::Body;
-use super::ledger::file::{self, LedgerFile};
+use super::ledger::file::{self, LedgerFile, Pin};
 use super::state::State;
 use super::time;
 use super::zcdp;
@@ -114,8 +115,44 @@ impl AccountStatus {
 type AlertCallback = dyn Fn(&Alert) + Send + Sync;
 
 enum Store {
-    Memory { next_seq: u64, last_time_ms: i64 },
+    Memory {
+        next_seq: u64,
+        last_time_ms: i64,
+    },
     File(LedgerFile),
+    /// An in-memory budget's copy in a child forked while another thread
+    /// was inside a call on it: the state may be half-updated, and there is
+    /// no ledger to re-read it from.
+    Lost,
+}
+
+/// What a handle keeps outside its lock: enough to rebuild its state in a
+/// child forked while another thread held the lock.
+enum Origin {
+    Memory,
+    File {
+        path: PathBuf,
+        lock_timeout: Duration,
+        pin: Pin,
+    },
+}
+
+impl Origin {
+    /// A fresh core: for a ledger, reopened and re-read from the start on
+    /// its first use (and refused unless it is the pinned file).
+    fn fresh_core(&self) -> Core {
+        Core {
+            state: State::new(),
+            store: match self {
+                Origin::Memory => Store::Lost,
+                Origin::File {
+                    path,
+                    lock_timeout,
+                    pin,
+                } => Store::File(LedgerFile::reattach(path, *lock_timeout, pin)),
+            },
+        }
+    }
 }
 
 struct Core {
@@ -160,6 +197,7 @@ impl Core {
                 };
                 Ok((out, seqs))
             }
+            Store::Lost => Err(lost()),
         }
     }
 
@@ -180,8 +218,9 @@ impl Core {
 /// (it never goes on spending against a state that may be half-updated);
 /// open a new handle.
 pub struct Budget {
-    core: Mutex<Core>,
-    on_alert: RwLock<Option<Arc<AlertCallback>>>,
+    core: ForkMutex<Core>,
+    origin: Origin,
+    on_alert: ForkMutex<Option<Arc<AlertCallback>>>,
 }
 
 impl std::fmt::Debug for Budget {
@@ -197,13 +236,16 @@ impl Budget {
     /// it resets when the process ends — use a ledger file for anything
     /// that must last).
     pub fn in_memory() -> Budget {
-        Budget::from_core(Core {
-            state: State::new(),
-            store: Store::Memory {
-                next_seq: 1,
-                last_time_ms: i64::MIN,
+        Budget::from_core(
+            Core {
+                state: State::new(),
+                store: Store::Memory {
+                    next_seq: 1,
+                    last_time_ms: i64::MIN,
+                },
             },
-        })
+            Origin::Memory,
+        )
     }
 
     /// Opens the ledger at `path`, creating it if absent (its directory
@@ -222,21 +264,33 @@ impl Budget {
     pub fn open_with(path: impl AsRef<Path>, options: &BudgetOptions) -> Result<Budget> {
         let mut state = State::new();
         let ledger = LedgerFile::open(path.as_ref(), options.lock_timeout, &mut state)?;
-        Ok(Budget::from_core(Core {
-            state,
-            store: Store::File(ledger),
-        }))
+        let pin = ledger
+            .pin()
+            .ok_or_else(|| Error::Internal("an opened ledger has no identity".into()))?;
+        let origin = Origin::File {
+            path: ledger.path().to_owned(),
+            lock_timeout: ledger.lock_timeout(),
+            pin,
+        };
+        Ok(Budget::from_core(
+            Core {
+                state,
+                store: Store::File(ledger),
+            },
+            origin,
+        ))
     }
 
-    fn from_core(core: Core) -> Budget {
+    fn from_core(core: Core, origin: Origin) -> Budget {
         Budget {
-            core: Mutex::new(core),
-            on_alert: RwLock::new(None),
+            core: ForkMutex::new(core),
+            origin,
+            on_alert: ForkMutex::new(None),
         }
     }
 
     fn core(&self) -> Result<MutexGuard<'_, Core>> {
-        self.core.lock().map_err(|_| {
+        self.core.lock(|| self.origin.fresh_core()).map_err(|_| {
             Error::Internal(
                 "the budget's state lock was poisoned by a panic in another thread; \
                  this handle refuses all further operations (open a new one)"
@@ -247,10 +301,9 @@ impl Budget {
 
     /// The ledger file's path, or `None` for an in-memory budget.
     pub fn ledger_path(&self) -> Option<PathBuf> {
-        let core = self.core.lock().ok()?;
-        match &core.store {
-            Store::File(l) => Some(l.path().to_owned()),
-            Store::Memory { .. } => None,
+        match &self.origin {
+            Origin::File { path, .. } => Some(path.clone()),
+            Origin::Memory => None,
         }
     }
 
@@ -537,9 +590,13 @@ impl Budget {
     /// recorded, outside every lock, on the spending thread). Other handles'
     /// alerts show in [`Budget::status`] and in the ledger. Replaces any
     /// earlier callback. A panic in the callback propagates to the spender
-    /// (the spend is already recorded).
+    /// (the spend is already recorded). A child forked while another thread
+    /// was inside this call starts without a callback.
     pub fn on_alert(&self, callback: impl Fn(&Alert) + Send + Sync + 'static) {
-        let mut slot = self.on_alert.write().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self
+            .on_alert
+            .lock(|| None)
+            .unwrap_or_else(|p| p.into_inner());
         *slot = Some(Arc::new(callback));
     }
 
@@ -549,7 +606,7 @@ impl Budget {
         };
         let callback = self
             .on_alert
-            .read()
+            .lock(|| None)
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         if let Some(callback) = callback {
@@ -578,7 +635,7 @@ impl Budget {
             Store::File(ledger) => {
                 let _lock = ledger.lock()?;
                 let bytes = ledger.contents()?;
-                let summary = file::verify_bytes(&bytes)?;
+                let summary = file::verify_bytes(&bytes, ledger.path())?;
                 if summary.head != ledger.head() {
                     return Err(Error::LedgerIntegrity(
                         "the ledger changed under this handle".into(),
@@ -586,17 +643,25 @@ impl Budget {
                 }
                 Ok(bytes)
             }
-            Store::Memory { .. } => Err(Error::invalid(
-                "budget",
-                "is in memory only and has no ledger",
-            )),
+            Store::Memory { .. } => Err(no_ledger()),
+            Store::Lost => Err(lost()),
         }
     }
 
-    /// Re-reads and checks this handle's ledger from the first line.
+    /// Re-reads and checks this handle's ledger from the first line (in
+    /// bounded memory, under the lock); it must end where this handle's
+    /// reading does. For an in-memory budget: `Error::InvalidArgument`.
     pub fn verify_ledger(&self) -> Result<LedgerSummary> {
-        let bytes = self.export_ledger()?;
-        file::verify_bytes(&bytes)
+        let mut core = self.core()?;
+        core.sync()?;
+        match &mut core.store {
+            Store::File(ledger) => {
+                let _lock = ledger.lock()?;
+                ledger.verify()
+            }
+            Store::Memory { .. } => Err(no_ledger()),
+            Store::Lost => Err(lost()),
+        }
     }
 
     /// Number of entries and head hash of this handle's ledger as last read.
@@ -604,7 +669,7 @@ impl Budget {
         let core = self.core()?;
         Ok(match &core.store {
             Store::File(l) => Some((l.entries(), l.head())),
-            Store::Memory { .. } => None,
+            Store::Memory { .. } | Store::Lost => None,
         })
     }
 
@@ -613,7 +678,7 @@ impl Budget {
         std::thread::scope(|s| {
             let _ = s
                 .spawn(|| {
-                    let _guard = self.core.lock();
+                    let _guard = self.core.lock(|| unreachable!());
                     panic!("poisoning the budget for a test");
                 })
                 .join();
@@ -643,6 +708,18 @@ fn zcdp_rho_limit(epsilon: Decimal, delta: Decimal) -> Result<Decimal> {
     Ok(zcdp::max_rho_for(epsilon, delta))
 }
 
+fn no_ledger() -> Error {
+    Error::invalid("budget", "is in memory only and has no ledger")
+}
+
+fn lost() -> Error {
+    Error::Internal(
+        "this in-memory budget was in use by another thread when the process forked, so the \
+         child's copy may be half-updated; it refuses everything (open a new budget)"
+            .into(),
+    )
+}
+
 /// `Some((after, threshold))` if the used fraction went from below the threshold to at or past it.
 fn crossing(before: f64, after: f64, threshold: f64) -> Option<(f64, f64)> {
     (before < threshold && after >= threshold).then_some((after, threshold))
@@ -652,6 +729,7 @@ fn crossing(before: f64, after: f64, threshold: f64) -> Option<(f64, f64)> {
 mod tests {
     use super::*;
     use crate::error::Status;
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn d(s: &str) -> Decimal {

@@ -98,6 +98,7 @@ mod charge;
 mod decimal;
 /// cbindgen:ignore
 mod exact;
+mod fork_mutex;
 mod handle;
 pub mod ledger;
 mod release;

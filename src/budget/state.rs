@@ -251,15 +251,30 @@ impl State {
                 bytes,
                 sha256,
                 fragment,
+                kept,
                 charge,
                 account,
                 epsilon,
                 delta,
                 rho,
             } => {
-                let raw = unhex(fragment).ok_or("the torn fragment is not hex")?;
-                if raw.len() as u64 != *bytes || hex(&Sha256::digest(&raw)) != *sha256 {
-                    return Err("the torn fragment does not match its length or hash".into());
+                match (fragment, kept) {
+                    (Some(fragment), false) => {
+                        let raw = unhex(fragment).ok_or("the torn fragment is not hex")?;
+                        if raw.len() as u64 != *bytes || hex(&Sha256::digest(&raw)) != *sha256 {
+                            return Err(
+                                "the torn fragment does not match its length or hash".into()
+                            );
+                        }
+                    }
+                    // The reader checked the kept bytes against `bytes` and `sha256`.
+                    (None, true) => {}
+                    _ => {
+                        return Err(
+                            "a torn-tail entry must either hold its fragment or keep it in place"
+                                .into(),
+                        );
+                    }
                 }
                 let cost = Cost {
                     epsilon: epsilon.unwrap_or_default(),
@@ -333,6 +348,7 @@ mod tests {
         Body::Ledger {
             format: FORMAT_NAME.into(),
             created_by: "test".into(),
+            nonce: None,
         }
     }
 
@@ -389,7 +405,8 @@ mod tests {
         let good = Body::TornTail {
             bytes: frag.len() as u64,
             sha256: hex(&Sha256::digest(frag)),
-            fragment: hex(frag),
+            fragment: Some(hex(frag)),
+            kept: false,
             charge: TornCharge::Recovered,
             account: Some("a".into()),
             epsilon: Some(d("0.5")),
@@ -411,6 +428,7 @@ mod tests {
             bytes: bytes + 1,
             sha256,
             fragment,
+            kept: false,
             charge: TornCharge::None,
             account: None,
             epsilon: None,

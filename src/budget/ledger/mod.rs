@@ -83,5 +83,12 @@
 
 pub(crate) mod entry;
 pub(crate) mod file;
+mod io;
+mod lock;
+mod scan;
+
+#[cfg(test)]
+mod crash_tests;
 
 pub use file::LedgerSummary;
+pub use scan::MAX_LINE_BYTES;
