@@ -85,6 +85,8 @@ pub(crate) mod entry;
 pub(crate) mod file;
 mod io;
 mod lock;
+// Its Rust constants are not part of the C header.
+/// cbindgen:ignore
 mod scan;
 
 #[cfg(test)]
