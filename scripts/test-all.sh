@@ -2,8 +2,8 @@
 # The whole test suite: Rust (fmt, clippy, unit, integration, doc tests, the
 # committed fuzz regressions), the committed C headers, the exported symbol
 # list, the C examples (shared library under valgrind, static library
-# natively), the Python and PHP tests (natively, then under valgrind), and
-# rustdoc without warnings.
+# natively), the Python and PHP tests (natively, then under valgrind), the
+# budget soak test, and rustdoc without warnings.
 # Fails if any part fails or cannot run (a missing tool is a failure, not a skip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,6 +77,13 @@ step "Python tests"
 
 step "PHP tests"
 ILSPRIVACY_LIB=$so php bindings/php/tests/run.php
+
+# C, Python and PHP processes spend on one ledger at once for a minute, some
+# killed with SIGKILL, some cut by a file-size limit (EFBIG); the ledger must
+# always verify and reopen, released values never outnumber recorded spends,
+# and no cut spend goes uncharged (tests/soak/budget_soak.py says how).
+step "budget soak: mixed-language spenders under SIGKILL and write failures"
+python3 tests/soak/budget_soak.py --lib "$so" --seconds 60
 
 # The same tests once more under memcheck: any error whose top frame is in
 # libilsprivacy.so, any invalid access, and any block the library allocated
