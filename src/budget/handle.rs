@@ -174,6 +174,7 @@ impl Core {
             } => {
                 let time = time::now_ms().max(*last_time_ms);
                 let (bodies, out) = decide(&mut self.state, time)?;
+                self.state.room_for(&bodies)?;
                 let mut seqs = Vec::with_capacity(bodies.len());
                 for body in &bodies {
                     self.state
@@ -190,6 +191,7 @@ impl Core {
                 ledger.refresh(&mut self.state)?;
                 let time = ledger.next_time();
                 let (bodies, out) = decide(&mut self.state, time)?;
+                self.state.room_for(&bodies)?;
                 let seqs = if bodies.is_empty() {
                     Vec::new()
                 } else {
@@ -212,11 +214,13 @@ impl Core {
 /// (optionally) persisted in a ledger file. See the [module docs](super).
 ///
 /// `Budget` is `Send + Sync`: share it between threads (e.g. in an `Arc`);
-/// every operation takes an internal `Mutex` (and, with a ledger, the file's
+/// every operation takes an internal mutex (and, with a ledger, the file's
 /// lock), so concurrent spends are serialized. If a thread panicked while
 /// holding that mutex, every later operation fails with `Error::Internal`
 /// (it never goes on spending against a state that may be half-updated);
-/// open a new handle.
+/// open a new handle. A child process forked while another thread was
+/// inside a call does not inherit that held mutex: its first call rebuilds
+/// the handle from the ledger (an in-memory budget refuses instead).
 pub struct Budget {
     core: ForkMutex<Core>,
     origin: Origin,
@@ -251,11 +255,18 @@ impl Budget {
     /// Opens the ledger at `path`, creating it if absent (its directory
     /// must exist), with the default options.
     ///
+    /// The handle pins the file it opened; once the path names another file,
+    /// or none, every operation fails (see the [ledger docs](super::ledger),
+    /// "Identity").
+    ///
     /// # Errors
     ///
     /// `Error::Io` if the file cannot be created, opened, locked (within the
-    /// lock timeout), read or written; `Error::LedgerIntegrity` if any
-    /// entry fails the checks of the [ledger docs](super::ledger).
+    /// lock timeout), read or written, or is not a regular file (a FIFO,
+    /// device or directory is refused without blocking);
+    /// `Error::LedgerIntegrity` if any entry fails the checks of the
+    /// [ledger docs](super::ledger) or a line is longer than
+    /// [`super::ledger::MAX_LINE_BYTES`].
     pub fn open(path: impl AsRef<Path>) -> Result<Budget> {
         Budget::open_with(path, &BudgetOptions::default())
     }
@@ -687,12 +698,14 @@ impl Budget {
 }
 
 /// Reads and checks the ledger at `path` without changing it (taking a
-/// shared lock, waiting up to `DEFAULT_LOCK_TIMEOUT`).
+/// shared lock, waiting up to `DEFAULT_LOCK_TIMEOUT`), in bounded memory.
+/// An unfinished write after the last entry is not an error: the summary's
+/// `torn_tail_bytes` reports its length (the next open repairs it).
 ///
 /// # Errors
 ///
-/// `Error::Io` if it cannot be opened, locked or read;
-/// `Error::LedgerIntegrity` if any check fails.
+/// `Error::Io` if it cannot be opened, locked or read, or is not a regular
+/// file; `Error::LedgerIntegrity` if any check fails.
 pub fn verify_ledger_file(path: impl AsRef<Path>) -> Result<LedgerSummary> {
     file::verify_file(path.as_ref(), DEFAULT_LOCK_TIMEOUT)
 }
@@ -1101,6 +1114,22 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.status(), Status::BudgetExhausted);
         assert!(!ran, "a refused spend releases nothing");
+    }
+
+    #[test]
+    fn accounts_are_capped() {
+        use crate::budget::MAX_ACCOUNTS;
+        let b = Budget::in_memory();
+        for i in 0..MAX_ACCOUNTS {
+            b.set_alert_threshold(&format!("a{i}"), 0.5).unwrap();
+        }
+        let e = b.set_period("one-more", Period::CalendarYear).unwrap_err();
+        assert_eq!(e.status(), Status::InvalidArgument);
+        assert!(e.to_string().contains("100000 accounts"), "{e}");
+        // Existing accounts are still configured.
+        b.set_limit("a7", Limit::epsilon_delta(1.0, 0.0).unwrap(), "")
+            .unwrap();
+        assert_eq!(b.accounts().unwrap().len(), MAX_ACCOUNTS);
     }
 
     #[test]

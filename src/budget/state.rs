@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::account::{Account, Composition, Cost, Limit, validate_account_name, validate_reason};
+use super::account::{
+    Account, Composition, Cost, Limit, MAX_ACCOUNTS, validate_account_name, validate_reason,
+};
 use super::audit::{AuditEvent, AuditKind, AuditRing};
 use super::decimal::Decimal;
 use super::ledger::entry::{Body, FORMAT_NAME, TornCharge, hex};
@@ -44,9 +46,36 @@ impl State {
         names
     }
 
+    /// Refuses entries that would create an account past [`MAX_ACCOUNTS`].
+    pub fn room_for(&self, bodies: &[Body]) -> crate::error::Result<()> {
+        let mut new = 0;
+        for body in bodies {
+            let account = match body {
+                Body::Limit { account, .. }
+                | Body::Composition { account, .. }
+                | Body::AlertThreshold { account, .. }
+                | Body::Period { account, .. } => account,
+                _ => continue,
+            };
+            new += usize::from(!self.accounts.contains_key(account.as_str()));
+        }
+        if self.accounts.len() + new > MAX_ACCOUNTS {
+            return Err(crate::error::Error::invalid(
+                "account",
+                format!("the budget already holds {MAX_ACCOUNTS} accounts (the most it holds)"),
+            ));
+        }
+        Ok(())
+    }
+
     fn named(&mut self, name: &str) -> std::result::Result<&mut Account, String> {
         validate_account_name(name).map_err(|e| e.to_string())?;
         if !self.accounts.contains_key(name) {
+            if self.accounts.len() >= MAX_ACCOUNTS {
+                return Err(format!(
+                    "more than {MAX_ACCOUNTS} accounts (the most a budget holds)"
+                ));
+            }
             let key: Arc<str> = name.into();
             self.accounts.insert(key.clone(), Account::new(key));
         }
@@ -394,6 +423,23 @@ mod tests {
             rho_limit: Some(d("0.1")),
         };
         assert!(s.apply(&rule, 4, 0).unwrap_err().contains("after spends"));
+    }
+
+    #[test]
+    fn a_ledger_past_the_account_cap_is_refused() {
+        use crate::budget::MAX_ACCOUNTS;
+        let mut s = State::new();
+        s.apply(&header(), 0, 0).unwrap();
+        for i in 0..MAX_ACCOUNTS {
+            s.apply(&limit(&format!("a{i}"), "1"), 1 + i as u64, 0)
+                .unwrap();
+        }
+        let e = s
+            .apply(&limit("one-more", "1"), 1 + MAX_ACCOUNTS as u64, 0)
+            .unwrap_err();
+        assert!(e.contains("more than 100000 accounts"), "{e}");
+        assert!(s.room_for(&[limit("one-more", "1")]).is_err());
+        assert!(s.room_for(&[limit("a5", "2")]).is_ok());
     }
 
     #[test]
