@@ -128,6 +128,7 @@ enum Store {
 
 /// What a handle keeps outside its lock: enough to rebuild its state in a
 /// child forked while another thread held the lock.
+#[derive(Clone)]
 enum Origin {
     Memory,
     File {
@@ -684,6 +685,17 @@ impl Budget {
         })
     }
 
+    /// This handle as a child forked while another thread was inside a call
+    /// on it sees it: its lock held by a thread that does not exist.
+    #[cfg(test)]
+    fn as_forked_mid_call(&self) -> Budget {
+        Budget {
+            core: ForkMutex::inherited_for_test(self.origin.fresh_core(), true),
+            origin: self.origin.clone(),
+            on_alert: ForkMutex::new(None),
+        }
+    }
+
     #[cfg(test)]
     pub(crate) fn poison_for_test(&self) {
         std::thread::scope(|s| {
@@ -1114,6 +1126,57 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.status(), Status::BudgetExhausted);
         assert!(!ran, "a refused spend releases nothing");
+    }
+
+    #[test]
+    fn a_child_forked_mid_call_rebuilds_a_ledger_handle() {
+        let dir = temp_dir("forked");
+        let path = dir.join("l");
+        let parent = Budget::open(&path).unwrap();
+        parent
+            .set_limit("a", Limit::epsilon_delta(1.0, 0.0).unwrap(), "")
+            .unwrap();
+        parent.spend("a", &Charge::pure_dp(0.25).unwrap()).unwrap();
+        let child = parent.as_forked_mid_call();
+        // The child's first call does not wait for the held lock: it
+        // re-reads the ledger, so it sees and respects the parent's spends.
+        assert_eq!(child.status("a").unwrap().spent.epsilon, d("0.25"));
+        child.spend("a", &Charge::pure_dp(0.5).unwrap()).unwrap();
+        assert_eq!(
+            child
+                .spend("a", &Charge::pure_dp(0.5).unwrap())
+                .unwrap_err()
+                .status(),
+            Status::BudgetExhausted
+        );
+        assert_eq!(parent.status("a").unwrap().spent.epsilon, d("0.75"));
+        assert_eq!(child.ledger_path(), Some(path.clone()));
+        // The rebuilt handle still holds the ledger to its identity.
+        std::fs::copy(&path, dir.join("copy")).unwrap();
+        std::fs::rename(dir.join("copy"), &path).unwrap();
+        let rebuilt = parent.as_forked_mid_call();
+        assert_eq!(
+            rebuilt.status("a").unwrap_err().status(),
+            Status::LedgerIntegrity
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_child_forked_mid_call_refuses_an_in_memory_budget() {
+        let parent = Budget::in_memory();
+        parent
+            .set_limit("a", Limit::epsilon_delta(1.0, 0.0).unwrap(), "")
+            .unwrap();
+        let child = parent.as_forked_mid_call();
+        let e = child
+            .spend("a", &Charge::pure_dp(0.1).unwrap())
+            .unwrap_err();
+        assert_eq!(e.status(), Status::Internal);
+        assert!(e.to_string().contains("forked"), "{e}");
+        assert_eq!(child.status("a").unwrap_err().status(), Status::Internal);
+        // The parent is unaffected.
+        parent.spend("a", &Charge::pure_dp(0.1).unwrap()).unwrap();
     }
 
     #[test]
