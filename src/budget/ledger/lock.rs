@@ -53,6 +53,9 @@ pub(crate) struct PendingWait {
 /// Takes the exclusive (or `shared`) lock on `file`, waiting at most
 /// `timeout`. `pending` holds a wait a previous call abandoned, which this
 /// call adopts; it is left holding the wait if this call times out too.
+/// The caller keeps `pending` with `file` for as long as it locks that file:
+/// a second wait on the same open file description would share the first
+/// one's lock, and the first one, given up, would release it.
 pub(crate) fn lock(
     file: &Arc<File>,
     path: &Path,
@@ -217,5 +220,108 @@ fn poll(file: &File, path: &Path, timeout: Duration, shared: bool) -> Result<()>
             }
             Err(e) => return Err(io_error(path, "cannot lock", &e)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+
+    fn scratch(tag: &str) -> (std::path::PathBuf, Arc<File>) {
+        let path = std::env::temp_dir().join(format!("ilsp-lock-{tag}-{}", std::process::id()));
+        std::fs::write(&path, b"").unwrap();
+        let ours = std::fs::OpenOptions::new()
+            .read(true)
+            .append(true)
+            .open(&path)
+            .unwrap();
+        (path, Arc::new(ours))
+    }
+
+    /// Whether another open file description can take the lock within `within`.
+    fn free_within(path: &Path, within: Duration) -> bool {
+        let other = File::open(path).unwrap();
+        let start = Instant::now();
+        while start.elapsed() < within {
+            if other.try_lock().is_ok() {
+                other.unlock().unwrap();
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        false
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "flock and fcntl locks")]
+    fn timeouts_are_honoured_and_a_given_up_wait_never_keeps_the_lock() {
+        let (path, ours) = scratch("timeout");
+        let holder = File::open(&path).unwrap();
+        holder.lock().unwrap();
+        let mut pending = None;
+        // The timeout holds, give or take scheduling.
+        let start = Instant::now();
+        let e = lock(
+            &ours,
+            &path,
+            Duration::from_millis(100),
+            false,
+            &mut pending,
+        )
+        .unwrap_err();
+        let waited = start.elapsed();
+        assert_eq!(e.status(), Status::Io);
+        assert!(e.to_string().contains("locked"), "{e}");
+        assert!(waited >= Duration::from_millis(100), "{waited:?}");
+        assert!(waited < Duration::from_secs(2), "{waited:?}");
+        assert!(pending.is_some(), "the wait is kept for the next call");
+        // The next call adopts that wait and gets the lock when it is freed.
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                std::thread::sleep(Duration::from_millis(50));
+                holder.unlock().unwrap();
+            });
+            lock(&ours, &path, Duration::from_secs(5), false, &mut pending).unwrap();
+        });
+        assert!(pending.is_none());
+        assert!(!free_within(&path, Duration::from_millis(20)), "we hold it");
+        ours.unlock().unwrap();
+        // A wait given up for good: when it gets the lock, it lets it go.
+        holder.lock().unwrap();
+        let e = lock(&ours, &path, Duration::from_millis(30), false, &mut pending).unwrap_err();
+        assert_eq!(e.status(), Status::Io);
+        drop(pending.take());
+        holder.unlock().unwrap();
+        drop(holder);
+        assert!(
+            free_within(&path, Duration::from_secs(5)),
+            "the lock leaked"
+        );
+        // A zero timeout tries once.
+        let other = File::open(&path).unwrap();
+        other.lock().unwrap();
+        let start = Instant::now();
+        assert!(lock(&ours, &path, Duration::ZERO, false, &mut pending).is_err());
+        assert!(start.elapsed() < Duration::from_millis(50));
+        assert!(pending.is_none(), "no wait was started");
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[test]
+    #[cfg_attr(miri, ignore = "flock and fcntl locks")]
+    fn shared_locks_pass_together_and_wait_for_an_exclusive_one() {
+        let (path, ours) = scratch("shared");
+        let reader = Arc::new(File::open(&path).unwrap());
+        let mut pending = None;
+        lock(&reader, &path, Duration::ZERO, true, &mut pending).unwrap();
+        let second = Arc::new(File::open(&path).unwrap());
+        lock(&second, &path, Duration::ZERO, true, &mut pending).unwrap();
+        assert!(lock(&ours, &path, Duration::from_millis(30), false, &mut pending).is_err());
+        reader.unlock().unwrap();
+        second.unlock().unwrap();
+        lock(&ours, &path, Duration::from_secs(5), false, &mut pending).unwrap();
+        assert!(pending.is_none());
+        std::fs::remove_file(&path).unwrap();
     }
 }
