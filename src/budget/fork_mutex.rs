@@ -5,12 +5,18 @@
 //! `std::sync::Mutex` that another thread of the parent held at that moment
 //! stays locked in the child forever (its first `lock` deadlocks), and the
 //! value it guards may be half-updated. A `ForkMutex` notices its first use
-//! in a new process (by process id, before touching the mutex) and, if the
+//! in a new process (by the fork generation that the RNG's `pthread_atfork`
+//! handler counts — an atomic load, not a system call — before touching the
+//! mutex) and, if the
 //! inherited mutex is held, abandons it — it is never unlocked, read or
 //! dropped — and guards a fresh value instead, made by the caller from what
 //! it kept outside the mutex (for a budget: its ledger's path and pinned
 //! identity, from which the child re-reads the state). An inherited mutex
 //! that was free is taken over as it is, value included.
+//!
+//! Like the RNG's reseeding, this relies on `fork()` running the
+//! `pthread_atfork` handlers, as the C library's `fork` does; a process that
+//! calls the raw system call bypasses them.
 //!
 //! This module holds the budget's only `unsafe` code: the current mutex is
 //! behind an atomic pointer, so that a child can swap in a fresh one while
@@ -21,24 +27,32 @@
 
 use std::marker::PhantomData;
 use std::ptr;
-use std::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 use std::sync::{LockResult, Mutex, MutexGuard, TryLockError};
 use std::time::Duration;
 
 /// One process's mutex.
 struct Generation<T> {
-    /// The process whose threads lock `mutex`.
-    pid: AtomicU32,
+    /// The fork generation (`rng::current_generation`) of the process whose
+    /// threads lock `mutex`.
+    owner: AtomicU64,
     mutex: Mutex<T>,
+}
+
+/// "Nobody is taking over."
+const NOBODY: u64 = u64::MAX;
+
+fn this_process() -> u64 {
+    crate::rng::current_generation()
 }
 
 /// A mutex usable in a child forked while another thread held it; see the
 /// module docs.
 pub(crate) struct ForkMutex<T> {
     current: AtomicPtr<Generation<T>>,
-    /// The process of the thread that is taking over (or took over) an
-    /// inherited generation; a thread of another process sees a stale value.
-    taker: AtomicU32,
+    /// The process (fork generation) of the thread that is taking over (or
+    /// took over) an inherited generation; another process sees a stale value.
+    taker: AtomicU64,
     /// Owns a `Box<Generation<T>>` (so `Send`/`Sync` follow `Mutex<T>`).
     _owns: PhantomData<Box<Generation<T>>>,
 }
@@ -46,17 +60,17 @@ pub(crate) struct ForkMutex<T> {
 impl<T> ForkMutex<T> {
     /// A mutex guarding `value`, owned by the current process.
     pub fn new(value: T) -> ForkMutex<T> {
-        ForkMutex::owned_by(value, std::process::id())
+        ForkMutex::owned_by(value, this_process())
     }
 
-    fn owned_by(value: T, pid: u32) -> ForkMutex<T> {
+    fn owned_by(value: T, owner: u64) -> ForkMutex<T> {
         let generation = Box::new(Generation {
-            pid: AtomicU32::new(pid),
+            owner: AtomicU64::new(owner),
             mutex: Mutex::new(value),
         });
         ForkMutex {
             current: AtomicPtr::new(Box::into_raw(generation)),
-            taker: AtomicU32::new(0),
+            taker: AtomicU64::new(NOBODY),
             _owns: PhantomData,
         }
     }
@@ -74,10 +88,10 @@ impl<T> ForkMutex<T> {
     /// poisons it). In a process forked while another thread held it, the
     /// first call replaces the value by `fresh()`.
     pub fn lock(&self, fresh: impl Fn() -> T) -> LockResult<MutexGuard<'_, T>> {
-        let me = std::process::id();
+        let me = this_process();
         loop {
             let generation = self.generation();
-            if generation.pid.load(Ordering::Acquire) == me {
+            if generation.owner.load(Ordering::Acquire) == me {
                 return generation.mutex.lock();
             }
             self.take_over(me, &fresh);
@@ -85,7 +99,7 @@ impl<T> ForkMutex<T> {
     }
 
     /// Makes the current generation this process's, once.
-    fn take_over(&self, me: u32, fresh: &impl Fn() -> T) {
+    fn take_over(&self, me: u64, fresh: &impl Fn() -> T) {
         let seen = self.taker.load(Ordering::Acquire);
         if seen == me {
             // Another thread of this process is taking over: wait for it.
@@ -100,15 +114,15 @@ impl<T> ForkMutex<T> {
             return;
         }
         let generation = self.generation();
-        // No thread of this process locks this mutex before its `pid` is
-        // ours, so it is held only if a thread of the parent held it at fork.
+        // No thread of this process locks this mutex before its `owner` is
+        // us, so it is held only if a thread of the parent held it at fork.
         match generation.mutex.try_lock() {
             Ok(_) | Err(TryLockError::Poisoned(_)) => {
-                generation.pid.store(me, Ordering::Release);
+                generation.owner.store(me, Ordering::Release);
             }
             Err(TryLockError::WouldBlock) => {
                 let fresh = Box::into_raw(Box::new(Generation {
-                    pid: AtomicU32::new(me),
+                    owner: AtomicU64::new(me),
                     mutex: Mutex::new(fresh()),
                 }));
                 let old = self.current.swap(fresh, Ordering::AcqRel);
@@ -163,7 +177,7 @@ impl<T> ForkMutex<T> {
     /// take-over runs under Miri too). With `held`, the inherited guard is
     /// leaked, as a thread that no longer exists would leave it.
     pub(crate) fn inherited_for_test(value: T, held: bool) -> ForkMutex<T> {
-        let m = ForkMutex::owned_by(value, std::process::id().wrapping_add(1));
+        let m = ForkMutex::owned_by(value, this_process().wrapping_sub(1));
         if held {
             std::mem::forget(m.generation().mutex.lock());
         }
