@@ -710,13 +710,22 @@ ilsp_status ilsp_clip_l2(double *values, size_t n, double bound, double *factor)
 // Opens a budget. `ledger_path` NULL: in memory only (nothing persists).
 // Otherwise the ledger file at that path (bytes as given to the operating
 // system) is created if absent — its directory must exist — or read and
-// checked entry by entry; a torn last line from a crash is repaired (see the
-// README, "Budget and ledger"). Waits up to 10 s for another process's lock.
-// On success `*out` receives a handle to free with `ilsp_budget_free`.
+// checked entry by entry, in bounded memory; an unfinished write from a
+// crash is repaired and charged (see the README, "Budget and ledger").
+// Waits up to 10 s for another process's lock. On success `*out` receives
+// a handle to free with `ilsp_budget_free`.
+//
+// The handle pins the file it opened (device, inode and first entry): if
+// the path later names another file (the ledger was replaced, e.g. by a
+// copy, or a symbolic link changed) every call fails with
+// `ILSP_ERR_LEDGER_INTEGRITY`; if the file was deleted or moved, or its
+// directory removed, with `ILSP_ERR_IO`. Nothing is spent or released then.
 //
 // Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_IO` (cannot create, open,
-// lock within the timeout, read or write the file), `ILSP_ERR_LEDGER_INTEGRITY`
-// (a hash, sequence, version or content check failed; the file is not changed).
+// lock within the timeout, read or write the file; not a regular file —
+// a FIFO, a device or a directory is refused without blocking),
+// `ILSP_ERR_LEDGER_INTEGRITY` (a hash, sequence, version or content check
+// failed, or a line is longer than 1 MiB; the file is not changed).
 //
 // Thread safety: safe to call from any thread. The handle is thread-safe:
 // every `ilsp_budget_*` function except `ilsp_budget_free` may be called on
@@ -725,8 +734,12 @@ ilsp_status ilsp_clip_l2(double *values, size_t n, double bound, double *factor)
 // later call on it returns `ILSP_ERR_INTERNAL` and nothing more is spent.
 // Several handles and processes may share one ledger file on one machine.
 // After `fork()`, a child may keep using an inherited handle: it reopens the
-// file and takes its own lock. An in-memory budget is per process (a forked
-// child works on a separate copy).
+// file and takes its own lock — also when another thread of the parent was
+// inside a call on the handle at the fork (the child then re-reads the
+// ledger instead of waiting for a lock no thread of it holds). An in-memory
+// budget is per process (a forked child works on a separate copy); a copy
+// that another thread was using at the fork may be half-updated, so the
+// child's calls on it fail with `ILSP_ERR_INTERNAL`.
 ilsp_status ilsp_budget_open(const char *ledger_path, ilsp_budget **out);
 
 // `ilsp_budget_open` waiting at most `lock_timeout_ms` milliseconds (0: try
@@ -950,8 +963,9 @@ ilsp_status ilsp_budget_gaussian(ilsp_budget *budget,
 // (under a shared lock, waiting up to 10 s). `*entries` receives the
 // number of entries; the SHA-256 of the last entry (64 lowercase hex
 // characters) goes to `head` per the buffer convention (`head_cap` ≥ 65).
-// Record the head elsewhere to detect a later truncation. A torn last line
-// is not an error here (it is repaired on the next `ilsp_budget_open`).
+// Record the head elsewhere to detect a later truncation. An unfinished
+// write after the last entry is not an error here (it is repaired on the
+// next `ilsp_budget_open`); `ilsp_budget_ledger_check` reports its length.
 //
 // Errors: `ILSP_ERR_NULL` (`ledger_path`, `entries`, `head_len`, or `head`
 // with `head_cap` > 0), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`,
@@ -964,6 +978,32 @@ ilsp_status ilsp_budget_ledger_verify(const char *ledger_path,
                                       char *head,
                                       size_t head_cap,
                                       size_t *head_len);
+
+// Checks the ledger file at `ledger_path` as `ilsp_budget_ledger_verify`
+// does, and also reports what that function leaves out: `*accounts`
+// receives the number of accounts, and `*torn_tail_bytes` the length of an
+// unfinished write after the last entry (a crash or a write failure cut
+// it), 0 if there is none. Such a write is not an error: the next
+// `ilsp_budget_open` repairs it and charges it (see the README, "Budget
+// and ledger"). `*entries` and `head` (per the buffer convention,
+// `head_cap` ≥ 65) as for `ilsp_budget_ledger_verify`. The file is read in
+// bounded memory and never changed.
+//
+// Errors: `ILSP_ERR_NULL` (`ledger_path`, `entries`, `accounts`,
+// `torn_tail_bytes`, `head_len`, or `head` with `head_cap` > 0),
+// `ILSP_ERR_IO` (cannot open, lock or read it; not a regular file),
+// `ILSP_ERR_LEDGER_INTEGRITY`, `ILSP_ERR_BUFFER_TOO_SMALL`. Outputs are
+// written only on success.
+//
+// Thread safety: safe to call from any thread, also while other handles
+// and processes use the ledger.
+ilsp_status ilsp_budget_ledger_check(const char *ledger_path,
+                                     uint64_t *entries,
+                                     uint64_t *accounts,
+                                     uint64_t *torn_tail_bytes,
+                                     char *head,
+                                     size_t head_cap,
+                                     size_t *head_len);
 
 // The ledger's content (JSON lines), re-read from the file and checked from
 // the first entry, per the buffer convention. Ask for the length with

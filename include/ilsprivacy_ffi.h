@@ -376,6 +376,14 @@ ilsp_status ilsp_budget_ledger_verify(const char *ledger_path,
                                       size_t head_cap,
                                       size_t *head_len);
 
+ilsp_status ilsp_budget_ledger_check(const char *ledger_path,
+                                     uint64_t *entries,
+                                     uint64_t *accounts,
+                                     uint64_t *torn_tail_bytes,
+                                     char *head,
+                                     size_t head_cap,
+                                     size_t *head_len);
+
 ilsp_status ilsp_budget_ledger_export(ilsp_budget *budget,
                                       char *out,
                                       size_t out_cap,

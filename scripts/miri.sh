@@ -16,7 +16,8 @@
 #     src/mechanism (millions of draws: hours under the interpreter);
 #   - PLD/zCDP accounting and the Gaussian calibration (large FFTs, long
 #     searches), and the 30-digit decimal parsing sweeps of budget::decimal;
-#   - ledger-file repair sweeps (budget::ledger::file: one ledger per byte);
+#   - ledger-file repair sweeps (budget::ledger::file: one ledger per byte;
+#     budget::ledger::crash_tests: thousands of ledgers under injected faults);
 #   - ffi::cpu (SHA-NI/SSE intrinsics Miri does not implement) and the FFI
 #     mechanism tests (exact sampling through the C entry points);
 #   - aggregate (large randomized property tests);
@@ -27,7 +28,7 @@ cd "$(dirname "$0")/.."
 export MIRIFLAGS="${MIRIFLAGS:--Zmiri-disable-isolation}"
 skips=(
   sample:: mechanism:: accountant::pld accountant::zcdp accountant::composition
-  budget::decimal budget::zcdp budget::ledger::file budget::release
+  budget::decimal budget::zcdp budget::ledger::file budget::ledger::crash_tests budget::release
   ffi::cpu ffi::mechanism aggregate::
 )
 args=()

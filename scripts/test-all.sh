@@ -5,7 +5,8 @@
 # fuzz regressions), the committed C headers, the exported symbol list, the
 # install under a temporary prefix (SONAME, pkg-config, CMake), the C
 # examples (shared library under valgrind, static library natively), the
-# Python and PHP tests (natively, then under valgrind), the Python wheel in a
+# Python and PHP tests (natively, then under valgrind), the budget soak test
+# (mixed-language spenders under SIGKILL and write failures), the Python wheel in a
 # fresh virtual environment, the README's quickstart snippets, the `ilsprivacy` program's tests (it
 # runs on generated exports), the HTML report in headless Chromium
 # (screenshot kept in target/ci-artifacts/report.png), and rustdoc
@@ -286,6 +287,13 @@ mkdir -p "$build/php-quickstart"
 ln -s "$root/bindings" "$build/php-quickstart/bindings"
 readme_block quickstart.php >"$build/php-quickstart/quickstart.php"
 (cd / && env -u ILSPRIVACY_LIB php "$build/php-quickstart/quickstart.php")
+
+# C, Python and PHP processes spend on one ledger at once for a minute, some
+# killed with SIGKILL, some cut by a file-size limit (EFBIG); the ledger must
+# always verify and reopen, released values never outnumber recorded spends,
+# and no cut spend goes uncharged (tests/soak/budget_soak.py says how).
+step "budget soak: mixed-language spenders under SIGKILL and write failures"
+python3 tests/soak/budget_soak.py --lib "$so" --seconds 60
 
 # The same binding tests once more under memcheck: any error whose top frame
 # is in libilsprivacy.so, any invalid access, and any block the library

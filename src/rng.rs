@@ -44,7 +44,9 @@ pub(crate) extern "C" fn on_fork_child() {
     FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
 }
 
-fn current_generation() -> u64 {
+/// How many `fork()`s separate this process from the first one: 0 there,
+/// one more in each child (registers the handler that counts on first use).
+pub(crate) fn current_generation() -> u64 {
     REGISTER_FORK_HANDLER.call_once(crate::ffi::os::register_fork_child_handler);
     FORK_GENERATION.load(Ordering::Relaxed)
 }

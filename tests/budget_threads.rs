@@ -104,3 +104,57 @@ fn eight_threads_on_a_ledger_file() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// Three handles (each its own open file description, as separate
+/// processes would be) spend back to back on one ledger, each holding the
+/// lock for an `fsync` (milliseconds) and asking again at once; an opener
+/// with a 100 ms lock timeout must still get the lock every time. The wait
+/// blocks in the kernel and is woken at each unlock (instead of polling for
+/// the microseconds the lock happens to be free), and the turnstile keeps a
+/// writer that just unlocked from taking the lock back before the waiter
+/// has had it.
+#[test]
+fn busy_writers_do_not_starve_an_opener() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use ilsprivacy::budget::BudgetOptions;
+
+    let dir = temp_dir("starve");
+    let path = dir.join("ledger.jsonl");
+    Budget::open(&path)
+        .unwrap()
+        .set_limit("busy", Limit::epsilon_delta(1e6, 0.0).unwrap(), "")
+        .unwrap();
+    let stop = AtomicBool::new(false);
+    let (opened, attempts) = std::thread::scope(|s| {
+        for _ in 0..3 {
+            s.spawn(|| {
+                let writer = Budget::open(&path).unwrap();
+                let charge = Charge::pure_dp(1e-6).unwrap();
+                while !stop.load(Ordering::Relaxed) {
+                    writer.spend("busy", &charge).unwrap();
+                }
+            });
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let options = BudgetOptions {
+            lock_timeout: Duration::from_millis(100),
+        };
+        let attempts = 30;
+        let mut opened = 0;
+        for _ in 0..attempts {
+            if Budget::open_with(&path, &options).is_ok() {
+                opened += 1;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        stop.store(true, Ordering::Relaxed);
+        (opened, attempts)
+    });
+    let spends = Budget::open(&path).unwrap().status("busy").unwrap().spends;
+    println!("{spends} spends, opened {opened}/{attempts}");
+    assert!(spends > 20, "the writers were busy ({spends} spends)");
+    assert_eq!(opened, attempts, "the opener was starved");
+    std::fs::remove_dir_all(dir).unwrap();
+}

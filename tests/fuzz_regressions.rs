@@ -164,6 +164,18 @@ fn write_seeds() {
         &full[..=first]
     });
     write("ledger_bytes", "empty.jsonl", b"");
+    // The torn spend repaired in place (the fragment kept, cancelled and
+    // recorded), and a repair of it that was itself cut.
+    std::fs::write(path, &torn).expect("write");
+    drop(Budget::open(path).expect("repair"));
+    write(
+        "ledger_bytes",
+        "kept-fragment.jsonl",
+        &std::fs::read(path).expect("read"),
+    );
+    let mut cut_repair = torn.clone();
+    cut_repair.extend_from_slice(b"\x18\n{\"v\":1,\"kind\":\"torn_tail\",\"bytes\":");
+    write("ledger_bytes", "cut-repair.jsonl", &cut_repair);
     let mut lines = harness::ledger::unchain(&full[..last_start]);
     lines.extend_from_slice(b"!");
     lines.extend_from_slice(&spend_line[..cut]);

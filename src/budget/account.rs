@@ -12,6 +12,10 @@ use crate::error::{Error, Result, describe_f64};
 
 /// Longest account name, in bytes.
 pub const MAX_ACCOUNT_NAME_BYTES: usize = 256;
+/// Most accounts one budget holds. It bounds a handle's memory (a few
+/// hundred bytes per account) whatever a ledger file contains: creating one
+/// more is refused, and a ledger with more fails its integrity check.
+pub const MAX_ACCOUNTS: usize = 100_000;
 /// Longest reason of a limit change, in bytes.
 pub const MAX_REASON_BYTES: usize = 1024;
 /// Alert threshold of a new account: 80% of its limit.

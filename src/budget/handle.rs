@@ -1,16 +1,17 @@
 //! [`Budget`]: the thread-safe handle over the accounts and their ledger.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
 use super::account::{Composition, Cost, Limit, Period, validate_account_name, validate_reason};
 use super::audit::AuditEvent;
 use super::charge::Charge;
 use super::decimal::Decimal;
+use super::fork_mutex::ForkMutex;
 use super::ledger::LedgerSummary;
 use super::ledger::entry::Body;
-use super::ledger::file::{self, LedgerFile};
+use super::ledger::file::{self, LedgerFile, Pin};
 use super::state::State;
 use super::time;
 use super::zcdp;
@@ -114,8 +115,45 @@ impl AccountStatus {
 type AlertCallback = dyn Fn(&Alert) + Send + Sync;
 
 enum Store {
-    Memory { next_seq: u64, last_time_ms: i64 },
+    Memory {
+        next_seq: u64,
+        last_time_ms: i64,
+    },
     File(LedgerFile),
+    /// An in-memory budget's copy in a child forked while another thread
+    /// was inside a call on it: the state may be half-updated, and there is
+    /// no ledger to re-read it from.
+    Lost,
+}
+
+/// What a handle keeps outside its lock: enough to rebuild its state in a
+/// child forked while another thread held the lock.
+#[derive(Clone)]
+enum Origin {
+    Memory,
+    File {
+        path: PathBuf,
+        lock_timeout: Duration,
+        pin: Pin,
+    },
+}
+
+impl Origin {
+    /// A fresh core: for a ledger, reopened and re-read from the start on
+    /// its first use (and refused unless it is the pinned file).
+    fn fresh_core(&self) -> Core {
+        Core {
+            state: State::new(),
+            store: match self {
+                Origin::Memory => Store::Lost,
+                Origin::File {
+                    path,
+                    lock_timeout,
+                    pin,
+                } => Store::File(LedgerFile::reattach(path, *lock_timeout, pin)),
+            },
+        }
+    }
 }
 
 struct Core {
@@ -137,6 +175,7 @@ impl Core {
             } => {
                 let time = time::now_ms().max(*last_time_ms);
                 let (bodies, out) = decide(&mut self.state, time)?;
+                self.state.room_for(&bodies)?;
                 let mut seqs = Vec::with_capacity(bodies.len());
                 for body in &bodies {
                     self.state
@@ -153,6 +192,7 @@ impl Core {
                 ledger.refresh(&mut self.state)?;
                 let time = ledger.next_time();
                 let (bodies, out) = decide(&mut self.state, time)?;
+                self.state.room_for(&bodies)?;
                 let seqs = if bodies.is_empty() {
                     Vec::new()
                 } else {
@@ -160,6 +200,7 @@ impl Core {
                 };
                 Ok((out, seqs))
             }
+            Store::Lost => Err(lost()),
         }
     }
 
@@ -174,14 +215,17 @@ impl Core {
 /// (optionally) persisted in a ledger file. See the [module docs](super).
 ///
 /// `Budget` is `Send + Sync`: share it between threads (e.g. in an `Arc`);
-/// every operation takes an internal `Mutex` (and, with a ledger, the file's
+/// every operation takes an internal mutex (and, with a ledger, the file's
 /// lock), so concurrent spends are serialized. If a thread panicked while
 /// holding that mutex, every later operation fails with `Error::Internal`
 /// (it never goes on spending against a state that may be half-updated);
-/// open a new handle.
+/// open a new handle. A child process forked while another thread was
+/// inside a call does not inherit that held mutex: its first call rebuilds
+/// the handle from the ledger (an in-memory budget refuses instead).
 pub struct Budget {
-    core: Mutex<Core>,
-    on_alert: RwLock<Option<Arc<AlertCallback>>>,
+    core: ForkMutex<Core>,
+    origin: Origin,
+    on_alert: ForkMutex<Option<Arc<AlertCallback>>>,
 }
 
 impl std::fmt::Debug for Budget {
@@ -197,23 +241,33 @@ impl Budget {
     /// it resets when the process ends — use a ledger file for anything
     /// that must last).
     pub fn in_memory() -> Budget {
-        Budget::from_core(Core {
-            state: State::new(),
-            store: Store::Memory {
-                next_seq: 1,
-                last_time_ms: i64::MIN,
+        Budget::from_core(
+            Core {
+                state: State::new(),
+                store: Store::Memory {
+                    next_seq: 1,
+                    last_time_ms: i64::MIN,
+                },
             },
-        })
+            Origin::Memory,
+        )
     }
 
     /// Opens the ledger at `path`, creating it if absent (its directory
     /// must exist), with the default options.
     ///
+    /// The handle pins the file it opened; once the path names another file,
+    /// or none, every operation fails (see the [ledger docs](super::ledger),
+    /// "Identity").
+    ///
     /// # Errors
     ///
     /// `Error::Io` if the file cannot be created, opened, locked (within the
-    /// lock timeout), read or written; `Error::LedgerIntegrity` if any
-    /// entry fails the checks of the [ledger docs](super::ledger).
+    /// lock timeout), read or written, or is not a regular file (a FIFO,
+    /// device or directory is refused without blocking);
+    /// `Error::LedgerIntegrity` if any entry fails the checks of the
+    /// [ledger docs](super::ledger) or a line is longer than
+    /// [`super::ledger::MAX_LINE_BYTES`].
     pub fn open(path: impl AsRef<Path>) -> Result<Budget> {
         Budget::open_with(path, &BudgetOptions::default())
     }
@@ -222,21 +276,33 @@ impl Budget {
     pub fn open_with(path: impl AsRef<Path>, options: &BudgetOptions) -> Result<Budget> {
         let mut state = State::new();
         let ledger = LedgerFile::open(path.as_ref(), options.lock_timeout, &mut state)?;
-        Ok(Budget::from_core(Core {
-            state,
-            store: Store::File(ledger),
-        }))
+        let pin = ledger
+            .pin()
+            .ok_or_else(|| Error::Internal("an opened ledger has no identity".into()))?;
+        let origin = Origin::File {
+            path: ledger.path().to_owned(),
+            lock_timeout: ledger.lock_timeout(),
+            pin,
+        };
+        Ok(Budget::from_core(
+            Core {
+                state,
+                store: Store::File(ledger),
+            },
+            origin,
+        ))
     }
 
-    fn from_core(core: Core) -> Budget {
+    fn from_core(core: Core, origin: Origin) -> Budget {
         Budget {
-            core: Mutex::new(core),
-            on_alert: RwLock::new(None),
+            core: ForkMutex::new(core),
+            origin,
+            on_alert: ForkMutex::new(None),
         }
     }
 
     fn core(&self) -> Result<MutexGuard<'_, Core>> {
-        self.core.lock().map_err(|_| {
+        self.core.lock(|| self.origin.fresh_core()).map_err(|_| {
             Error::Internal(
                 "the budget's state lock was poisoned by a panic in another thread; \
                  this handle refuses all further operations (open a new one)"
@@ -247,10 +313,9 @@ impl Budget {
 
     /// The ledger file's path, or `None` for an in-memory budget.
     pub fn ledger_path(&self) -> Option<PathBuf> {
-        let core = self.core.lock().ok()?;
-        match &core.store {
-            Store::File(l) => Some(l.path().to_owned()),
-            Store::Memory { .. } => None,
+        match &self.origin {
+            Origin::File { path, .. } => Some(path.clone()),
+            Origin::Memory => None,
         }
     }
 
@@ -566,9 +631,13 @@ impl Budget {
     /// recorded, outside every lock, on the spending thread). Other handles'
     /// alerts show in [`Budget::status`] and in the ledger. Replaces any
     /// earlier callback. A panic in the callback propagates to the spender
-    /// (the spend is already recorded).
+    /// (the spend is already recorded). A child forked while another thread
+    /// was inside this call starts without a callback.
     pub fn on_alert(&self, callback: impl Fn(&Alert) + Send + Sync + 'static) {
-        let mut slot = self.on_alert.write().unwrap_or_else(|p| p.into_inner());
+        let mut slot = self
+            .on_alert
+            .lock(|| None)
+            .unwrap_or_else(|p| p.into_inner());
         *slot = Some(Arc::new(callback));
     }
 
@@ -578,7 +647,7 @@ impl Budget {
         };
         let callback = self
             .on_alert
-            .read()
+            .lock(|| None)
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         if let Some(callback) = callback {
@@ -607,7 +676,7 @@ impl Budget {
             Store::File(ledger) => {
                 let _lock = ledger.lock()?;
                 let bytes = ledger.contents()?;
-                let summary = file::verify_bytes(&bytes)?;
+                let summary = file::verify_bytes(&bytes, ledger.path())?;
                 if summary.head != ledger.head() {
                     return Err(Error::LedgerIntegrity(
                         "the ledger changed under this handle".into(),
@@ -615,17 +684,25 @@ impl Budget {
                 }
                 Ok(bytes)
             }
-            Store::Memory { .. } => Err(Error::invalid(
-                "budget",
-                "is in memory only and has no ledger",
-            )),
+            Store::Memory { .. } => Err(no_ledger()),
+            Store::Lost => Err(lost()),
         }
     }
 
-    /// Re-reads and checks this handle's ledger from the first line.
+    /// Re-reads and checks this handle's ledger from the first line (in
+    /// bounded memory, under the lock); it must end where this handle's
+    /// reading does. For an in-memory budget: `Error::InvalidArgument`.
     pub fn verify_ledger(&self) -> Result<LedgerSummary> {
-        let bytes = self.export_ledger()?;
-        file::verify_bytes(&bytes)
+        let mut core = self.core()?;
+        core.sync()?;
+        match &mut core.store {
+            Store::File(ledger) => {
+                let _lock = ledger.lock()?;
+                ledger.verify()
+            }
+            Store::Memory { .. } => Err(no_ledger()),
+            Store::Lost => Err(lost()),
+        }
     }
 
     /// Number of entries and head hash of this handle's ledger as last read.
@@ -633,8 +710,19 @@ impl Budget {
         let core = self.core()?;
         Ok(match &core.store {
             Store::File(l) => Some((l.entries(), l.head())),
-            Store::Memory { .. } => None,
+            Store::Memory { .. } | Store::Lost => None,
         })
+    }
+
+    /// This handle as a child forked while another thread was inside a call
+    /// on it sees it: its lock held by a thread that does not exist.
+    #[cfg(test)]
+    fn as_forked_mid_call(&self) -> Budget {
+        Budget {
+            core: ForkMutex::inherited_for_test(self.origin.fresh_core(), true),
+            origin: self.origin.clone(),
+            on_alert: ForkMutex::new(None),
+        }
     }
 
     #[cfg(test)]
@@ -642,7 +730,7 @@ impl Budget {
         std::thread::scope(|s| {
             let _ = s
                 .spawn(|| {
-                    let _guard = self.core.lock();
+                    let _guard = self.core.lock(|| unreachable!());
                     panic!("poisoning the budget for a test");
                 })
                 .join();
@@ -651,12 +739,14 @@ impl Budget {
 }
 
 /// Reads and checks the ledger at `path` without changing it (taking a
-/// shared lock, waiting up to `DEFAULT_LOCK_TIMEOUT`).
+/// shared lock, waiting up to `DEFAULT_LOCK_TIMEOUT`), in bounded memory.
+/// An unfinished write after the last entry is not an error: the summary's
+/// `torn_tail_bytes` reports its length (the next open repairs it).
 ///
 /// # Errors
 ///
-/// `Error::Io` if it cannot be opened, locked or read;
-/// `Error::LedgerIntegrity` if any check fails.
+/// `Error::Io` if it cannot be opened, locked or read, or is not a regular
+/// file; `Error::LedgerIntegrity` if any check fails.
 pub fn verify_ledger_file(path: impl AsRef<Path>) -> Result<LedgerSummary> {
     file::verify_file(path.as_ref(), DEFAULT_LOCK_TIMEOUT)
 }
@@ -672,6 +762,18 @@ fn zcdp_rho_limit(epsilon: Decimal, delta: Decimal) -> Result<Decimal> {
     Ok(zcdp::max_rho_for(epsilon, delta))
 }
 
+fn no_ledger() -> Error {
+    Error::invalid("budget", "is in memory only and has no ledger")
+}
+
+fn lost() -> Error {
+    Error::Internal(
+        "this in-memory budget was in use by another thread when the process forked, so the \
+         child's copy may be half-updated; it refuses everything (open a new budget)"
+            .into(),
+    )
+}
+
 /// `Some((after, threshold))` if the used fraction went from below the threshold to at or past it.
 fn crossing(before: f64, after: f64, threshold: f64) -> Option<(f64, f64)> {
     (before < threshold && after >= threshold).then_some((after, threshold))
@@ -681,6 +783,7 @@ fn crossing(before: f64, after: f64, threshold: f64) -> Option<(f64, f64)> {
 mod tests {
     use super::*;
     use crate::error::Status;
+    use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     fn d(s: &str) -> Decimal {
@@ -1091,6 +1194,73 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.status(), Status::BudgetExhausted);
         assert!(!ran, "a refused spend releases nothing");
+    }
+
+    #[test]
+    fn a_child_forked_mid_call_rebuilds_a_ledger_handle() {
+        let dir = temp_dir("forked");
+        let path = dir.join("l");
+        let parent = Budget::open(&path).unwrap();
+        parent
+            .set_limit("a", Limit::epsilon_delta(1.0, 0.0).unwrap(), "")
+            .unwrap();
+        parent.spend("a", &Charge::pure_dp(0.25).unwrap()).unwrap();
+        let child = parent.as_forked_mid_call();
+        // The child's first call does not wait for the held lock: it
+        // re-reads the ledger, so it sees and respects the parent's spends.
+        assert_eq!(child.status("a").unwrap().spent.epsilon, d("0.25"));
+        child.spend("a", &Charge::pure_dp(0.5).unwrap()).unwrap();
+        assert_eq!(
+            child
+                .spend("a", &Charge::pure_dp(0.5).unwrap())
+                .unwrap_err()
+                .status(),
+            Status::BudgetExhausted
+        );
+        assert_eq!(parent.status("a").unwrap().spent.epsilon, d("0.75"));
+        assert_eq!(child.ledger_path(), Some(path.clone()));
+        // The rebuilt handle still holds the ledger to its identity.
+        std::fs::copy(&path, dir.join("copy")).unwrap();
+        std::fs::rename(dir.join("copy"), &path).unwrap();
+        let rebuilt = parent.as_forked_mid_call();
+        assert_eq!(
+            rebuilt.status("a").unwrap_err().status(),
+            Status::LedgerIntegrity
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_child_forked_mid_call_refuses_an_in_memory_budget() {
+        let parent = Budget::in_memory();
+        parent
+            .set_limit("a", Limit::epsilon_delta(1.0, 0.0).unwrap(), "")
+            .unwrap();
+        let child = parent.as_forked_mid_call();
+        let e = child
+            .spend("a", &Charge::pure_dp(0.1).unwrap())
+            .unwrap_err();
+        assert_eq!(e.status(), Status::Internal);
+        assert!(e.to_string().contains("forked"), "{e}");
+        assert_eq!(child.status("a").unwrap_err().status(), Status::Internal);
+        // The parent is unaffected.
+        parent.spend("a", &Charge::pure_dp(0.1).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn accounts_are_capped() {
+        use crate::budget::MAX_ACCOUNTS;
+        let b = Budget::in_memory();
+        for i in 0..MAX_ACCOUNTS {
+            b.set_alert_threshold(&format!("a{i}"), 0.5).unwrap();
+        }
+        let e = b.set_period("one-more", Period::CalendarYear).unwrap_err();
+        assert_eq!(e.status(), Status::InvalidArgument);
+        assert!(e.to_string().contains("100000 accounts"), "{e}");
+        // Existing accounts are still configured.
+        b.set_limit("a7", Limit::epsilon_delta(1.0, 0.0).unwrap(), "")
+            .unwrap();
+        assert_eq!(b.accounts().unwrap().len(), MAX_ACCOUNTS);
     }
 
     #[test]

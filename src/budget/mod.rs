@@ -80,11 +80,18 @@
 //! handle's [`Budget::on_alert`] callback, and shows in
 //! [`AccountStatus::alerted`] (in C: `ilsp_budget_alert_status`).
 //!
-//! **Durability, crashes, tampering, several processes:** see [`ledger`].
+//! **Durability, crashes, tampering, replaced or deleted ledgers, hostile
+//! files, several processes:** see [`ledger`].
 //!
-//! **Threads.** [`Budget`] is `Send + Sync` with an internal `Mutex`; a
+//! **Threads.** [`Budget`] is `Send + Sync` with an internal mutex; a
 //! poisoned mutex (a panic inside the library while holding it) turns every
-//! later call into `Error::Internal` — the handle never spends again. A
+//! later call into `Error::Internal` — the handle never spends again.
+//! **Fork:** a child process may keep using an inherited handle, also when
+//! another thread was inside a call on it at the `fork()`: the child never
+//! waits for a lock that only a thread of the parent held, and rebuilds the
+//! handle from its ledger instead (an in-memory budget, which has nothing
+//! to rebuild from, refuses every call in such a child with
+//! `Error::Internal`). A
 //! [`AUDIT_RING_CAPACITY`]-event ring of recent events serves telemetry
 //! ([`Budget::recent_events`]).
 
@@ -98,6 +105,7 @@ mod charge;
 mod decimal;
 /// cbindgen:ignore
 mod exact;
+mod fork_mutex;
 mod handle;
 pub mod ledger;
 mod release;
@@ -106,8 +114,8 @@ mod time;
 mod zcdp;
 
 pub use account::{
-    Composition, Cost, DEFAULT_ALERT_THRESHOLD, Limit, MAX_ACCOUNT_NAME_BYTES, MAX_REASON_BYTES,
-    Period, validate_account_name,
+    Composition, Cost, DEFAULT_ALERT_THRESHOLD, Limit, MAX_ACCOUNT_NAME_BYTES, MAX_ACCOUNTS,
+    MAX_REASON_BYTES, Period, validate_account_name,
 };
 pub use audit::{AUDIT_RING_CAPACITY, AuditEvent, AuditKind};
 pub use charge::Charge;

@@ -12,7 +12,9 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use super::account::{Account, Composition, Cost, Limit, validate_account_name, validate_reason};
+use super::account::{
+    Account, Composition, Cost, Limit, MAX_ACCOUNTS, validate_account_name, validate_reason,
+};
 use super::audit::{AuditEvent, AuditKind, AuditRing};
 use super::decimal::Decimal;
 use super::ledger::entry::{Body, FORMAT_NAME, TornCharge, hex};
@@ -44,9 +46,36 @@ impl State {
         names
     }
 
+    /// Refuses entries that would create an account past [`MAX_ACCOUNTS`].
+    pub fn room_for(&self, bodies: &[Body]) -> crate::error::Result<()> {
+        let mut new = 0;
+        for body in bodies {
+            let account = match body {
+                Body::Limit { account, .. }
+                | Body::Composition { account, .. }
+                | Body::AlertThreshold { account, .. }
+                | Body::Period { account, .. } => account,
+                _ => continue,
+            };
+            new += usize::from(!self.accounts.contains_key(account.as_str()));
+        }
+        if self.accounts.len() + new > MAX_ACCOUNTS {
+            return Err(crate::error::Error::invalid(
+                "account",
+                format!("the budget already holds {MAX_ACCOUNTS} accounts (the most it holds)"),
+            ));
+        }
+        Ok(())
+    }
+
     fn named(&mut self, name: &str) -> std::result::Result<&mut Account, String> {
         validate_account_name(name).map_err(|e| e.to_string())?;
         if !self.accounts.contains_key(name) {
+            if self.accounts.len() >= MAX_ACCOUNTS {
+                return Err(format!(
+                    "more than {MAX_ACCOUNTS} accounts (the most a budget holds)"
+                ));
+            }
             let key: Arc<str> = name.into();
             self.accounts.insert(key.clone(), Account::new(key));
         }
@@ -251,15 +280,30 @@ impl State {
                 bytes,
                 sha256,
                 fragment,
+                kept,
                 charge,
                 account,
                 epsilon,
                 delta,
                 rho,
             } => {
-                let raw = unhex(fragment).ok_or("the torn fragment is not hex")?;
-                if raw.len() as u64 != *bytes || hex(&Sha256::digest(&raw)) != *sha256 {
-                    return Err("the torn fragment does not match its length or hash".into());
+                match (fragment, kept) {
+                    (Some(fragment), false) => {
+                        let raw = unhex(fragment).ok_or("the torn fragment is not hex")?;
+                        if raw.len() as u64 != *bytes || hex(&Sha256::digest(&raw)) != *sha256 {
+                            return Err(
+                                "the torn fragment does not match its length or hash".into()
+                            );
+                        }
+                    }
+                    // The reader checked the kept bytes against `bytes` and `sha256`.
+                    (None, true) => {}
+                    _ => {
+                        return Err(
+                            "a torn-tail entry must either hold its fragment or keep it in place"
+                                .into(),
+                        );
+                    }
                 }
                 let cost = Cost {
                     epsilon: epsilon.unwrap_or_default(),
@@ -333,6 +377,7 @@ mod tests {
         Body::Ledger {
             format: FORMAT_NAME.into(),
             created_by: "test".into(),
+            nonce: None,
         }
     }
 
@@ -381,6 +426,23 @@ mod tests {
     }
 
     #[test]
+    fn a_ledger_past_the_account_cap_is_refused() {
+        use crate::budget::MAX_ACCOUNTS;
+        let mut s = State::new();
+        s.apply(&header(), 0, 0).unwrap();
+        for i in 0..MAX_ACCOUNTS {
+            s.apply(&limit(&format!("a{i}"), "1"), 1 + i as u64, 0)
+                .unwrap();
+        }
+        let e = s
+            .apply(&limit("one-more", "1"), 1 + MAX_ACCOUNTS as u64, 0)
+            .unwrap_err();
+        assert!(e.contains("more than 100000 accounts"), "{e}");
+        assert!(s.room_for(&[limit("one-more", "1")]).is_err());
+        assert!(s.room_for(&[limit("a5", "2")]).is_ok());
+    }
+
+    #[test]
     fn torn_tail_entries_must_be_self_consistent() {
         let mut s = State::new();
         s.apply(&header(), 0, 0).unwrap();
@@ -389,7 +451,8 @@ mod tests {
         let good = Body::TornTail {
             bytes: frag.len() as u64,
             sha256: hex(&Sha256::digest(frag)),
-            fragment: hex(frag),
+            fragment: Some(hex(frag)),
+            kept: false,
             charge: TornCharge::Recovered,
             account: Some("a".into()),
             epsilon: Some(d("0.5")),
@@ -411,6 +474,7 @@ mod tests {
             bytes: bytes + 1,
             sha256,
             fragment,
+            kept: false,
             charge: TornCharge::None,
             account: None,
             epsilon: None,

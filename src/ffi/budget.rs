@@ -82,13 +82,22 @@ fn open(path: *const c_char, options: &BudgetOptions, out: *mut *mut ilsp_budget
 /// Opens a budget. `ledger_path` NULL: in memory only (nothing persists).
 /// Otherwise the ledger file at that path (bytes as given to the operating
 /// system) is created if absent — its directory must exist — or read and
-/// checked entry by entry; a torn last line from a crash is repaired (see the
-/// README, "Budget and ledger"). Waits up to 10 s for another process's lock.
-/// On success `*out` receives a handle to free with `ilsp_budget_free`.
+/// checked entry by entry, in bounded memory; an unfinished write from a
+/// crash is repaired and charged (see the README, "Budget and ledger").
+/// Waits up to 10 s for another process's lock. On success `*out` receives
+/// a handle to free with `ilsp_budget_free`.
+///
+/// The handle pins the file it opened (device, inode and first entry): if
+/// the path later names another file (the ledger was replaced, e.g. by a
+/// copy, or a symbolic link changed) every call fails with
+/// `ILSP_ERR_LEDGER_INTEGRITY`; if the file was deleted or moved, or its
+/// directory removed, with `ILSP_ERR_IO`. Nothing is spent or released then.
 ///
 /// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_IO` (cannot create, open,
-/// lock within the timeout, read or write the file), `ILSP_ERR_LEDGER_INTEGRITY`
-/// (a hash, sequence, version or content check failed; the file is not changed).
+/// lock within the timeout, read or write the file; not a regular file —
+/// a FIFO, a device or a directory is refused without blocking),
+/// `ILSP_ERR_LEDGER_INTEGRITY` (a hash, sequence, version or content check
+/// failed, or a line is longer than 1 MiB; the file is not changed).
 ///
 /// Thread safety: safe to call from any thread. The handle is thread-safe:
 /// every `ilsp_budget_*` function except `ilsp_budget_free` may be called on
@@ -97,8 +106,12 @@ fn open(path: *const c_char, options: &BudgetOptions, out: *mut *mut ilsp_budget
 /// later call on it returns `ILSP_ERR_INTERNAL` and nothing more is spent.
 /// Several handles and processes may share one ledger file on one machine.
 /// After `fork()`, a child may keep using an inherited handle: it reopens the
-/// file and takes its own lock. An in-memory budget is per process (a forked
-/// child works on a separate copy).
+/// file and takes its own lock — also when another thread of the parent was
+/// inside a call on the handle at the fork (the child then re-reads the
+/// ledger instead of waiting for a lock no thread of it holds). An in-memory
+/// budget is per process (a forked child works on a separate copy); a copy
+/// that another thread was using at the fork may be half-updated, so the
+/// child's calls on it fail with `ILSP_ERR_INTERNAL`.
 #[unsafe(no_mangle)]
 pub extern "C" fn ilsp_budget_open(
     ledger_path: *const c_char,
@@ -559,8 +572,9 @@ pub extern "C" fn ilsp_budget_gaussian(
 /// (under a shared lock, waiting up to 10 s). `*entries` receives the
 /// number of entries; the SHA-256 of the last entry (64 lowercase hex
 /// characters) goes to `head` per the buffer convention (`head_cap` ≥ 65).
-/// Record the head elsewhere to detect a later truncation. A torn last line
-/// is not an error here (it is repaired on the next `ilsp_budget_open`).
+/// Record the head elsewhere to detect a later truncation. An unfinished
+/// write after the last entry is not an error here (it is repaired on the
+/// next `ilsp_budget_open`); `ilsp_budget_ledger_check` reports its length.
 ///
 /// Errors: `ILSP_ERR_NULL` (`ledger_path`, `entries`, `head_len`, or `head`
 /// with `head_cap` > 0), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`,
@@ -585,6 +599,51 @@ pub extern "C" fn ilsp_budget_ledger_verify(
         // SAFETY: `head` is NULL or `head_cap` writable bytes per the C contract.
         unsafe { write_text(&summary.head, head, head_cap, head_len, "head") }?;
         write_out(entries, summary.entries);
+        Ok(())
+    })
+}
+
+/// Checks the ledger file at `ledger_path` as `ilsp_budget_ledger_verify`
+/// does, and also reports what that function leaves out: `*accounts`
+/// receives the number of accounts, and `*torn_tail_bytes` the length of an
+/// unfinished write after the last entry (a crash or a write failure cut
+/// it), 0 if there is none. Such a write is not an error: the next
+/// `ilsp_budget_open` repairs it and charges it (see the README, "Budget
+/// and ledger"). `*entries` and `head` (per the buffer convention,
+/// `head_cap` ≥ 65) as for `ilsp_budget_ledger_verify`. The file is read in
+/// bounded memory and never changed.
+///
+/// Errors: `ILSP_ERR_NULL` (`ledger_path`, `entries`, `accounts`,
+/// `torn_tail_bytes`, `head_len`, or `head` with `head_cap` > 0),
+/// `ILSP_ERR_IO` (cannot open, lock or read it; not a regular file),
+/// `ILSP_ERR_LEDGER_INTEGRITY`, `ILSP_ERR_BUFFER_TOO_SMALL`. Outputs are
+/// written only on success.
+///
+/// Thread safety: safe to call from any thread, also while other handles
+/// and processes use the ledger.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_budget_ledger_check(
+    ledger_path: *const c_char,
+    entries: *mut u64,
+    accounts: *mut u64,
+    torn_tail_bytes: *mut u64,
+    head: *mut c_char,
+    head_cap: usize,
+    head_len: *mut usize,
+) -> ilsp_status {
+    guard(|| {
+        // SAFETY: NULL or a NUL-terminated string per the C contract.
+        let path = unsafe { path_arg(ledger_path, "ledger_path") }?;
+        check_out(entries, "entries")?;
+        check_out(accounts, "accounts")?;
+        check_out(torn_tail_bytes, "torn_tail_bytes")?;
+        check_out(head_len, "head_len")?;
+        let summary = verify_ledger_file(path)?;
+        // SAFETY: `head` is NULL or `head_cap` writable bytes per the C contract.
+        unsafe { write_text(&summary.head, head, head_cap, head_len, "head") }?;
+        write_out(entries, summary.entries);
+        write_out(accounts, summary.accounts as u64);
+        write_out(torn_tail_bytes, summary.torn_tail_bytes);
         Ok(())
     })
 }
@@ -902,6 +961,73 @@ mod tests {
             ILSP_ERR_LEDGER_INTEGRITY
         );
         assert!(b2.is_null());
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    /// `ilsp_budget_ledger_verify` accepts a ledger with an unfinished
+    /// write (it is repaired on open); `ilsp_budget_ledger_check` reports
+    /// its length, and 0 once it is repaired.
+    #[test]
+    fn ledger_check_reports_a_torn_tail() {
+        let path = std::env::temp_dir().join(format!("ilsp-ffi-check-{}", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let cpath = c(path.to_str().unwrap());
+        let mut b = null_mut();
+        assert_eq!(ilsp_budget_open(cpath.as_ptr(), &mut b), ILSP_OK);
+        assert_eq!(ilsp_budget_set_limit(b, c("a").as_ptr(), 1.0, 0.0), ILSP_OK);
+        ilsp_budget_free(b);
+        let torn = b"{\"v\":1,\"kind\":\"spend\",\"account\":\"a\",\"eps";
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(torn);
+        std::fs::write(&path, &bytes).unwrap();
+        let check = |entries: &mut u64, accounts: &mut u64, torn: &mut u64| {
+            let mut head = [0u8; 65];
+            let mut head_len = 0usize;
+            let rc = ilsp_budget_ledger_check(
+                cpath.as_ptr(),
+                entries,
+                accounts,
+                torn,
+                head.as_mut_ptr().cast(),
+                head.len(),
+                &mut head_len,
+            );
+            assert!(rc != ILSP_OK || head_len == 64);
+            rc
+        };
+        let (mut entries, mut accounts, mut torn_bytes) = (0, 0, 0);
+        assert_eq!(check(&mut entries, &mut accounts, &mut torn_bytes), ILSP_OK);
+        assert_eq!((entries, accounts, torn_bytes), (2, 1, torn.len() as u64));
+        let (mut e2, mut h2) = (0u64, 0usize);
+        assert_eq!(
+            ilsp_budget_ledger_verify(cpath.as_ptr(), &mut e2, null_mut(), 0, &mut h2),
+            ILSP_ERR_BUFFER_TOO_SMALL
+        );
+        // Opening repairs it (and charges the account's remaining budget).
+        assert_eq!(ilsp_budget_open(cpath.as_ptr(), &mut b), ILSP_OK);
+        ilsp_budget_free(b);
+        assert_eq!(check(&mut entries, &mut accounts, &mut torn_bytes), ILSP_OK);
+        assert_eq!((entries, accounts, torn_bytes), (3, 1, 0));
+        // NULL outputs, and outputs untouched on failure.
+        let mut head_len = 0usize;
+        for (e, a, t) in [
+            (
+                null_mut(),
+                &mut accounts as *mut u64,
+                &mut torn_bytes as *mut u64,
+            ),
+            (&mut entries, null_mut(), &mut torn_bytes),
+            (&mut entries, &mut accounts, null_mut()),
+        ] {
+            assert_eq!(
+                ilsp_budget_ledger_check(cpath.as_ptr(), e, a, t, null_mut(), 0, &mut head_len),
+                ILSP_ERR_NULL
+            );
+        }
+        std::fs::write(&path, b"garbage\n").unwrap();
+        let (mut e, mut a, mut t) = (7u64, 7u64, 7u64);
+        assert_eq!(check(&mut e, &mut a, &mut t), ILSP_ERR_LEDGER_INTEGRITY);
+        assert_eq!((e, a, t), (7, 7, 7));
         std::fs::remove_file(&path).unwrap();
     }
 

@@ -261,6 +261,37 @@ final class Budget
         return [$entries->cdata, $head];
     }
 
+    /**
+     * Checks a ledger file without changing it, like verifyLedger(), and also
+     * reports its accounts and an unfinished write (a crash cut it; the next
+     * open repairs and charges it).
+     *
+     * @return array{entries: int, head: string, accounts: int, torn_tail_bytes: int}
+     */
+    public static function checkLedger(string $ledgerPath): array
+    {
+        $lib = Library::load();
+        $path = self::noNul($ledgerPath, 'ledger_path');
+        $entries = $lib->ffi->new('uint64_t');
+        $accounts = $lib->ffi->new('uint64_t');
+        $torn = $lib->ffi->new('uint64_t');
+        $head = self::readText($lib, fn ($buf, $cap, $len) => $lib->ffi->ilsp_budget_ledger_check(
+            $path,
+            \FFI::addr($entries),
+            \FFI::addr($accounts),
+            \FFI::addr($torn),
+            $buf,
+            $cap,
+            $len
+        ));
+        return [
+            'entries' => $entries->cdata,
+            'head' => $head,
+            'accounts' => $accounts->cdata,
+            'torn_tail_bytes' => $torn->cdata,
+        ];
+    }
+
     /** Calls a text-returning C function with a buffer large enough for its result. */
     private static function readText(Library $lib, callable $call): string
     {

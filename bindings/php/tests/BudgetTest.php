@@ -137,6 +137,21 @@ final class BudgetTest extends TestCase
         [$entries, $head] = Budget::verifyLedger($path);
         $this->assertSame(5, $entries);
         $this->assertTrue(preg_match('/^[0-9a-f]{64}$/', $head) === 1, 'head is hex');
+        $this->assertSame(
+            ['entries' => 5, 'head' => $head, 'accounts' => 1, 'torn_tail_bytes' => 0],
+            Budget::checkLedger($path)
+        );
+        // An unfinished write (a crash cut it): verify accepts the ledger,
+        // check reports it, and the next open repairs it.
+        $sound = file_get_contents($path);
+        $cut = '{"v":1,"kind":"spend","account":"t/d","epsi';
+        file_put_contents($path, $cut, FILE_APPEND);
+        $this->assertSame([5, $head], Budget::verifyLedger($path));
+        $this->assertSame(strlen($cut), Budget::checkLedger($path)['torn_tail_bytes']);
+        (new Budget($path))->close();
+        $checked = Budget::checkLedger($path);
+        $this->assertSame([6, 0], [$checked['entries'], $checked['torn_tail_bytes']]);
+        file_put_contents($path, $sound);
 
         $bytes = file_get_contents($path);
         $i = intdiv(strlen($bytes), 2);

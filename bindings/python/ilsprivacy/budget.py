@@ -113,6 +113,11 @@ _ledger_verify = declare(
     status_t,
     [ctypes.c_char_p, _c_u64_p, _text_out, ctypes.c_size_t, _c_size_p],
 )
+_ledger_check = declare(
+    "ilsp_budget_ledger_check",
+    status_t,
+    [ctypes.c_char_p, _c_u64_p, _c_u64_p, _c_u64_p, _text_out, ctypes.c_size_t, _c_size_p],
+)
 _ledger_export = declare(
     "ilsp_budget_ledger_export", status_t, [_handle, _text_out, ctypes.c_size_t, _c_size_p]
 )
@@ -343,3 +348,24 @@ class Budget(Handle):
         entries = ctypes.c_uint64()
         head = _read_text(_ledger_verify, _path(ledger_path), ctypes.byref(entries))
         return entries.value, head.decode("ascii")
+
+    @staticmethod
+    def check_ledger(ledger_path: Union[str, bytes, "os.PathLike[str]"]) -> dict[str, Any]:
+        """Checks a ledger file without changing it, like ``verify_ledger``,
+        and also reports its accounts and an unfinished write (a crash cut
+        it; the next open repairs and charges it): a dict with ``entries``,
+        ``head``, ``accounts`` and ``torn_tail_bytes`` (0 if none)."""
+        entries, accounts, torn = ctypes.c_uint64(), ctypes.c_uint64(), ctypes.c_uint64()
+        head = _read_text(
+            _ledger_check,
+            _path(ledger_path),
+            ctypes.byref(entries),
+            ctypes.byref(accounts),
+            ctypes.byref(torn),
+        )
+        return {
+            "entries": entries.value,
+            "head": head.decode("ascii"),
+            "accounts": accounts.value,
+            "torn_tail_bytes": torn.value,
+        }

@@ -196,8 +196,22 @@ class LedgerTest(TempDirTest):
         entries, head = Budget.verify_ledger(self.path)
         self.assertEqual(entries, 5)
         self.assertRegex(head, r"^[0-9a-f]{64}$")
+        self.assertEqual(
+            Budget.check_ledger(self.path),
+            {"entries": 5, "head": head, "accounts": 1, "torn_tail_bytes": 0},
+        )
         with Budget(self.path) as again:
             self.assertEqual(again.spent("t/d"), (1.0, 0.0))
+        # An unfinished write (a crash cut it): verify accepts the ledger,
+        # check reports it, and the next open repairs it.
+        cut = b'{"v":1,"kind":"spend","account":"t/d","epsi'
+        with open(self.path, "ab") as f:
+            f.write(cut)
+        self.assertEqual(Budget.verify_ledger(self.path), (entries, head))
+        self.assertEqual(Budget.check_ledger(self.path)["torn_tail_bytes"], len(cut))
+        Budget(self.path).close()
+        checked = Budget.check_ledger(self.path)
+        self.assertEqual((checked["entries"], checked["torn_tail_bytes"]), (6, 0))
 
     def test_forked_children_share_the_limit(self) -> None:
         # A handle opened before fork(): each child must take its own lock

@@ -52,6 +52,11 @@ pub(crate) enum Body {
         format: String,
         /// The library version that created the file.
         created_by: String,
+        /// 128 random bits (hex) written at creation: with the file's device
+        /// and inode, what a handle recognises its ledger by. Absent in
+        /// ledgers created before it existed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        nonce: Option<String>,
     },
     /// A limit set on an account (creating it) or an adjustment of it.
     Limit {
@@ -95,15 +100,23 @@ pub(crate) enum Body {
         used_fraction: f64,
         threshold: f64,
     },
-    /// An unfinished write found at the end of the file and cut off; see the
-    /// ledger docs for what is charged.
+    /// An unfinished write found at the end of the file; see the ledger docs
+    /// for what is charged.
     TornTail {
-        /// Length of the cut fragment.
+        /// Length of the fragment.
         bytes: u64,
         /// SHA-256 of the fragment, hex.
         sha256: String,
-        /// The fragment itself, hex (it never holds values or noise).
-        fragment: String,
+        /// The fragment itself, hex (it never holds values or noise), when it
+        /// was cut off the file: a torn first line, and every repair made
+        /// before fragments were kept in place.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fragment: Option<String>,
+        /// The fragment stays in the file, on the line(s) right before this
+        /// entry (which are not entries and are outside the hash chain; this
+        /// entry's `bytes` and `sha256` cover them).
+        #[serde(default, skip_serializing_if = "is_false")]
+        kept: bool,
         /// `"recovered"`, `"remaining"` or `"none"`.
         charge: TornCharge,
         #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -115,6 +128,10 @@ pub(crate) enum Body {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         rho: Option<Decimal>,
     },
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// What a torn spend was charged.
@@ -305,6 +322,7 @@ mod tests {
         let body = Body::Ledger {
             format: FORMAT_NAME.into(),
             created_by: "x".into(),
+            nonce: None,
         };
         let (line, _) = encode(&body, 0, 0, &[0; 32]);
         let text = String::from_utf8(line)

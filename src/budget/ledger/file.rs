@@ -1,197 +1,22 @@
-//! The ledger file: reading and checking the chain, appending durably,
-//! locking, and repairing a torn last line.
+//! The ledger file: opening it safely, pinning its identity, locking,
+//! reading and checking the chain, appending durably, and repairing an
+//! unfinished write.
 
-use std::fs::{File, OpenOptions, TryLockError};
-use std::io::Write;
-use std::os::unix::fs::FileExt;
+use std::fs::File;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
-
-use super::entry::{self, Body, FORMAT_NAME, Hash, LINE_START, TornCharge, hex};
-use crate::budget::account::{Composition, Cost};
-use crate::budget::decimal::Decimal;
+use super::entry::{self, Body, FORMAT_NAME, hex};
+use super::io::{self, FileId, Mode, io_error};
+use super::lock::{self, PendingWait};
+use super::scan::{Chain, Header, Source, Tail, torn_tail_body};
 use crate::budget::state::State;
-use crate::budget::time;
 use crate::error::{Error, Result};
+use crate::rng::{NoiseRng, with_secure_rng};
 
-fn io_error(path: &Path, what: &str, e: &std::io::Error) -> Error {
-    Error::Io {
-        path: path.display().to_string(),
-        detail: format!("{what}: {e}"),
-    }
-}
-
-/// Where the verified part of a ledger ends, and what the next line must chain to.
-#[derive(Clone, Debug)]
-pub(crate) struct Chain {
-    /// Bytes verified (always at the end of a complete line).
-    pub offset: u64,
-    pub next_seq: u64,
-    pub last_hash: Hash,
-    pub last_time_ms: i64,
-}
-
-impl Chain {
-    pub fn new() -> Chain {
-        Chain {
-            offset: 0,
-            next_seq: 0,
-            last_hash: [0; 32],
-            last_time_ms: i64::MIN,
-        }
-    }
-
-    /// Checks and applies one complete line (without its `\n`).
-    fn accept(&mut self, line: &[u8], state: &mut State) -> Result<()> {
-        let seq = self.next_seq;
-        let decoded = entry::decode(line, seq, &self.last_hash, self.last_time_ms)
-            .and_then(|d| state.apply(&d.body, seq, d.time_ms).map(|()| d))
-            .map_err(|reason| Error::LedgerIntegrity(format!("entry {seq}: {reason}")))?;
-        self.offset += line.len() as u64 + 1;
-        self.next_seq += 1;
-        self.last_hash = decoded.hash;
-        self.last_time_ms = decoded.time_ms;
-        Ok(())
-    }
-
-    /// Checks and applies every complete line of `bytes` (which start at
-    /// `self.offset`); returns the bytes after the last `\n`, if any.
-    pub fn feed<'a>(&mut self, bytes: &'a [u8], state: &mut State) -> Result<&'a [u8]> {
-        let mut rest = bytes;
-        while let Some(nl) = rest.iter().position(|&b| b == b'\n') {
-            self.accept(&rest[..nl], state)?;
-            rest = &rest[nl + 1..];
-        }
-        Ok(rest)
-    }
-
-    /// The time for new entries: now, but never before the last entry.
-    pub fn next_time(&self) -> i64 {
-        time::now_ms().max(self.last_time_ms)
-    }
-}
-
-/// What the bytes after the last complete line are.
-pub(crate) enum Tail {
-    /// Nothing.
-    None,
-    /// A complete, valid entry whose `\n` is missing (kept and counted).
-    MissingNewline,
-    /// The beginning of an entry: an unfinished write.
-    Torn,
-}
-
-/// Classifies a non-empty tail; any other content is an integrity error.
-pub(crate) fn classify_tail(tail: &[u8], chain: &Chain) -> Result<Tail> {
-    if tail.is_empty() {
-        return Ok(Tail::None);
-    }
-    if entry::decode(tail, chain.next_seq, &chain.last_hash, chain.last_time_ms).is_ok() {
-        return Ok(Tail::MissingNewline);
-    }
-    // A torn write is a strict prefix of a line: JSON that ends early, and
-    // starts the way every line starts.
-    let ends_early = matches!(
-        serde_json::from_slice::<serde::de::IgnoredAny>(tail),
-        Err(e) if e.is_eof()
-    );
-    let starts_right = tail.starts_with(LINE_START) || LINE_START.starts_with(tail);
-    // UTF-8 throughout, except possibly a character cut at the very end.
-    let text_ok = match std::str::from_utf8(tail) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none(),
-    };
-    if ends_early && starts_right && text_ok {
-        Ok(Tail::Torn)
-    } else {
-        Err(Error::LedgerIntegrity(format!(
-            "entry {}: the last line is damaged (neither a complete entry nor the beginning of one)",
-            chain.next_seq
-        )))
-    }
-}
-
-/// The members a torn line completed before it was cut.
-fn recovered_members(fragment: &[u8]) -> Option<Map<String, Value>> {
-    (0..fragment.len())
-        .rev()
-        .filter(|&p| fragment[p] == b',')
-        .find_map(|p| {
-            let mut candidate = fragment[..p].to_vec();
-            candidate.push(b'}');
-            serde_json::from_slice::<Map<String, Value>>(&candidate).ok()
-        })
-}
-
-/// The torn-tail entry for `fragment` at `time_ms`: what is charged for it.
-///
-/// A spend on an existing account whose cost members (ε and δ for basic
-/// composition, ρ for zCDP) were complete is charged that cost; a spend on
-/// an existing account cut before its cost is charged everything the account
-/// has left; anything else is charged nothing.
-pub(crate) fn torn_tail_body(fragment: &[u8], state: &State, time_ms: i64) -> Body {
-    let members = recovered_members(fragment).unwrap_or_default();
-    let text = |k: &str| members.get(k).and_then(Value::as_str);
-    let amount = |k: &str| text(k).and_then(|s| s.parse::<Decimal>().ok());
-    let spent_on = match (text("kind"), text("account")) {
-        (Some("spend"), Some(name)) => state.account(name),
-        _ => None,
-    };
-    let (charge, account, cost) = match spent_on {
-        None => (TornCharge::None, None, Cost::default()),
-        Some(a) => {
-            let recovered = match a.composition {
-                Composition::Basic => match (amount("epsilon"), amount("delta")) {
-                    (Some(epsilon), Some(delta)) => Some(Cost {
-                        epsilon,
-                        delta,
-                        rho: Decimal::ZERO,
-                    }),
-                    _ => None,
-                },
-                Composition::Zcdp => amount("rho").map(|rho| Cost {
-                    rho,
-                    ..Cost::default()
-                }),
-            };
-            match recovered {
-                Some(cost) => (TornCharge::Recovered, Some(a.name.to_string()), cost),
-                None => (
-                    TornCharge::Remaining,
-                    Some(a.name.to_string()),
-                    a.remaining_at(time_ms),
-                ),
-            }
-        }
-    };
-    let nonzero = |d: Decimal| (!d.is_zero() || charge != TornCharge::None).then_some(d);
-    Body::TornTail {
-        bytes: fragment.len() as u64,
-        sha256: hex(&Sha256::digest(fragment)),
-        fragment: hex(fragment),
-        charge,
-        account,
-        epsilon: nonzero(cost.epsilon),
-        delta: nonzero(cost.delta),
-        rho: nonzero(cost.rho),
-    }
-}
-
-/// Opens (creating) a ledger for reading and appending.
-fn open_for_append(path: &Path) -> Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .append(true)
-        .create(true)
-        .open(path)
-        .map_err(|e| io_error(path, "cannot open the ledger", &e))
-}
-
-/// Holds the ledger's exclusive lock until dropped.
+/// Holds the ledger's lock until dropped.
 pub(crate) struct LockGuard(Arc<File>);
 
 impl Drop for LockGuard {
@@ -202,82 +27,158 @@ impl Drop for LockGuard {
     }
 }
 
-/// Takes a lock, retrying until `timeout`.
-fn lock_with_timeout(file: &File, path: &Path, timeout: Duration, shared: bool) -> Result<()> {
-    let start = Instant::now();
-    let mut pause = Duration::from_micros(20);
-    loop {
-        let attempt = if shared {
-            file.try_lock_shared()
-        } else {
-            file.try_lock()
-        };
-        match attempt {
-            Ok(()) => return Ok(()),
-            Err(TryLockError::WouldBlock) => {
-                if start.elapsed() >= timeout {
-                    return Err(Error::Io {
-                        path: path.display().to_string(),
-                        detail: format!(
-                            "the ledger is locked by another handle or process (waited {} ms)",
-                            timeout.as_millis()
-                        ),
-                    });
-                }
-                std::thread::sleep(pause);
-                pause = (pause * 2).min(Duration::from_millis(5));
-            }
-            Err(TryLockError::Error(e)) => return Err(io_error(path, "cannot lock", &e)),
-        }
-    }
+/// What a handle knows its ledger by: the file's device and inode, and its
+/// first entry (which holds the creation nonce, in ledgers that have one).
+#[derive(Clone, Debug)]
+pub(crate) struct Pin {
+    id: FileId,
+    header: Header,
 }
 
 /// An open ledger file and how far this handle has read it.
 #[derive(Debug)]
 pub(crate) struct LedgerFile {
     path: PathBuf,
-    file: Arc<File>,
+    /// `None` until (re)opened by the next [`LedgerFile::lock`].
+    file: Option<Arc<File>>,
     chain: Chain,
     lock_timeout: Duration,
     /// The process that opened `file`: a forked child shares the parent's
     /// open file description, and with it the `flock`, so it reopens the file.
     pid: u32,
+    /// The file this handle works on (its header is pinned once read).
+    id: FileId,
+    header: Option<Header>,
+    /// A lock wait an earlier call gave up on (see [`lock`]).
+    pending: Option<Arc<PendingWait>>,
 }
 
 impl LedgerFile {
     /// Opens (creating if needed) and locks the file, reads and checks every
-    /// entry into `state`, repairs a torn last line, and writes the header of
-    /// a new file.
+    /// entry into `state`, repairs an unfinished write, writes the header of
+    /// a new file, and pins the file's identity.
     pub fn open(path: &Path, lock_timeout: Duration, state: &mut State) -> Result<LedgerFile> {
+        let file = io::open_ledger(path, Mode::Create)?;
+        let id = FileId::of(&io::metadata(&file, path)?);
         let mut ledger = LedgerFile {
             path: path.to_owned(),
-            file: Arc::new(open_for_append(path)?),
+            file: Some(Arc::new(file)),
             chain: Chain::new(),
             lock_timeout,
             pid: std::process::id(),
+            id,
+            header: None,
+            pending: None,
         };
         let _guard = ledger.lock()?;
         ledger.refresh(state)?;
+        ledger.header = ledger.chain.header.clone();
+        if ledger.header.is_none() {
+            return Err(Error::Internal("an opened ledger has no header".into()));
+        }
         Ok(ledger)
+    }
+
+    /// The ledger `pin` names at `path`, to be reopened and read from the
+    /// start by the first [`LedgerFile::lock`] (a forked child's fresh copy
+    /// of a handle whose state it could not inherit).
+    pub fn reattach(path: &Path, lock_timeout: Duration, pin: &Pin) -> LedgerFile {
+        LedgerFile {
+            path: path.to_owned(),
+            file: None,
+            chain: Chain::new(),
+            lock_timeout,
+            pid: 0,
+            id: pin.id,
+            header: Some(pin.header.clone()),
+            pending: None,
+        }
+    }
+
+    /// The identity this handle holds its ledger to.
+    pub fn pin(&self) -> Option<Pin> {
+        Some(Pin {
+            id: self.id,
+            header: self.header.clone()?,
+        })
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Takes the exclusive lock (all reads and writes happen under it). In a
-    /// child process forked after the ledger was opened, first reopens the
-    /// file: parent and child would otherwise share one lock and overspend
-    /// together. The child keeps the chain it inherited, so the reopened
-    /// file must continue it (else `Error::LedgerIntegrity` on refresh).
+    pub fn lock_timeout(&self) -> Duration {
+        self.lock_timeout
+    }
+
+    fn file(&self) -> Result<&Arc<File>> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| Error::Internal("the ledger file is not open".into()))
+    }
+
+    /// Takes the exclusive lock (all reads and writes happen under it) and
+    /// checks, under it, that the path still names this handle's ledger.
+    ///
+    /// In a child process forked after the ledger was opened it first
+    /// reopens the file: parent and child would otherwise share one lock and
+    /// overspend together. The reopened file must be the pinned one, and
+    /// must continue the chain the child inherited (else
+    /// `Error::LedgerIntegrity`).
     pub fn lock(&mut self) -> Result<LockGuard> {
         let pid = std::process::id();
-        if pid != self.pid {
-            self.file = Arc::new(open_for_append(&self.path)?);
+        if pid != self.pid || self.file.is_none() {
+            if pid != self.pid {
+                // A wait the parent started belongs to its open file
+                // description, and its state may be mid-update: never touched.
+                std::mem::forget(self.pending.take());
+            }
+            let file = io::open_ledger(&self.path, Mode::Append)?;
+            if FileId::of(&io::metadata(&file, &self.path)?) != self.id {
+                return Err(replaced());
+            }
+            self.file = Some(Arc::new(file));
             self.pid = pid;
         }
-        lock_with_timeout(&self.file, &self.path, self.lock_timeout, false)?;
-        Ok(LockGuard(self.file.clone()))
+        let file = self.file()?.clone();
+        lock::lock(
+            &file,
+            &self.path,
+            self.lock_timeout,
+            false,
+            &mut self.pending,
+        )?;
+        let guard = LockGuard(file);
+        self.check_identity()?;
+        Ok(guard)
+    }
+
+    /// Under the lock: the path still names the pinned file, which still has
+    /// a name and its first entry.
+    fn check_identity(&self) -> Result<()> {
+        let file = self.file()?;
+        match io::path_id(&self.path)? {
+            None => return Err(gone(&self.path)),
+            Some(id) if id != self.id => return Err(replaced()),
+            Some(_) => {}
+        }
+        if io::metadata(file, &self.path)?.nlink() == 0 {
+            return Err(gone(&self.path));
+        }
+        if let Some(header) = &self.header {
+            let mut first = vec![0u8; header.line.len() + 1];
+            let same = io::read_exact_at(file, &mut first, 0).is_ok()
+                && first.ends_with(b"\n")
+                && first[..header.line.len()] == header.line[..];
+            if !same {
+                return Err(Error::LedgerIntegrity(
+                    "the ledger's first entry (its identity) changed under this handle; \
+                     this handle accepts no spend"
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// The time for new entries.
@@ -285,27 +186,13 @@ impl LedgerFile {
         self.chain.next_time()
     }
 
-    /// Reads the bytes in `[from, to)`.
-    fn read_range(&self, from: u64, to: u64) -> Result<Vec<u8>> {
-        let len = usize::try_from(to - from)
-            .map_err(|_| Error::Internal("ledger too large for memory".into()))?;
-        let mut buf = vec![0u8; len];
-        self.file
-            .read_exact_at(&mut buf, from)
-            .map_err(|e| io_error(&self.path, "cannot read the ledger", &e))?;
-        Ok(buf)
-    }
-
     fn size(&self) -> Result<u64> {
-        self.file
-            .metadata()
-            .map(|m| m.len())
-            .map_err(|e| io_error(&self.path, "cannot read the ledger's size", &e))
+        Ok(io::metadata(self.file()?, &self.path)?.len())
     }
 
     /// Applies what other handles appended since the last read. Must be
-    /// called under the lock: a tail without `\n` is then an unfinished
-    /// write of a dead writer (writers hold the lock while writing).
+    /// called under the lock: an unfinished line is then an unfinished write
+    /// of a dead writer (writers hold the lock while writing), repaired here.
     pub fn refresh(&mut self, state: &mut State) -> Result<()> {
         let size = self.size()?;
         if size < self.chain.offset {
@@ -315,24 +202,33 @@ impl LedgerFile {
             )));
         }
         if size > self.chain.offset {
-            let bytes = self.read_range(self.chain.offset, size)?;
-            let tail = self.chain.feed(&bytes, state)?;
-            match classify_tail(tail, &self.chain)? {
+            let file = self.file()?.clone();
+            match self.chain.scan(&*file, size, state, &self.path)? {
                 Tail::None => {}
                 Tail::MissingNewline => {
-                    self.chain.accept(tail, state)?;
                     self.write_durably(b"\n")?;
+                    self.chain.offset += 1;
                 }
-                Tail::Torn => {
-                    self.file
-                        .set_len(self.chain.offset)
-                        .map_err(|e| io_error(&self.path, "cannot cut a torn line", &e))?;
+                Tail::Torn(torn) if self.chain.offset == 0 => {
+                    // A first line cut short: there is no account yet, so
+                    // nothing to charge. Start the file afresh, recording it.
+                    io::set_len(&file, 0)
+                        .map_err(|e| io_error(&self.path, "cannot cut a torn first line", &e))?;
                     self.write_header_if_empty(state)?;
-                    // Timed after the header a torn first line makes the
-                    // handle write, so entry times never decrease.
+                    // Timed after the new header, so entry times never decrease.
                     let time = self.chain.next_time();
-                    let body = torn_tail_body(tail, state, time);
-                    self.append(&[body], time, state)?;
+                    let body = torn_tail_body(&torn, false, state, time);
+                    self.write_entries(&[], 0, &[body], time, state)?;
+                }
+                Tail::Torn(torn) => {
+                    // The fragment stays where it is; one append cancels
+                    // its line and records and charges it. If that append
+                    // is cut too, the next reader finds the fragment, then
+                    // the cut repair, and charges the fragment again:
+                    // nothing is ever lost.
+                    let time = self.chain.next_time();
+                    let body = torn_tail_body(&torn, true, state, time);
+                    self.write_entries(torn.separator(), torn.span, &[body], time, state)?;
                 }
             }
         }
@@ -343,49 +239,69 @@ impl LedgerFile {
         if self.chain.offset != 0 {
             return Ok(());
         }
+        let mut nonce = [0u8; 16];
+        with_secure_rng(|r| r.fill_bytes(&mut nonce))?;
         let header = Body::Ledger {
             format: FORMAT_NAME.into(),
             created_by: concat!("ilsprivacy ", env!("CARGO_PKG_VERSION")).into(),
+            nonce: Some(hex(&nonce)),
         };
         let time = self.chain.next_time();
-        self.append(&[header], time, state)?;
+        self.write_entries(&[], 0, &[header], time, state)?;
         // Make the new file's directory entry durable too.
         let dir = match self.path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| io_error(dir, "cannot sync the ledger's directory", &e))
+        io::sync_dir(dir).map_err(|e| io_error(dir, "cannot sync the ledger's directory", &e))
     }
 
     fn write_durably(&self, bytes: &[u8]) -> Result<()> {
-        (&*self.file)
-            .write_all(bytes)
-            .map_err(|e| io_error(&self.path, "cannot write the ledger", &e))?;
-        self.file
-            .sync_all()
-            .map_err(|e| io_error(&self.path, "cannot sync the ledger", &e))
+        let file = self.file()?;
+        io::append(file, bytes).map_err(|e| io_error(&self.path, "cannot write the ledger", &e))?;
+        io::sync(file).map_err(|e| io_error(&self.path, "cannot sync the ledger", &e))
     }
 
     /// Appends entries in one write and one `fsync`, then applies them.
     /// Returns their sequence numbers. On a write or sync error nothing is
-    /// applied here; whatever reached the file is read (and, if torn,
-    /// repaired) by the next refresh, so an error never frees budget.
+    /// applied here; whatever reached the file is read (and, if unfinished,
+    /// repaired and charged) by the next refresh, so an error never frees
+    /// budget. After the sync the path must still name this file: a spend
+    /// written to a file that was meanwhile replaced or deleted is reported
+    /// as failed (nothing may be released for it).
     pub fn append(&mut self, bodies: &[Body], time_ms: i64, state: &mut State) -> Result<Vec<u64>> {
+        self.write_entries(&[], 0, bodies, time_ms, state)
+    }
+
+    /// [`LedgerFile::append`] after `skipped` bytes of unfinished writes
+    /// (kept in the file) and a `prefix` that ends their last line.
+    fn write_entries(
+        &mut self,
+        prefix: &[u8],
+        skipped: u64,
+        bodies: &[Body],
+        time_ms: i64,
+        state: &mut State,
+    ) -> Result<Vec<u64>> {
         let mut chain = self.chain.clone();
-        let mut bytes = Vec::with_capacity(512 * bodies.len());
+        let mut bytes = prefix.to_vec();
         let mut seqs = Vec::with_capacity(bodies.len());
         for body in bodies {
             let (line, hash) = entry::encode(body, chain.next_seq, time_ms, &chain.last_hash);
-            chain.offset += line.len() as u64;
+            if chain.next_seq == 0 {
+                chain.header = Some(Header {
+                    line: line[..line.len() - 1].to_vec(),
+                });
+            }
             bytes.extend_from_slice(&line);
             seqs.push(chain.next_seq);
             chain.next_seq += 1;
             chain.last_hash = hash;
             chain.last_time_ms = time_ms;
         }
+        chain.offset += skipped + bytes.len() as u64;
         self.write_durably(&bytes)?;
+        self.check_identity()?;
         for (body, &seq) in bodies.iter().zip(&seqs) {
             state
                 .apply(body, seq, time_ms)
@@ -397,7 +313,32 @@ impl LedgerFile {
 
     /// The verified bytes of the file (everything this handle has read).
     pub fn contents(&self) -> Result<Vec<u8>> {
-        self.read_range(0, self.chain.offset)
+        let too_large = || Error::Io {
+            path: self.path.display().to_string(),
+            detail: format!(
+                "the ledger ({} bytes) does not fit in memory",
+                self.chain.offset
+            ),
+        };
+        let len = usize::try_from(self.chain.offset).map_err(|_| too_large())?;
+        let mut bytes = Vec::new();
+        bytes.try_reserve_exact(len).map_err(|_| too_large())?;
+        bytes.resize(len, 0);
+        io::read_exact_at(self.file()?, &mut bytes, 0)
+            .map_err(|e| io_error(&self.path, "cannot read the ledger", &e))?;
+        Ok(bytes)
+    }
+
+    /// Re-reads and checks the file from the first entry up to what this
+    /// handle has read (in bounded memory), which must end where it does.
+    pub fn verify(&self) -> Result<LedgerSummary> {
+        let summary = verify_source(&**self.file()?, self.chain.offset, &self.path)?;
+        if summary.head != self.head() || summary.entries != self.entries() {
+            return Err(Error::LedgerIntegrity(
+                "the ledger changed under this handle".into(),
+            ));
+        }
+        Ok(summary)
     }
 
     /// The hash of the last entry read, hex.
@@ -410,6 +351,24 @@ impl LedgerFile {
     }
 }
 
+fn gone(path: &Path) -> Error {
+    Error::Io {
+        path: path.display().to_string(),
+        detail: "the ledger file was deleted, or moved, or its directory removed, while this \
+                 handle had it open; it accepts no spend (open the ledger where it now is)"
+            .into(),
+    }
+}
+
+fn replaced() -> Error {
+    Error::LedgerIntegrity(
+        "the ledger path now names another file (the ledger was replaced, e.g. by a copy, or a \
+         symbolic link was changed); this handle accepts no spend on either (open the ledger \
+         again; see the README on backups and moves)"
+            .into(),
+    )
+}
+
 /// Summary of a checked ledger.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LedgerSummary {
@@ -420,40 +379,34 @@ pub struct LedgerSummary {
     pub head: String,
     /// Number of accounts.
     pub accounts: usize,
-    /// Length of an unfinished last line, if one is present (it is repaired
-    /// the next time the ledger is opened for writing; see the ledger docs).
+    /// Length of an unfinished write after the last entry, not yet repaired
+    /// (it is repaired, and charged, the next time the ledger is opened for
+    /// writing; see the ledger docs); 0 if there is none.
     pub torn_tail_bytes: u64,
 }
 
 /// Reads and checks a ledger file without changing it (a shared lock is
-/// held while reading, so no writer is half-way through).
+/// held while reading, so no writer is half-way through), in bounded memory.
 pub(crate) fn verify_file(path: &Path, lock_timeout: Duration) -> Result<LedgerSummary> {
-    let file = File::open(path).map_err(|e| io_error(path, "cannot open the ledger", &e))?;
-    lock_with_timeout(&file, path, lock_timeout, true)?;
-    let file = Arc::new(file);
+    let file = Arc::new(io::open_ledger(path, Mode::Read)?);
+    let mut pending = None;
+    lock::lock(&file, path, lock_timeout, true, &mut pending)?;
     let _guard = LockGuard(file.clone());
-    let len = file
-        .metadata()
-        .map_err(|e| io_error(path, "cannot read the ledger's size", &e))?
-        .len();
-    let mut bytes = vec![0u8; usize::try_from(len).unwrap_or(usize::MAX)];
-    file.read_exact_at(&mut bytes, 0)
-        .map_err(|e| io_error(path, "cannot read the ledger", &e))?;
-    verify_bytes(&bytes)
+    let len = io::metadata(&file, path)?.len();
+    verify_source(&*file, len, path)
 }
 
 /// Checks ledger bytes from the start.
-pub(crate) fn verify_bytes(bytes: &[u8]) -> Result<LedgerSummary> {
+pub(crate) fn verify_bytes(bytes: &[u8], path: &Path) -> Result<LedgerSummary> {
+    verify_source(bytes, bytes.len() as u64, path)
+}
+
+fn verify_source<S: Source + ?Sized>(source: &S, len: u64, path: &Path) -> Result<LedgerSummary> {
     let mut state = State::new();
     let mut chain = Chain::new();
-    let tail = chain.feed(bytes, &mut state)?;
-    let torn_tail_bytes = match classify_tail(tail, &chain)? {
-        Tail::None => 0,
-        Tail::MissingNewline => {
-            chain.accept(tail, &mut state)?;
-            0
-        }
-        Tail::Torn => tail.len() as u64,
+    let torn_tail_bytes = match chain.scan(source, len, &mut state, path)? {
+        Tail::Torn(torn) => torn.span,
+        Tail::None | Tail::MissingNewline => 0,
     };
     if chain.next_seq == 0 && torn_tail_bytes == 0 {
         return Err(Error::LedgerIntegrity(
@@ -471,6 +424,8 @@ pub(crate) fn verify_bytes(bytes: &[u8]) -> Result<LedgerSummary> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::budget::decimal::Decimal;
+    use crate::budget::time;
     use crate::budget::{Budget, Charge, Limit, verify_ledger_file};
     use crate::error::Status;
     use std::sync::atomic::{AtomicUsize, Ordering};
