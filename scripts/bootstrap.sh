@@ -33,6 +33,17 @@ apt_if_missing unzip unzip
 apt_if_missing valgrind valgrind
 apt_if_missing chromium chromium
 apt_if_missing php php-cli
+# The PHP package's tests: Composer (autoloader only, no downloads), PHPUnit,
+# opcache and php-cgi (preloading, and FFI restricted to preloaded code as
+# under PHP-FPM).
+apt_if_missing composer composer
+apt_if_missing phpunit phpunit
+apt_if_missing php-cgi php-cgi
+if ! command -v php >/dev/null || ! php -r 'exit(extension_loaded("Zend OPcache") ? 0 : 1);'; then
+  apt_packages+=(php-opcache)
+fi
+# setpriv runs the unprivileged preloading test when the suite runs as root.
+if [ "$(id -u)" -eq 0 ]; then apt_if_missing setpriv util-linux; fi
 apt_if_missing python3 python3
 # A Debian-managed python3 (PEP 668) gets its modules from apt, not pip.
 debian_python=false
@@ -42,9 +53,12 @@ fi
 if command -v python3 >/dev/null; then
   python3 -c 'import venv, ensurepip' 2>/dev/null || apt_packages+=(python3-venv)
   python3 -m pip --version >/dev/null 2>&1 || apt_packages+=(python3-pip)
-  if $debian_python; then python3 -c 'import cffi' 2>/dev/null || apt_packages+=(python3-cffi); fi
+  if $debian_python; then
+    python3 -c 'import cffi' 2>/dev/null || apt_packages+=(python3-cffi)
+    python3 -c 'import numpy' 2>/dev/null || apt_packages+=(python3-numpy)
+  fi
 elif $debian_python || command -v apt-get >/dev/null; then
-  apt_packages+=(python3-venv python3-pip python3-cffi)
+  apt_packages+=(python3-venv python3-pip python3-cffi python3-numpy)
 fi
 
 if [ ${#apt_packages[@]} -gt 0 ]; then
@@ -70,6 +84,12 @@ if ! python3 -c 'import cffi' 2>/dev/null; then
   python3 -m pip install --quiet cffi
 fi
 
+# numpy (the Python buffer tests need it in the suite; the package does not).
+if ! python3 -c 'import numpy' 2>/dev/null; then
+  echo "bootstrap: installing Python module numpy (pip)"
+  python3 -m pip install --quiet numpy
+fi
+
 # Rust components used by the suite.
 cargo fmt --version >/dev/null 2>&1 || { echo "bootstrap: adding rustfmt"; rustup component add rustfmt; }
 cargo clippy --version >/dev/null 2>&1 || { echo "bootstrap: adding clippy"; rustup component add clippy; }
@@ -84,7 +104,8 @@ if ! command -v cbindgen >/dev/null || [ "$(cbindgen --version | awk '{print $2}
 fi
 
 # Everything the suite calls must now be there.
-for tool in cargo rustc cc c++ readelf nm pkg-config cmake unzip valgrind php python3 cbindgen; do
+for tool in cargo rustc cc c++ readelf nm pkg-config cmake unzip valgrind php composer phpunit php-cgi python3 cbindgen; do
   command -v "$tool" >/dev/null || die "$tool is still missing"
 done
-python3 -c 'import cffi, venv, ensurepip' || die "Python modules cffi, venv and ensurepip are still missing"
+php -r 'exit(extension_loaded("Zend OPcache") ? 0 : 1);' || die "PHP's opcache extension is still missing"
+python3 -c 'import cffi, venv, ensurepip, numpy' || die "Python modules cffi, venv, ensurepip and numpy are still missing"

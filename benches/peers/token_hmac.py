@@ -74,7 +74,9 @@ def main() -> None:
     with ilsprivacy.Tokenizer(key) as t:
         if t.tokenize_many(ids) != expected or [t.tokenize(i) for i in ids[:100]] != expected[:100]:
             raise SystemExit("the binding's tokens differ from hmac's")
-        data, offsets = token._pack(ids, "ids")
+        packed = ilsprivacy.PackedColumn.from_strings(ids)
+        data = bytes(packed.data)
+        offsets = (ctypes.c_size_t * (n + 1)).from_buffer(packed.offsets)
         cap = 64 * n + 1
         out = ctypes.create_string_buffer(cap)
         written = ctypes.c_size_t()

@@ -14,7 +14,8 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__, 2) . '/bindings/php/src/IlsPrivacy.php';
+// The binding's own autoloader; in a Composer project, vendor/autoload.php.
+require dirname(__DIR__, 2) . '/bindings/php/autoload.php';
 
 use IlsPrivacy\Aggregator;
 use IlsPrivacy\Budget;

@@ -8,7 +8,7 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__, 2) . '/bindings/php/src/IlsPrivacy.php';
+require dirname(__DIR__, 2) . '/bindings/php/autoload.php';
 
 use IlsPrivacy\Budget;
 use IlsPrivacy\BudgetExhaustedException;

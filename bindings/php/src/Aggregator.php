@@ -21,10 +21,6 @@ namespace IlsPrivacy;
 
 final class Aggregator
 {
-    /** release() noise: discrete Laplace; parameters are epsilon. */
-    public const NOISE_LAPLACE = 0;
-    /** release() noise: discrete Gaussian; parameters are rho (zCDP accounts). */
-    public const NOISE_GAUSSIAN = 1;
     private const ROW_SUPPRESSED = 1;
     private const ROW_HAS_SUM = 2;
 
@@ -44,11 +40,11 @@ final class Aggregator
         if ($maxPartitionsPerUnit < 0 || $maxPartitionsPerUnit > 0xFFFFFFFF) {
             throw new InvalidArgumentException(
                 "max_partitions_per_unit must be in [1, 65536], got $maxPartitionsPerUnit",
-                Library::ERR_INVALID_ARGUMENT
+                Status::InvalidArgument->value
             );
         }
         if ($publicPartitions !== null && count($publicPartitions) === 0) {
-            throw new InvalidArgumentException('public_partitions must not be empty', Library::ERR_INVALID_ARGUMENT);
+            throw new InvalidArgumentException('public_partitions must not be empty', Status::InvalidArgument->value);
         }
         [$lo, $hi] = $valueBounds ?? [0, 0];
         [$data, $offsets, $n] = $this->packed($publicPartitions ?? []);
@@ -109,7 +105,7 @@ final class Aggregator
     public function add(string $unit, string $partition, int $count = 1, int $value = 0): void
     {
         if ($count < 0) {
-            throw new InvalidArgumentException("count must be >= 0, got $count", Library::ERR_INVALID_ARGUMENT);
+            throw new InvalidArgumentException("count must be >= 0, got $count", Status::InvalidArgument->value);
         }
         $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_aggregator_add($h,
             self::buffer($this->lib, $unit),
@@ -137,7 +133,7 @@ final class Aggregator
             if ($column !== null && count($column) !== $n) {
                 throw new InvalidArgumentException(
                     "$name must have $n entries, got " . count($column),
-                    Library::ERR_INVALID_ARGUMENT
+                    Status::InvalidArgument->value
                 );
             }
         }
@@ -154,7 +150,7 @@ final class Aggregator
                 if ($x < 0) {
                     throw new InvalidArgumentException(
                         "count must be >= 0, got $x (event $i of the batch)",
-                        Library::ERR_INVALID_ARGUMENT
+                        Status::InvalidArgument->value
                     );
                 }
                 $c[$i] = $x;
@@ -189,7 +185,7 @@ final class Aggregator
         return $this->native->use(function (\FFI\CData $h) use ($ffi): string {
             $len = $ffi->new('size_t');
             $status = $ffi->ilsp_aggregator_serialize($h, null, 0, \FFI::addr($len));
-            if ($status !== Library::ERR_BUFFER_TOO_SMALL) {
+            if ($status !== Status::BufferTooSmall->value) {
                 $this->lib->check($status);
             }
             $needed = $len->cdata;
@@ -227,7 +223,7 @@ final class Aggregator
      * once for all of it before any noise is drawn.
      *
      * @param int $maxContributions L∞: the most one unit adds to one partition's count.
-     * @param float $countParam epsilon (NOISE_LAPLACE) or rho (NOISE_GAUSSIAN) of the counts.
+     * @param float $countParam epsilon (TableNoise::Laplace) or rho (TableNoise::Gaussian) of the counts.
      * @param float $sumParam the same for the sums; 0 for counts only.
      * @param array{0:float,1:float}|null $selection [epsilon, delta] of private partition
      *        selection: required when the partitions come from the data.
@@ -236,7 +232,7 @@ final class Aggregator
      *        from the data instead: the quantile (e.g. 0.9) of the units' largest cell counts, by the
      *        exponential mechanism at that epsilon (pure epsilon-DP), rounded up and kept in
      *        [1, $maxContributions] ($maxContributions is the upper end of the search). Its epsilon
-     *        is part of the one charge (epsilon²/2 of rho with NOISE_GAUSSIAN); the chosen L∞ is
+     *        is part of the one charge (epsilon²/2 of rho with TableNoise::Gaussian); the chosen L∞ is
      *        the result's max_contributions_per_partition.
      * @return array{rows:list<array{partition:string,count:?int,sum:?int}>,epsilon:float,delta:float,
      *         rho:float,count_scale:float,sum_scale:float,max_partitions_per_unit:int,
@@ -253,13 +249,13 @@ final class Aggregator
         float $sumParam = 0.0,
         ?array $selection = null,
         int $suppressBelow = 0,
-        int $noise = self::NOISE_LAPLACE,
+        TableNoise $noise = TableNoise::Laplace,
         ?array $privateMaxContributions = null
     ): array {
         if ($maxContributions < 0 || $maxContributions > 0xFFFFFFFF) {
             throw new InvalidArgumentException(
                 "max_contributions_per_partition must be >= 1, got $maxContributions",
-                Library::ERR_INVALID_ARGUMENT
+                Status::InvalidArgument->value
             );
         }
         $ffi = $this->lib->ffi;
@@ -268,7 +264,7 @@ final class Aggregator
         $args = [
             $account,
             $maxContributions,
-            $noise,
+            $noise->value,
             $countParam,
             $sumParam,
             (float) $selEps,
@@ -300,7 +296,7 @@ final class Aggregator
             for ($i = 0; $i < $n; $i++) {
                 $args = fn () => [$out, $i, $buf, $cap, \FFI::addr($len), \FFI::addr($count), \FFI::addr($sum), \FFI::addr($flags)];
                 $status = $ffi->ilsp_table_row(...$args());
-                if ($status === Library::ERR_BUFFER_TOO_SMALL) {
+                if ($status === Status::BufferTooSmall->value) {
                     $cap = $len->cdata;
                     $buf = $ffi->new("uint8_t[$cap]");
                     $status = $ffi->ilsp_table_row(...$args());

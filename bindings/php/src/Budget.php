@@ -20,17 +20,6 @@ namespace IlsPrivacy;
 
 final class Budget
 {
-    /** Basic composition: epsilon and delta add up (the default). */
-    public const COMPOSITION_BASIC = 0;
-    /** zCDP composition: rho adds up (CKS20 bound for an (epsilon, delta) limit). */
-    public const COMPOSITION_ZCDP = 1;
-    /** The limit bounds every spend ever made (the default). */
-    public const PERIOD_LIFETIME = 0;
-    /** The limit bounds the spends of the current UTC calendar year. */
-    public const PERIOD_CALENDAR_YEAR = 1;
-    /** The limit bounds the spends of the current UTC calendar month. */
-    public const PERIOD_CALENDAR_MONTH = 2;
-
     private Library $lib;
     private NativeHandle $native;
 
@@ -54,7 +43,7 @@ final class Budget
             $status = $this->lib->ffi->ilsp_budget_open($ledgerPath, \FFI::addr($handle));
         } else {
             if ($lockTimeoutMs < 0 || $lockTimeoutMs > 0xFFFFFFFF) {
-                throw new InvalidArgumentException('lock_timeout_ms must be in [0, 2^32)', Library::ERR_INVALID_ARGUMENT);
+                throw new InvalidArgumentException('lock_timeout_ms must be in [0, 2^32)', Status::InvalidArgument->value);
             }
             $status = $this->lib->ffi->ilsp_budget_open_with_timeout($ledgerPath, $lockTimeoutMs, \FFI::addr($handle));
         }
@@ -91,7 +80,7 @@ final class Budget
     private static function noNul(string $text, string $param): string
     {
         if (str_contains($text, "\0")) {
-            throw new InvalidArgumentException("$param must not contain NUL characters", Library::ERR_INVALID_ARGUMENT);
+            throw new InvalidArgumentException("$param must not contain NUL characters", Status::InvalidArgument->value);
         }
         return $text;
     }
@@ -118,16 +107,16 @@ final class Budget
             $reason === null ? null : self::noNul($reason, 'reason'))));
     }
 
-    /** COMPOSITION_BASIC or COMPOSITION_ZCDP; only before the account's first spend. */
-    public function setComposition(string $account, int $rule): void
+    /** Composition::Basic (the default) or Composition::Zcdp; only before the account's first spend. */
+    public function setComposition(string $account, Composition $rule): void
     {
-        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_composition($h, self::noNul($account, 'account'), $rule)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_composition($h, self::noNul($account, 'account'), $rule->value)));
     }
 
-    /** PERIOD_LIFETIME, PERIOD_CALENDAR_YEAR or PERIOD_CALENDAR_MONTH (UTC); bounds the loss per period, not in total. */
-    public function setPeriod(string $account, int $period): void
+    /** Period::Lifetime (the default), Period::CalendarYear or Period::CalendarMonth (UTC); a period bounds the loss per period, not in total. */
+    public function setPeriod(string $account, Period $period): void
     {
-        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_period($h, self::noNul($account, 'account'), $period)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_period($h, self::noNul($account, 'account'), $period->value)));
     }
 
     /** Fraction of the limit, in (0, 1], at which a spend records an alert (default 0.8). */
@@ -300,7 +289,7 @@ final class Budget
         $buf = null;
         while (true) {
             $status = $call($buf, $cap, \FFI::addr($len));
-            if ($status === Library::ERR_BUFFER_TOO_SMALL) {
+            if ($status === Status::BufferTooSmall->value) {
                 $cap = $len->cdata; // the capacity needed, NUL included
                 $buf = $lib->ffi->new("char[$cap]");
                 continue;

@@ -13,7 +13,7 @@ trait Buffers
 {
     /**
      * Calls $call($out, $cap, $lenPtr) with a $capacity-byte buffer, retrying
-     * once with the capacity the library reports on ERR_BUFFER_TOO_SMALL, and
+     * once with the capacity the library reports on Status::BufferTooSmall, and
      * returns the text written.
      *
      * @param callable(\FFI\CData, int, \FFI\CData): int $call
@@ -24,7 +24,7 @@ trait Buffers
         $len = $this->ffi->new('size_t');
         $out = $this->ffi->new("char[$capacity]");
         $status = $call($out, $capacity, \FFI::addr($len));
-        if ($status === self::ERR_BUFFER_TOO_SMALL) {
+        if ($status === Status::BufferTooSmall->value) {
             $capacity = $len->cdata;
             $out = $this->ffi->new("char[$capacity]");
             $status = $call($out, $capacity, \FFI::addr($len));
@@ -48,7 +48,7 @@ trait Buffers
         $i = 0;
         foreach ($items as $item) {
             if (!is_string($item)) {
-                throw new InvalidArgumentException('every entry must be a string', self::ERR_INVALID_ARGUMENT);
+                throw new InvalidArgumentException('every entry must be a string', Status::InvalidArgument->value);
             }
             $offsets[$i++] = $pos;
             $pos += strlen($item);

@@ -4,7 +4,7 @@
  * object is destroyed. Loading from a file or an environment variable keeps
  * the key out of PHP memory altogether.
  *
- *     $key = IlsPrivacy\Key::fromEnv('PATRON_TOKEN_KEY', IlsPrivacy\Key::HEX);
+ *     $key = IlsPrivacy\Key::fromEnv('PATRON_TOKEN_KEY', IlsPrivacy\KeyEncoding::Hex);
  *     $tenant = $key->derive('branch-7', 'patron_id');
  */
 
@@ -14,10 +14,6 @@ namespace IlsPrivacy;
 
 final class Key
 {
-    /** Key material stored as the bytes themselves. */
-    public const RAW = 0;
-    /** Key material stored as hexadecimal text. */
-    public const HEX = 1;
     /** The shortest accepted key, in bytes. */
     public const MIN_LEN = 32;
     /** The longest accepted key, and the largest key file, in bytes. */
@@ -51,32 +47,32 @@ final class Key
     }
 
     /**
-     * Reads a key file stored as RAW bytes or HEX text. Only a regular file is
+     * Reads a key file stored as raw bytes (KeyEncoding::Raw) or hex text (KeyEncoding::Hex). Only a regular file is
      * read (at most 64 KiB + 1 bytes, without blocking on a FIFO).
      *
      * @throws LedgerIoException if the file cannot be opened or read.
      * @throws KeyException if it is not a regular file (a FIFO, a device such as
      *         /dev/zero, a directory), too short, not hex, or over 64 KiB.
      */
-    public static function fromFile(string $path, int $encoding = self::RAW): Key
+    public static function fromFile(string $path, KeyEncoding $encoding = KeyEncoding::Raw): Key
     {
         $lib = Library::load();
         $out = $lib->ffi->new('ilsp_key*');
-        $lib->check($lib->ffi->ilsp_key_from_file($path, $encoding, \FFI::addr($out)));
+        $lib->check($lib->ffi->ilsp_key_from_file($path, $encoding->value, \FFI::addr($out)));
         return new Key($lib, $out);
     }
 
     /**
-     * Reads a key from the environment variable $name (RAW: the value's bytes;
-     * or HEX). The process environment is read, as getenv() sees it after putenv().
+     * Reads a key from the environment variable $name (KeyEncoding::Raw: the
+     * value's bytes; or KeyEncoding::Hex). The process environment is read, as getenv() sees it after putenv().
      *
      * @throws KeyException if the variable is unset, too short or not hex.
      */
-    public static function fromEnv(string $name, int $encoding = self::RAW): Key
+    public static function fromEnv(string $name, KeyEncoding $encoding = KeyEncoding::Raw): Key
     {
         $lib = Library::load();
         $out = $lib->ffi->new('ilsp_key*');
-        $lib->check($lib->ffi->ilsp_key_from_env($name, $encoding, \FFI::addr($out)));
+        $lib->check($lib->ffi->ilsp_key_from_env($name, $encoding->value, \FFI::addr($out)));
         return new Key($lib, $out);
     }
 
@@ -89,7 +85,7 @@ final class Key
     {
         $lib = Library::load();
         if ($length < 0) {
-            throw new KeyException("key error: key must be at least 32 bytes, got $length", Library::ERR_KEY);
+            throw new KeyException("key error: key must be at least 32 bytes, got $length", Status::Key->value);
         }
         $out = $lib->ffi->new('ilsp_key*');
         $lib->check($lib->ffi->ilsp_key_generate($length, \FFI::addr($out)));

@@ -121,7 +121,7 @@ trait Mechanisms
     public function randomizedResponse(int $value, int $categories, float $epsilon): int
     {
         if ($value < 0 || $categories < 0) {
-            throw new InvalidArgumentException('value and categories must be >= 0', Library::ERR_INVALID_ARGUMENT);
+            throw new InvalidArgumentException('value and categories must be >= 0', Status::InvalidArgument->value);
         }
         $out = $this->ffi->new('uint64_t');
         $this->check($this->ffi->ilsp_randomized_response($value, $categories, $epsilon, \FFI::addr($out)));
@@ -139,7 +139,7 @@ trait Mechanisms
     public function quantile(array $values, float $q, float $lo, float $hi, int $bins, float $epsilon): float
     {
         if ($bins < 0 || $bins > 0xFFFFFFFF) {
-            throw new InvalidArgumentException("bins must be in [1, 1048576], got $bins", Library::ERR_INVALID_ARGUMENT);
+            throw new InvalidArgumentException("bins must be in [1, 1048576], got $bins", Status::InvalidArgument->value);
         }
         $n = count($values);
         $buf = $n > 0 ? $this->doubles($values) : null;

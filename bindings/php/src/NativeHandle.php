@@ -15,9 +15,6 @@ declare(strict_types=1);
 
 namespace IlsPrivacy;
 
-/** A method was called on an object after close(). Not a C status (code 0). */
-final class ClosedHandleException extends \LogicException {}
-
 /** @internal */
 final class NativeHandle
 {

@@ -16,20 +16,6 @@ namespace IlsPrivacy;
 
 final class Tokenizer
 {
-    /** Compatibility tokens: the 64 lowercase hex characters of HMAC-SHA256(key, id). */
-    public const COMPAT = 0;
-    /** Versioned tokens: v1.<key id>.<body>. */
-    public const V1 = 1;
-    /** Versioned bodies in lowercase hex. */
-    public const BODY_HEX = 0;
-    /** Versioned bodies in unpadded lowercase base32. */
-    public const BODY_BASE32 = 1;
-    /** Normalisation flags (combine with |). */
-    public const NORM_NONE = 0;
-    public const NORM_TRIM = 1;
-    public const NORM_CASE_FOLD = 2;
-    public const NORM_STRIP_SEPARATORS = 4;
-    public const NORM_BARCODE = 7;
     /** Length of a compatibility token. */
     public const COMPAT_TOKEN_LEN = 64;
 
@@ -119,37 +105,43 @@ final class Tokenizer
 
     /**
      * The versioned token v1.<key id>.<body> of $id under $keyId (null: the
-     * active key) after the NORM_* steps in $normalize.
+     * active key) after the normalisation steps $normalize.
      *
+     * @param Normalization|list<Normalization> $normalize
      * @throws InvalidArgumentException if $id is empty (after normalisation).
      * @throws KeyException if $keyId is not in the ring.
      */
-    public function tokenizeVersioned(string $id, ?string $keyId = null, int $normalize = self::NORM_NONE): string
+    public function tokenizeVersioned(string $id, ?string $keyId = null, Normalization|array $normalize = Normalization::None): string
     {
-        return $this->tokenizeWith($id, self::V1, $keyId, $normalize);
+        return $this->tokenizeWith($id, TokenKind::V1, $keyId, $normalize);
     }
 
-    /** The token of $id of $kind (COMPAT or V1) under $keyId after $normalize. */
-    public function tokenizeWith(string $id, int $kind, ?string $keyId = null, int $normalize = self::NORM_NONE): string
+    /**
+     * The token of $id of $kind under $keyId after $normalize.
+     *
+     * @param Normalization|list<Normalization> $normalize
+     */
+    public function tokenizeWith(string $id, TokenKind $kind, ?string $keyId = null, Normalization|array $normalize = Normalization::None): string
     {
         $ffi = $this->lib->ffi;
+        $flags = Normalization::flags($normalize);
         return $this->native->use(fn (\FFI\CData $h) => $this->lib->textCall(
-            fn ($out, $cap, $len) => $ffi->ilsp_tokenize_with($h, $keyId, $kind, $normalize, $id, strlen($id), $out, $cap, $len),
+            fn ($out, $cap, $len) => $ffi->ilsp_tokenize_with($h, $keyId, $kind->value, $flags, $id, strlen($id), $out, $cap, $len),
             128
         ));
     }
 
     /** The length of every token of $kind under $keyId (null: active). */
-    public function tokenLen(int $kind = self::V1, ?string $keyId = null): int
+    public function tokenLen(TokenKind $kind = TokenKind::V1, ?string $keyId = null): int
     {
         return $this->native->use(fn (\FFI\CData $h) => $this->width($h, $kind, $keyId));
     }
 
     /** ilsp_tokenizer_token_len on a pointer the caller holds. */
-    private function width(\FFI\CData $h, int $kind, ?string $keyId): int
+    private function width(\FFI\CData $h, TokenKind $kind, ?string $keyId): int
     {
         $n = $this->lib->ffi->new('size_t');
-        $this->lib->check($this->lib->ffi->ilsp_tokenizer_token_len($h, $keyId, $kind, \FFI::addr($n)));
+        $this->lib->check($this->lib->ffi->ilsp_tokenizer_token_len($h, $keyId, $kind->value, \FFI::addr($n)));
         return $n->cdata;
     }
 
@@ -157,11 +149,13 @@ final class Tokenizer
      * The tokens of $ids in one library call (four IDs hashed at a time).
      *
      * @param list<string> $ids
+     * @param Normalization|list<Normalization> $normalize
      * @return list<string>
      */
-    public function tokenizeMany(array $ids, int $kind = self::COMPAT, ?string $keyId = null, int $normalize = self::NORM_NONE): array
+    public function tokenizeMany(array $ids, TokenKind $kind = TokenKind::Compat, ?string $keyId = null, Normalization|array $normalize = Normalization::None): array
     {
         $ffi = $this->lib->ffi;
+        $normalize = Normalization::flags($normalize);
         [$data, $offsets, $n] = $this->lib->pack($ids);
         // Width and tokens under one hold of the handle.
         return $this->native->use(function (\FFI\CData $h) use ($ffi, $kind, $keyId, $normalize, $data, $offsets, $n): array {
@@ -170,7 +164,7 @@ final class Tokenizer
             $out = $ffi->new("char[$cap]");
             $len = $ffi->new('size_t');
             $this->lib->check($ffi->ilsp_tokenize_batch(
-                $h, $keyId, $kind, $normalize, $data, strlen($data), $offsets, $n, $out, $cap, \FFI::addr($len)
+                $h, $keyId, $kind->value, $normalize, $data, strlen($data), $offsets, $n, $out, $cap, \FFI::addr($len)
             ));
             return $n === 0 ? [] : str_split(\FFI::string($out, $len->cdata), $width);
         });
@@ -179,9 +173,10 @@ final class Tokenizer
     /**
      * The token of $id under every live key (the rotation transition window).
      *
+     * @param Normalization|list<Normalization> $normalize
      * @return array<string, string> key id => token
      */
-    public function tokenizeAll(string $id, int $kind = self::V1, int $normalize = self::NORM_NONE): array
+    public function tokenizeAll(string $id, TokenKind $kind = TokenKind::V1, Normalization|array $normalize = Normalization::None): array
     {
         $all = [];
         foreach ($this->keyIds() as $keyId) {
@@ -195,22 +190,26 @@ final class Tokenizer
      * data during a rotation (null key ids: the active key).
      *
      * @param list<string> $ids
+     * @param Normalization|list<Normalization> $fromNormalize
+     * @param Normalization|list<Normalization> $toNormalize
      * @return list<array{0: string, 1: string}>
      */
     public function bridge(
         array $ids,
         ?string $fromKey,
         ?string $toKey,
-        int $fromKind = self::COMPAT,
-        int $toKind = self::V1,
-        int $fromNormalize = self::NORM_NONE,
-        int $toNormalize = self::NORM_NONE
+        TokenKind $fromKind = TokenKind::Compat,
+        TokenKind $toKind = TokenKind::V1,
+        Normalization|array $fromNormalize = Normalization::None,
+        Normalization|array $toNormalize = Normalization::None
     ): array {
         $ffi = $this->lib->ffi;
+        $fromFlags = Normalization::flags($fromNormalize);
+        $toFlags = Normalization::flags($toNormalize);
         [$data, $offsets, $n] = $this->lib->pack($ids);
         $text = $this->native->use(fn (\FFI\CData $h) => $this->lib->textCall(
             fn ($out, $c, $len) => $ffi->ilsp_tokenize_bridge(
-                $h, $fromKey, $fromKind, $fromNormalize, $toKey, $toKind, $toNormalize,
+                $h, $fromKey, $fromKind->value, $fromFlags, $toKey, $toKind->value, $toFlags,
                 $data, strlen($data), $offsets, $n, $out, $c, $len
             ),
             $n * ($this->width($h, $fromKind, $fromKey) + $this->width($h, $toKind, $toKey) + 2) + 1
@@ -228,13 +227,15 @@ final class Tokenizer
      * Whether $token is $id's token under a live key (constant-time comparison).
      *
      * @throws InvalidArgumentException if $token is neither a v1 nor a compatibility token.
+     * @param Normalization|list<Normalization> $normalize
      * @throws KeyException if $token names a key not in the ring (e.g. retired).
      */
-    public function verify(string $token, string $id, int $normalize = self::NORM_NONE): bool
+    public function verify(string $token, string $id, Normalization|array $normalize = Normalization::None): bool
     {
         $m = $this->lib->ffi->new('int32_t');
+        $flags = Normalization::flags($normalize);
         $this->native->use(fn (\FFI\CData $h) => $this->lib->check(
-            $this->lib->ffi->ilsp_token_verify($h, $token, $normalize, $id, strlen($id), \FFI::addr($m))
+            $this->lib->ffi->ilsp_token_verify($h, $token, $flags, $id, strlen($id), \FFI::addr($m))
         ));
         return $m->cdata === 1;
     }
@@ -244,13 +245,15 @@ final class Tokenizer
      * or null. Every entry is compared in constant time.
      *
      * @param list<string> $tokens
+     * @param Normalization|list<Normalization> $normalize
      */
-    public function lookup(array $tokens, string $id, int $normalize = self::NORM_NONE): ?int
+    public function lookup(array $tokens, string $id, Normalization|array $normalize = Normalization::None): ?int
     {
+        $flags = Normalization::flags($normalize);
         [$data, $offsets, $n] = $this->lib->pack($tokens);
         $index = $this->lib->ffi->new('size_t');
         $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_token_lookup(
-            $h, $data, strlen($data), $offsets, $n, $normalize, $id, strlen($id), \FFI::addr($index)
+            $h, $data, strlen($data), $offsets, $n, $flags, $id, strlen($id), \FFI::addr($index)
         )));
         return $index->cdata === $n ? null : $index->cdata;
     }
@@ -265,10 +268,10 @@ final class Tokenizer
         ));
     }
 
-    /** Versioned bodies: BODY_BASE32 or BODY_HEX, 128 to 256 bits (multiple of 8). */
-    public function setFormat(int $encoding = self::BODY_BASE32, int $bits = 128): void
+    /** Versioned bodies: TokenBody::Base32 or TokenBody::Hex, 128 to 256 bits (multiple of 8). */
+    public function setFormat(TokenBody $encoding = TokenBody::Base32, int $bits = 128): void
     {
-        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_tokenizer_set_format($h, $encoding, $bits)));
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_tokenizer_set_format($h, $encoding->value, $bits)));
     }
 
     /** Adds a key (binary string or Key) to the ring, live but not active. */

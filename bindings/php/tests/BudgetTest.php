@@ -5,11 +5,14 @@ namespace IlsPrivacy\Tests;
 
 use IlsPrivacy\Budget;
 use IlsPrivacy\BudgetExhaustedException;
+use IlsPrivacy\Composition;
 use IlsPrivacy\EncodingException;
 use IlsPrivacy\InvalidArgumentException;
 use IlsPrivacy\LedgerIntegrityException;
 use IlsPrivacy\LedgerIoException;
 use IlsPrivacy\Library;
+use IlsPrivacy\Period;
+use IlsPrivacy\Status;
 
 final class BudgetTest extends TestCase
 {
@@ -33,8 +36,13 @@ final class BudgetTest extends TestCase
         $header = file_get_contents(dirname(__DIR__, 3) . '/include/ilsprivacy_ffi.h');
         preg_match_all('/^#define ILSP_((?:COMPOSITION|PERIOD)_\w+) (\d+)$/m', $header, $m, PREG_SET_ORDER);
         $this->assertSame(5, count($m), 'budget constants in the header');
+        $enums = [
+            'COMPOSITION_BASIC' => Composition::Basic, 'COMPOSITION_ZCDP' => Composition::Zcdp,
+            'PERIOD_LIFETIME' => Period::Lifetime, 'PERIOD_CALENDAR_YEAR' => Period::CalendarYear,
+            'PERIOD_CALENDAR_MONTH' => Period::CalendarMonth,
+        ];
         foreach ($m as [, $name, $value]) {
-            $this->assertSame((int) $value, constant(Budget::class . '::' . $name), $name);
+            $this->assertSame((int) $value, $enums[$name]->value, $name);
         }
     }
 
@@ -44,7 +52,7 @@ final class BudgetTest extends TestCase
         $b->setLimit('branch-7/loans', 0.3);
         $this->assertSame(2, $b->spend('branch-7/loans', 0.1));
         $this->assertSame(3, $b->spend('branch-7/loans', 0.2));
-        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+        $this->assertThrows(BudgetExhaustedException::class, Status::BudgetExhausted,
             'spent epsilon 0.3 of 0.3', fn () => $b->spend('branch-7/loans', 1e-12));
         $this->assertSame([0.3, 0.0], $b->spent('branch-7/loans'));
         $this->assertSame([0.0, 0.0, 0.0], $b->remaining('branch-7/loans'));
@@ -53,7 +61,7 @@ final class BudgetTest extends TestCase
         $this->assertSame(['limit_set', 'spend', 'spend', 'alert', 'refused'], $kinds);
         $b->close();
         $b->close();
-        $this->assertThrows(\LogicException::class, 0, 'closed', fn () => $b->spend('a', 0.1));
+        $this->assertThrows(\LogicException::class, null, 'closed', fn () => $b->spend('a', 0.1));
     }
 
     public function testSpendThenRelease(): void
@@ -62,13 +70,13 @@ final class BudgetTest extends TestCase
         $b->setLimit('visits', 0.3, 1e-6);
         $this->assertTrue(is_finite($b->laplace('visits', 1234.0, 1.0, 0.1)), 'laplace');
         $this->assertTrue(is_finite($b->gaussian('visits', 1234.0, 1.0, 0.2, 1e-6)), 'gaussian');
-        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+        $this->assertThrows(BudgetExhaustedException::class, Status::BudgetExhausted,
             'visits', fn () => $b->laplace('visits', 1234.0, 1.0, 1e-12));
         $this->assertSame([0.3, 1e-6], $b->spent('visits'));
         $b->setLimit('other', 1.0, 1e-6);
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'epsilon must be finite', fn () => $b->laplace('other', 1.0, 1.0, NAN));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'delta', fn () => $b->gaussian('other', 1.0, 1.0, 0.5, 0.0));
         $this->assertSame([0.0, 0.0], $b->spent('other'));
         // A value outside the domain is mapped into it, not refused: NaN is
@@ -80,7 +88,7 @@ final class BudgetTest extends TestCase
     public function testZcdpAccount(): void
     {
         $b = new Budget();
-        $b->setComposition('g', Budget::COMPOSITION_ZCDP);
+        $b->setComposition('g', Composition::Zcdp);
         $b->setLimit('g', 1.0, 1e-6, 'plan');
         $n = 0;
         try {
@@ -94,9 +102,9 @@ final class BudgetTest extends TestCase
         [$eps, $delta] = $b->spent('g');
         $this->assertTrue($eps > 0.95 && $eps <= 1.0, "epsilon $eps");
         $this->assertSame(1e-6, $delta);
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'no zCDP', fn () => $b->spend('g', 0.1, 1e-9));
-        $b->setComposition('r', Budget::COMPOSITION_ZCDP);
+        $b->setComposition('r', Composition::Zcdp);
         $b->setLimitRho('r', 0.5, 'rho plan');
         $b->spendRho('r', 0.5);
         $this->assertSame(0.5, $b->spentRho('r'));
@@ -107,15 +115,19 @@ final class BudgetTest extends TestCase
         $b = new Budget();
         $b->setLimit('a', 1.0);
         $b->setAlertThreshold('a', 0.5);
-        $b->setPeriod('a', Budget::PERIOD_CALENDAR_MONTH);
+        $b->setPeriod('a', Period::CalendarMonth);
         $b->spend('a', 0.4);
         $this->assertSame(false, $b->alertStatus('a')[0]);
         $b->spend('a', 0.2);
         $this->assertSame(true, $b->alertStatus('a')[0]);
         $b->setLimit('a', 2.0, 0.0, 'raised');
         $this->assertSame(false, $b->alertStatus('a')[0]);
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
-            'period', fn () => $b->setPeriod('a', 7));
+        $this->assertThrows(\TypeError::class, null, 'must be of type IlsPrivacy\Period, int given',
+            fn () => $b->setPeriod('a', 7));
+        $this->assertSame(Status::InvalidArgument->value, $b->native()->use(
+            fn (\FFI\CData $h) => Library::load()->ffi->ilsp_budget_set_period($h, 'a', 7)
+        ));
+        $this->assertStringContainsString('period', Library::load()->lastError());
     }
 
     public function testLedgerSharedExportedVerifiedAndTamperEvident(): void
@@ -127,7 +139,7 @@ final class BudgetTest extends TestCase
         $a->setLimit('t/d', 1.0, 0.0, 'initial');
         $a->spend('t/d', 0.5);
         $b->spend('t/d', 0.5);
-        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+        $this->assertThrows(BudgetExhaustedException::class, Status::BudgetExhausted,
             't/d', fn () => $a->spend('t/d', 0.01));
         $text = $a->exportLedger();
         $this->assertSame(file_get_contents($path), $text);
@@ -157,7 +169,7 @@ final class BudgetTest extends TestCase
         $i = intdiv(strlen($bytes), 2);
         $bytes[$i] = chr(ord($bytes[$i]) ^ 1);
         file_put_contents($path, $bytes);
-        $this->assertThrows(LedgerIntegrityException::class, Library::ERR_LEDGER_INTEGRITY,
+        $this->assertThrows(LedgerIntegrityException::class, Status::LedgerIntegrity,
             'ledger integrity', fn () => new Budget($path));
         self::removeDir($dir);
     }
@@ -169,16 +181,16 @@ final class BudgetTest extends TestCase
         (new Budget($path))->close();
         $holder = fopen($path, 'r');
         $this->assertTrue(flock($holder, LOCK_EX), 'lock taken');
-        $this->assertThrows(LedgerIoException::class, Library::ERR_IO,
+        $this->assertThrows(LedgerIoException::class, Status::Io,
             'locked', fn () => new Budget($path, 50));
         flock($holder, LOCK_UN);
         fclose($holder);
         (new Budget($path, 50))->close();
-        $this->assertThrows(LedgerIoException::class, Library::ERR_IO,
+        $this->assertThrows(LedgerIoException::class, Status::Io,
             'cannot open', fn () => new Budget("$dir/missing/ledger"));
-        $this->assertThrows(LedgerIoException::class, Library::ERR_IO,
+        $this->assertThrows(LedgerIoException::class, Status::Io,
             '', fn () => Budget::verifyLedger("$dir/absent"));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'no ledger', fn () => (new Budget())->exportLedger());
         self::removeDir($dir);
     }
@@ -187,32 +199,36 @@ final class BudgetTest extends TestCase
     {
         $b = new Budget();
         $b->setLimit('a', 1.0);
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'epsilon must be finite and >= 0, got NaN', fn () => $b->setLimit('a', NAN));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'epsilon', fn () => $b->setLimit('a', -1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'delta must be in [0, 1), got 1', fn () => $b->setLimit('a', 1.0, 1.0));
-        $this->assertThrows(EncodingException::class, Library::ERR_ENCODING,
+        $this->assertThrows(EncodingException::class, Status::Encoding,
             'account is not valid UTF-8', fn () => $b->setLimit("bad\xff", 1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'account must be 1 to 256 bytes', fn () => $b->setLimit('', 1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'NUL', fn () => $b->setLimit("nul\0inside", 1.0));
-        $this->assertThrows(BudgetExhaustedException::class, Library::ERR_BUDGET_EXHAUSTED,
+        $this->assertThrows(BudgetExhaustedException::class, Status::BudgetExhausted,
             'no such account', fn () => $b->spend('nobody', 0.1));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'does not exist', fn () => $b->spent('nobody'));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'epsilon must be finite and > 0, got inf', fn () => $b->spend('a', INF));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
-            'rule', fn () => $b->setComposition('a', 3));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(\TypeError::class, null, 'must be of type IlsPrivacy\Composition, int given',
+            fn () => $b->setComposition('a', 3));
+        $this->assertSame(Status::InvalidArgument->value, $b->native()->use(
+            fn (\FFI\CData $h) => Library::load()->ffi->ilsp_budget_set_composition($h, 'a', 3)
+        ));
+        $this->assertStringContainsString('rule', Library::load()->lastError());
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'threshold', fn () => $b->setAlertThreshold('a', 0.0));
 
         // The raw C entry points report NULL pointers instead of crashing.
         $ffi = Library::load()->ffi;
-        $this->assertSame(Library::ERR_NULL, $ffi->ilsp_budget_set_limit(null, 'a', 1.0, 0.0));
+        $this->assertSame(Status::NullPointer->value, $ffi->ilsp_budget_set_limit(null, 'a', 1.0, 0.0));
         $this->assertSame('budget must not be NULL', Library::load()->lastError());
     }
 }

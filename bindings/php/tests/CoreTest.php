@@ -3,8 +3,9 @@ declare(strict_types=1);
 
 namespace IlsPrivacy\Tests;
 
-use IlsPrivacy\Library;
 use IlsPrivacy\InvalidArgumentException;
+use IlsPrivacy\Library;
+use IlsPrivacy\Status;
 
 final class CoreTest extends TestCase
 {
@@ -24,11 +25,11 @@ final class CoreTest extends TestCase
     public function testClampErrors(): void
     {
         $ils = Library::load();
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'value must not be NaN', fn () => $ils->clamp(NAN, 0.0, 1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'lo must be <= hi, got lo = 5 > hi = 2', fn () => $ils->clamp(1.0, 5.0, 2.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'hi must be finite, got inf', fn () => $ils->clamp(1.0, 0.0, INF));
         $ils->clamp(0.5, 0.0, 1.0);
         $this->assertSame('', $ils->lastError(), 'a success clears the message');
@@ -37,7 +38,7 @@ final class CoreTest extends TestCase
     public function testNullOutPointerIsReported(): void
     {
         $ils = Library::load();
-        $this->assertSame(Library::ERR_NULL, $ils->ffi->ilsp_clamp(1.0, 0.0, 2.0, null));
+        $this->assertSame(Status::NullPointer->value, $ils->ffi->ilsp_clamp(1.0, 0.0, 2.0, null));
         $this->assertSame('out must not be NULL', $ils->lastError());
     }
 }

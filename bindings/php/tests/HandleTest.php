@@ -11,6 +11,7 @@ use IlsPrivacy\ExportSchema;
 use IlsPrivacy\Key;
 use IlsPrivacy\KeyException;
 use IlsPrivacy\Library;
+use IlsPrivacy\Status;
 use IlsPrivacy\Tokenizer;
 
 /**
@@ -40,17 +41,17 @@ final class HandleTest extends TestCase
             $handle->close();
             $handle->close();
             $this->assertTrue($handle->isClosed(), "$kind is closed");
-            $e = $this->assertThrows(ClosedHandleException::class, 0, "the $kind is closed", fn () => $call($handle));
+            $e = $this->assertThrows(ClosedHandleException::class, null, "the $kind is closed", fn () => $call($handle));
             $this->assertTrue($e instanceof \LogicException, 'a LogicException');
         }
         // A closed handle passed to another object's call throws as well.
-        $this->assertThrows(ClosedHandleException::class, 0, 'the budget is closed',
+        $this->assertThrows(ClosedHandleException::class, null, 'the budget is closed',
             fn () => (new Aggregator(1))->release($budget, 'a', 1, 1.0));
         $key = Key::generate();
         $key->close();
-        $this->assertThrows(ClosedHandleException::class, 0, 'the key is closed', fn () => new Tokenizer($key));
+        $this->assertThrows(ClosedHandleException::class, null, 'the key is closed', fn () => new Tokenizer($key));
         $t = new Tokenizer(self::KEY);
-        $this->assertThrows(ClosedHandleException::class, 0, 'the key is closed', fn () => $t->addKey('k2', $key));
+        $this->assertThrows(ClosedHandleException::class, null, 'the key is closed', fn () => $t->addKey('k2', $key));
         $this->assertSame(['k1'], $t->keyIds());
     }
 
@@ -66,19 +67,19 @@ final class HandleTest extends TestCase
             // The pointer is still live: the free waits for this call.
             return $ffi->ilsp_tokenize($h, 'x', 1, $out, 65, \FFI::addr($len));
         });
-        $this->assertSame(Library::OK, $status);
+        $this->assertSame(Status::Ok->value, $status);
         $this->assertSame(hash_hmac('sha256', 'x', self::KEY), \FFI::string($out, 64));
         $this->assertTrue($t->isClosed(), 'closed afterwards');
-        $this->assertThrows(ClosedHandleException::class, 0, 'the tokenizer is closed', fn () => $t->tokenize('x'));
+        $this->assertThrows(ClosedHandleException::class, null, 'the tokenizer is closed', fn () => $t->tokenize('x'));
     }
 
     /** ilsp_key_generate(2^62) once aborted the process; now it is a KeyException. */
     public function testHugeKeyLengthsAreTypedErrors(): void
     {
         foreach ([Key::MAX_LEN + 1, 1 << 62, PHP_INT_MAX, -1] as $len) {
-            $this->assertThrows(KeyException::class, Library::ERR_KEY, 'key must be at', fn () => Key::generate($len));
+            $this->assertThrows(KeyException::class, Status::Key, 'key must be at', fn () => Key::generate($len));
         }
-        $this->assertThrows(KeyException::class, Library::ERR_KEY, 'key must be at most 65536 bytes',
+        $this->assertThrows(KeyException::class, Status::Key, 'key must be at most 65536 bytes',
             fn () => Key::fromBytes(str_repeat('k', Key::MAX_LEN + 1)));
         Key::generate(Key::MAX_LEN)->close();
     }
@@ -86,17 +87,17 @@ final class HandleTest extends TestCase
     /** /dev/zero, a FIFO with no writer and a directory are refused at once. */
     public function testKeyFilesMustBeRegular(): void
     {
-        $this->assertThrows(KeyException::class, Library::ERR_KEY, 'is not a regular file (it is a character device)',
+        $this->assertThrows(KeyException::class, Status::Key, 'is not a regular file (it is a character device)',
             fn () => Key::fromFile('/dev/zero'));
         $dir = sys_get_temp_dir() . '/ilsp-php-key-' . getmypid() . '-' . bin2hex(random_bytes(4));
         mkdir($dir);
         $fifo = "$dir/key.fifo";
         $this->assertTrue(posix_mkfifo($fifo, 0600), 'mkfifo');
         $start = microtime(true);
-        $this->assertThrows(KeyException::class, Library::ERR_KEY, 'is not a regular file (it is a FIFO)',
+        $this->assertThrows(KeyException::class, Status::Key, 'is not a regular file (it is a FIFO)',
             fn () => Key::fromFile($fifo));
         $this->assertTrue(microtime(true) - $start < 2.0, 'the FIFO did not block');
-        $this->assertThrows(KeyException::class, Library::ERR_KEY, 'is not a regular file (it is a directory)',
+        $this->assertThrows(KeyException::class, Status::Key, 'is not a regular file (it is a directory)',
             fn () => Key::fromFile($dir));
         unlink($fifo);
         rmdir($dir);

@@ -8,6 +8,7 @@ use IlsPrivacy\DateGranularity;
 use IlsPrivacy\ExportSchema;
 use IlsPrivacy\InvalidArgumentException;
 use IlsPrivacy\Library;
+use IlsPrivacy\Status;
 use IlsPrivacy\Tokenizer;
 
 final class MaskingTest extends TestCase
@@ -17,39 +18,39 @@ final class MaskingTest extends TestCase
         $ils = Library::load();
         $this->assertSame('J***@example.org', $ils->maskEmail('Jane.Doe@Example.org', true));
         $this->assertSame('J***@***.org', $ils->maskEmail('Jane.Doe@Example.org'));
-        $e = $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $e = $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             "email is not an address: no '@'", fn () => $ils->maskEmail('jane-secret'));
         $this->assertTrue(!str_contains($e->getMessage(), 'secret'), 'no value in the message');
-        $this->assertSame('2026-W53', $ils->coarsenDate('2027-01-01', DateGranularity::ISO_WEEK));
-        $this->assertSame('2026-03', $ils->coarsenDate('2026-03-14T10:00:00Z', DateGranularity::MONTH));
+        $this->assertSame('2026-W53', $ils->coarsenDate('2027-01-01', DateGranularity::IsoWeek));
+        $this->assertSame('2026-03', $ils->coarsenDate('2026-03-14T10:00:00Z', DateGranularity::Month));
         $this->assertSame('2026-03-14', $ils->coarsenDate('2026-03-14 10:00'));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'date is not a calendar date', fn () => $ils->coarsenDate('2026-02-30'));
         $this->assertSame('30-39', $ils->ageBand(34));
         $this->assertSame('90+', $ils->ageBand(93));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'age must be at most 150', fn () => $ils->ageBand(151));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'age must be between', fn () => $ils->ageBand(-1));
         $this->assertSame('SW1A', $ils->truncatePostcode('SW1A 1AA', 4));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'would not mask it', fn () => $ils->truncatePostcode('123', 3));
     }
 
     public function testSuppression(): void
     {
         $grid = Library::load()->suppressSmallCells([[20, 30, 25], [15, 2, 40], [33, 27, 50]], 5);
-        $this->assertSame(Cell::PRIMARY, $grid['status'][1][1]);
+        $this->assertSame(Cell::Primary, $grid['status'][1][1]);
         $this->assertSame(null, $grid['values'][1][1]);
         $this->assertSame(242, $grid['values'][3][3]);
         $complementary = 0;
         foreach ($grid['status'] as $row) {
-            $hidden = count(array_filter($row, fn ($s) => $s !== Cell::PUBLISHED));
+            $hidden = count(array_filter($row, fn ($s) => $s !== Cell::Published));
             $this->assertTrue($hidden !== 1, 'no row with a single hidden entry');
-            $complementary += count(array_filter($row, fn ($s) => $s === Cell::COMPLEMENTARY));
+            $complementary += count(array_filter($row, fn ($s) => $s === Cell::Complementary));
         }
         $this->assertSame(3, $complementary);
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'k must be at least 1', fn () => Library::load()->suppressSmallCells([[1]], 0));
     }
 
@@ -76,7 +77,7 @@ final class MaskingTest extends TestCase
         $reasons = array_column($bad['issues'], 'reason', 'field');
         $this->assertSame(['email' => 'malformed', 'ssn' => 'unknown_field', 'patron_id' => 'missing'], $reasons);
         $this->assertTrue(!str_contains(json_encode($bad), 'secret'), 'no value in the issues');
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'unknown variant', fn () => new ExportSchema(['fields' => ['a' => ['rule' => 'nope']]]));
     }
 }

@@ -5,6 +5,7 @@ namespace IlsPrivacy\Tests;
 
 use IlsPrivacy\InvalidArgumentException;
 use IlsPrivacy\Library;
+use IlsPrivacy\Status;
 
 final class MechanismsTest extends TestCase
 {
@@ -42,9 +43,9 @@ final class MechanismsTest extends TestCase
         $out = $ils->laplaceBatch([1.0, 2.0, 3.0], 1.0, 1.0);
         $this->assertSame(3, count($out));
         $this->assertSame([], $ils->laplaceBatch([], 1.0, 1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'values must be finite', fn () => $ils->laplaceBatch([1.0, NAN], 1.0, 1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'epsilon must be finite and > 0, got 0', fn () => $ils->laplaceBatch([], 1.0, 0.0));
     }
 
@@ -54,9 +55,9 @@ final class MechanismsTest extends TestCase
         $out = $ils->gaussianBatch([1.0, 2.0, 3.0], 1.0, 1.0, 1e-6);
         $this->assertSame(3, count($out));
         $this->assertSame([], $ils->gaussianBatch([], 1.0, 1.0, 1e-6));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'values must be finite', fn () => $ils->gaussianBatch([NAN], 1.0, 1.0, 1e-6));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'delta must be in (0, 1), got 0', fn () => $ils->gaussianBatch([1.0], 1.0, 1.0, 0.0));
     }
 
@@ -79,7 +80,7 @@ final class MechanismsTest extends TestCase
             ['too large for this mechanism', fn () => $ils->laplace(1e300, 1.0, 1.0)],
         ];
         foreach ($cases as [$message, $fn]) {
-            $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT, $message, $fn);
+            $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument, $message, $fn);
         }
     }
 
@@ -94,11 +95,11 @@ final class MechanismsTest extends TestCase
         }
         $this->assertTrue(abs($ones / 1000 - 0.8808) < 0.05, 'keep rate e^2/(1+e^2)');
         $this->assertTrue($ils->randomizedResponse(4, 5, 0.5) < 5, 'k-ary');
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'value must be < categories (2)', fn () => $ils->randomizedResponse(2, 2, 1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'categories must be >= 2, got 1', fn () => $ils->randomizedResponse(0, 1, 1.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'epsilon must be finite and > 0, got NaN', fn () => $ils->randomizedResponse(0, 2, NAN));
     }
 
@@ -117,7 +118,7 @@ final class MechanismsTest extends TestCase
             ['epsilon must be finite and > 0, got 0', fn () => $ils->quantile([1.0], 0.5, 0.0, 1.0, 4, 0.0)],
         ];
         foreach ($cases as [$message, $fn]) {
-            $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT, $message, $fn);
+            $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument, $message, $fn);
         }
     }
 
@@ -130,9 +131,9 @@ final class MechanismsTest extends TestCase
         [$v, $factor] = $ils->clipL1([0.1, 0.2], 1.0);
         $this->assertSame([0.1, 0.2], $v);
         $this->assertSame(1.0, $factor);
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'bound must be finite and > 0, got 0', fn () => $ils->clipL1([1.0], 0.0));
-        $this->assertThrows(InvalidArgumentException::class, Library::ERR_INVALID_ARGUMENT,
+        $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
             'values must be finite', fn () => $ils->clipL2([1.0, INF], 1.0));
     }
 }

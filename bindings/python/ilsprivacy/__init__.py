@@ -27,7 +27,23 @@ from .budget import (
     Budget,
 )
 from . import accountant
+from .columns import PackedColumn
 from .core import clamp, version
+from .enums import (
+    AccountingMethod,
+    Cell,
+    Composition,
+    DateGranularity,
+    KeyEncoding,
+    Noise,
+    Normalization,
+    Period,
+    RowFlag,
+    Status,
+    TableNoise,
+    TokenBody,
+    TokenKind,
+)
 from .bound import clip_l1, clip_l2
 from .mechanisms import (
     gaussian,
@@ -68,6 +84,20 @@ from .errors import (
 __version__ = version()
 
 __all__ = [
+    "AccountingMethod",
+    "Cell",
+    "Composition",
+    "DateGranularity",
+    "KeyEncoding",
+    "Noise",
+    "Normalization",
+    "PackedColumn",
+    "Period",
+    "RowFlag",
+    "Status",
+    "TableNoise",
+    "TokenBody",
+    "TokenKind",
     "Aggregator",
     "AggregatorStats",
     "ReleasedTable",

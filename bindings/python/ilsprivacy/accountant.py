@@ -3,8 +3,9 @@ releases under several composition methods, how many releases fit a target,
 and which noise scale a target needs.
 
 Every result is an upper bound on the privacy loss (the library rounds toward
-more loss). Methods are the ``ACCOUNTING_*`` constants, noise kinds the
-``NOISE_*`` constants.
+more loss). Methods are :class:`~ilsprivacy.AccountingMethod` members (or the
+``ACCOUNTING_*`` aliases), noise kinds :class:`~ilsprivacy.Noise` members (or
+the ``NOISE_*`` aliases).
 
 >>> from ilsprivacy import accountant as acct
 >>> round(acct.plan_epsilon(acct.NOISE_LAPLACE, 1.0, 10.0, 100, 1e-6, acct.ACCOUNTING_BASIC), 6)
@@ -18,21 +19,23 @@ more loss). Methods are the ``ACCOUNTING_*`` constants, noise kinds the
 from __future__ import annotations
 
 import ctypes
+from typing import Union
 
 from ._native import Handle, call, declare, status_t
+from .enums import AccountingMethod, Noise
 
-ACCOUNTING_BASIC = 0
-ACCOUNTING_ADVANCED = 1
-ACCOUNTING_OPTIMAL_HOMOGENEOUS = 2
-ACCOUNTING_ZCDP = 3
-ACCOUNTING_RDP = 4
-ACCOUNTING_PLD = 5
-ACCOUNTING_BEST = 6
+ACCOUNTING_BASIC = AccountingMethod.BASIC
+ACCOUNTING_ADVANCED = AccountingMethod.ADVANCED
+ACCOUNTING_OPTIMAL_HOMOGENEOUS = AccountingMethod.OPTIMAL_HOMOGENEOUS
+ACCOUNTING_ZCDP = AccountingMethod.ZCDP
+ACCOUNTING_RDP = AccountingMethod.RDP
+ACCOUNTING_PLD = AccountingMethod.PLD
+ACCOUNTING_BEST = AccountingMethod.BEST
 
-NOISE_LAPLACE = 0
-NOISE_GAUSSIAN = 1
-NOISE_DISCRETE_LAPLACE = 2
-NOISE_DISCRETE_GAUSSIAN = 3
+NOISE_LAPLACE = Noise.LAPLACE
+NOISE_GAUSSIAN = Noise.GAUSSIAN
+NOISE_DISCRETE_LAPLACE = Noise.DISCRETE_LAPLACE
+NOISE_DISCRETE_GAUSSIAN = Noise.DISCRETE_GAUSSIAN
 
 _d = ctypes.c_double
 _u64 = ctypes.c_uint64
@@ -66,8 +69,8 @@ def _count(releases: int) -> int:
     return releases
 
 
-def plan_epsilon(noise: int, sensitivity: float, scale: float, releases: int,
-                 delta: float, method: int = ACCOUNTING_BEST) -> float:
+def plan_epsilon(noise: Union[Noise, int], sensitivity: float, scale: float, releases: int,
+                 delta: float, method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
     """Epsilon after ``releases`` releases of one noise mechanism at ``delta``
     (``inf`` if no epsilon achieves ``delta``).
 
@@ -80,8 +83,8 @@ def plan_epsilon(noise: int, sensitivity: float, scale: float, releases: int,
     return out.value
 
 
-def plan_delta(noise: int, sensitivity: float, scale: float, releases: int,
-               epsilon: float, method: int = ACCOUNTING_BEST) -> float:
+def plan_delta(noise: Union[Noise, int], sensitivity: float, scale: float, releases: int,
+               epsilon: float, method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
     """Delta after ``releases`` releases of one noise mechanism at ``epsilon``.
 
     Raises:
@@ -93,8 +96,8 @@ def plan_delta(noise: int, sensitivity: float, scale: float, releases: int,
     return out.value
 
 
-def plan_max_releases(noise: int, sensitivity: float, scale: float, epsilon: float,
-                      delta: float, method: int = ACCOUNTING_BEST) -> int:
+def plan_max_releases(noise: Union[Noise, int], sensitivity: float, scale: float, epsilon: float,
+                      delta: float, method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> int:
     """The largest number of releases (at most 10**9) that fit in (epsilon, delta).
 
     Raises:
@@ -106,8 +109,8 @@ def plan_max_releases(noise: int, sensitivity: float, scale: float, epsilon: flo
     return out.value
 
 
-def plan_noise_scale(noise: int, sensitivity: float, releases: int, epsilon: float,
-                     delta: float, method: int = ACCOUNTING_BEST) -> float:
+def plan_noise_scale(noise: Union[Noise, int], sensitivity: float, releases: int, epsilon: float,
+                     delta: float, method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
     """The smallest Laplace scale or Gaussian sigma such that ``releases``
     releases fit in (epsilon, delta). ``noise`` is NOISE_LAPLACE or NOISE_GAUSSIAN.
 
@@ -138,7 +141,7 @@ class Accountant(Handle):
         call(_new, ctypes.byref(handle))
         super().__init__(handle)
 
-    def add_noise(self, noise: int, sensitivity: float, scale: float, releases: int = 1) -> None:
+    def add_noise(self, noise: Union[Noise, int], sensitivity: float, scale: float, releases: int = 1) -> None:
         """Adds ``releases`` releases of Laplace/Gaussian/discrete noise."""
         self._call(_add_noise, noise, float(sensitivity), float(scale), _count(releases))
 
@@ -154,13 +157,13 @@ class Accountant(Handle):
         """Adds ``releases`` releases that are each rho-zCDP."""
         self._call(_add_zcdp, float(rho), _count(releases))
 
-    def epsilon(self, delta: float, method: int = ACCOUNTING_BEST) -> float:
+    def epsilon(self, delta: float, method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
         """The epsilon of everything added so far at ``delta``."""
         out = ctypes.c_double()
         self._call(_epsilon, float(delta), method, ctypes.byref(out))
         return out.value
 
-    def delta(self, epsilon: float, method: int = ACCOUNTING_BEST) -> float:
+    def delta(self, epsilon: float, method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
         """The delta of everything added so far at ``epsilon``."""
         out = ctypes.c_double()
         self._call(_delta, float(epsilon), method, ctypes.byref(out))

@@ -25,6 +25,17 @@ True
 >>> [row.partition for row in table.rows], table.epsilon
 (['EAST', 'WEST'], 0.5)
 
+Columns may also be numpy arrays or other buffers, read without copying
+(see :mod:`ilsprivacy.columns`): fixed-width bytes arrays or
+:class:`~ilsprivacy.PackedColumn` for units and partitions, ``uint64`` counts
+and ``int64`` values:
+
+>>> from array import array
+>>> agg.add_batch(PackedColumn.from_strings(["token-4"]), PackedColumn.from_strings(["EAST"]),
+...               counts=array("Q", [2]))
+>>> agg.stats().events
+5
+
 The state (and its bytes) holds exact per-unit totals: keep it as
 confidential as the input. :meth:`Aggregator.stats` is exact too, for logs,
 never for publication.
@@ -32,18 +43,28 @@ never for publication.
 
 from __future__ import annotations
 
-import array
 import ctypes
-import itertools
-from typing import TYPE_CHECKING, Iterable, NamedTuple, Optional, Sequence, Union
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, NamedTuple, Optional, Sequence, Union
 
-from . import errors
+from . import columns, errors
 from ._native import Handle, call, check, declare, status_t, using
+from .columns import PackedColumn
+from .enums import RowFlag, TableNoise
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ._buffers import Buffer
     from .budget import Budget
+else:
+    Buffer = Any
 
 Key = Union[str, bytes, bytearray, memoryview]
+#: A column of keys: a sequence of ``str``/``bytes``, a :class:`PackedColumn`,
+#: or a fixed-width bytes buffer (numpy dtype ``S<width>``).
+KeyColumn = Union[Sequence[Key], PackedColumn, Buffer]
+#: A column of integers: a sequence of ``int``, or a buffer of the C type
+#: (``uint64`` counts, ``int64`` values).
+IntColumn = Union[Sequence[int], Buffer]
 
 _handle_p = ctypes.c_void_p
 _size_p = ctypes.POINTER(ctypes.c_size_t)
@@ -57,7 +78,7 @@ _new = declare(
         ctypes.c_int32,
         ctypes.c_int64,
         ctypes.c_int64,
-        _u8_p,
+        ctypes.c_void_p,
         _size_p,
         ctypes.c_size_t,
         ctypes.POINTER(_handle_p),
@@ -76,9 +97,9 @@ _add_batch = declare(
     [
         _handle_p,
         ctypes.c_size_t,
-        _u8_p,
+        ctypes.c_void_p,
         _size_p,
-        _u8_p,
+        ctypes.c_void_p,
         _size_p,
         ctypes.POINTER(ctypes.c_uint64),
         ctypes.POINTER(ctypes.c_int64),
@@ -97,12 +118,10 @@ _u64_p = ctypes.POINTER(ctypes.c_uint64)
 _stats = declare("ilsp_aggregator_stats", status_t, [_handle_p, _u64_p, _u64_p, _u64_p, _u64_p])
 
 #: ``noise`` of :meth:`Aggregator.release`: discrete Laplace (parameters are epsilon).
-TABLE_NOISE_LAPLACE = 0
+TABLE_NOISE_LAPLACE = TableNoise.LAPLACE
 #: ``noise`` of :meth:`Aggregator.release`: discrete Gaussian (parameters are rho;
 #: needs a budget account with zCDP composition).
-TABLE_NOISE_GAUSSIAN = 1
-_ROW_SUPPRESSED = 1
-_ROW_HAS_SUM = 2
+TABLE_NOISE_GAUSSIAN = TableNoise.GAUSSIAN
 
 # The arguments both release functions share, up to `suppress_below`.
 _RELEASE_ARGS = [
@@ -158,10 +177,6 @@ _table_noise = declare(
 )
 _table_free = declare("ilsp_table_free", None, [_handle_p])
 
-# array.array typecode of size_t (8 bytes on 64-bit platforms).
-_SIZE_T_CODE = next(c for c in "QLI" if array.array(c).itemsize == ctypes.sizeof(ctypes.c_size_t))
-
-
 def _key_bytes(key: Key, param: str) -> bytes:
     if isinstance(key, str):
         return key.encode("utf-8")
@@ -175,21 +190,6 @@ def _u8(buf: Union[bytes, bytearray, ctypes.Array]) -> "ctypes._Pointer[ctypes.c
     if isinstance(buf, bytes):
         return ctypes.cast(ctypes.c_char_p(buf), _u8_p)
     return ctypes.cast(buf, _u8_p)
-
-
-class _Packed:
-    """A packed column: concatenated bytes plus n + 1 offsets (kept alive here)."""
-
-    def __init__(self, keys: Iterable[Key], param: str) -> None:
-        encoded = [_key_bytes(k, param) for k in keys]
-        self.n = len(encoded)
-        self.data = b"".join(encoded)
-        offsets = array.array(_SIZE_T_CODE, itertools.accumulate((len(k) for k in encoded), initial=0))
-        self._offsets = offsets
-        self.offsets = (ctypes.c_size_t * len(offsets)).from_buffer(offsets)
-
-    def data_ptr(self) -> "ctypes._Pointer[ctypes.c_uint8]":
-        return _u8(self.data)
 
 
 class TableRow(NamedTuple):
@@ -238,12 +238,12 @@ def _read_table(handle: ctypes.c_void_p) -> ReleasedTable:
             partition: Union[str, bytes] = key.decode("utf-8")
         except UnicodeDecodeError:
             partition = key
-        withheld = bool(flags.value & _ROW_SUPPRESSED)
+        withheld = bool(flags.value & RowFlag.SUPPRESSED)
         rows.append(
             TableRow(
                 partition,
                 None if withheld else count.value,
-                total.value if flags.value & _ROW_HAS_SUM else None,
+                total.value if flags.value & RowFlag.HAS_SUM else None,
             )
         )
     eps, delta, rho = ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
@@ -308,21 +308,22 @@ class Aggregator(Handle):
         public_partitions: Optional[Sequence[Key]] = None,
     ) -> None:
         handle = _handle_p()
-        packed = _Packed(public_partitions or (), "public_partitions")
-        if public_partitions is not None and packed.n == 0:
-            raise errors.InvalidArgumentError("public_partitions must not be empty")
         lo, hi = value_bounds if value_bounds is not None else (0, 0)
-        call(
-            _new,
-            int(max_partitions_per_unit),
-            0 if value_bounds is None else 1,
-            int(lo),
-            int(hi),
-            packed.data_ptr() if packed.n else None,
-            packed.offsets if packed.n else None,
-            packed.n,
-            ctypes.byref(handle),
-        )
+        with ExitStack() as stack:
+            public = columns.keys(public_partitions or (), "public_partitions", stack)
+            if public_partitions is not None and public.n == 0:
+                raise errors.InvalidArgumentError("public_partitions must not be empty")
+            call(
+                _new,
+                int(max_partitions_per_unit),
+                0 if value_bounds is None else 1,
+                int(lo),
+                int(hi),
+                public.data if public.n else None,
+                public.offsets if public.n else None,
+                public.n,
+                ctypes.byref(handle),
+            )
         super().__init__(handle)
 
     @classmethod
@@ -361,35 +362,46 @@ class Aggregator(Handle):
 
     def add_batch(
         self,
-        units: Sequence[Key],
-        partitions: Sequence[Key],
-        counts: Optional[Sequence[int]] = None,
-        values: Optional[Sequence[int]] = None,
+        units: KeyColumn,
+        partitions: KeyColumn,
+        counts: Optional[IntColumn] = None,
+        values: Optional[IntColumn] = None,
     ) -> None:
         """Adds many events at once, all or nothing.
 
+        Each column is a sequence, or a buffer the library reads in place
+        (no per-event copy; see :mod:`ilsprivacy.columns`): ``units`` and
+        ``partitions`` a :class:`PackedColumn` or a fixed-width bytes array
+        (numpy dtype ``S<width>``, every entry exactly ``width`` bytes);
+        ``counts`` ``uint64`` and ``values`` ``int64`` (numpy arrays,
+        ``array.array('Q')`` / ``array.array('q')``). ``counts=None`` counts
+        each event once, ``values=None`` adds 0.
+
         Raises:
             InvalidArgumentError: if an event is bad (the message gives its index)
-                or the sequences differ in length.
+                or the columns differ in length.
+            TypeError: a buffer of another element type, in a foreign byte
+                order or not C-contiguous (never converted silently).
+            ValueError: a fixed-width column with an entry shorter than its width.
         """
-        n = len(units)
-        for name, seq in (("partitions", partitions), ("counts", counts), ("values", values)):
-            if seq is not None and len(seq) != n:
-                raise errors.InvalidArgumentError(f"{name} must have {n} entries, got {len(seq)}")
-        pu = _Packed(units, "units")
-        pp = _Packed(partitions, "partitions")
-        c = (ctypes.c_uint64 * n)(*counts) if counts is not None else None
-        v = (ctypes.c_int64 * n)(*values) if values is not None else None
-        self._call(
-            _add_batch,
-            n,
-            pu.data_ptr(),
-            pu.offsets if n else None,
-            pp.data_ptr(),
-            pp.offsets if n else None,
-            c,
-            v,
-        )
+        with ExitStack() as stack:
+            pu = columns.keys(units, "units", stack)
+            n = pu.n
+            pp = columns.keys(partitions, "partitions", stack)
+            if pp.n != n:
+                raise errors.InvalidArgumentError(f"partitions must have {n} entries, got {pp.n}")
+            c = columns.numbers(counts, "counts", "u", n, stack)
+            v = columns.numbers(values, "values", "i", n, stack)
+            self._call(
+                _add_batch,
+                n,
+                pu.data,
+                pu.offsets,
+                pp.data,
+                pp.offsets,
+                c,
+                v,
+            )
 
     def merge(self, other: "Aggregator") -> None:
         """Merges ``other`` (another shard of the same job) into this aggregator.
@@ -463,11 +475,11 @@ class Aggregator(Handle):
         if (epsilon is None) == (rho is None):
             raise errors.InvalidArgumentError("give exactly one of epsilon (Laplace) or rho (Gaussian)")
         if epsilon is not None:
-            noise, count_param, sum_param = TABLE_NOISE_LAPLACE, epsilon, sum_epsilon
+            noise, count_param, sum_param = TableNoise.LAPLACE, epsilon, sum_epsilon
             if sum_rho is not None:
                 raise errors.InvalidArgumentError("sum_rho needs rho (Gaussian noise), not epsilon")
         else:
-            noise, count_param, sum_param = TABLE_NOISE_GAUSSIAN, rho, sum_rho
+            noise, count_param, sum_param = TableNoise.GAUSSIAN, rho, sum_rho
             if sum_epsilon is not None:
                 raise errors.InvalidArgumentError("sum_epsilon needs epsilon (Laplace noise), not rho")
         if sum_param is not None and not sum_param > 0:

@@ -25,18 +25,21 @@ from typing import Any, Optional, Union
 
 from . import errors
 from ._native import Handle, call, check, declare, status_t
+from .enums import Composition, Period
 
+# The module's constants (aliases of the enum members, kept for callers of
+# earlier versions).
 #: Basic composition: epsilon and delta add up (the default).
-COMPOSITION_BASIC = 0
+COMPOSITION_BASIC = Composition.BASIC
 #: zCDP composition: rho adds up; an (epsilon, delta) limit is enforced
 #: through the largest rho that implies it (CKS20 bound).
-COMPOSITION_ZCDP = 1
+COMPOSITION_ZCDP = Composition.ZCDP
 #: The limit bounds every spend ever made (the default).
-PERIOD_LIFETIME = 0
+PERIOD_LIFETIME = Period.LIFETIME
 #: The limit bounds the spends of the current UTC calendar year.
-PERIOD_CALENDAR_YEAR = 1
+PERIOD_CALENDAR_YEAR = Period.CALENDAR_YEAR
 #: The limit bounds the spends of the current UTC calendar month.
-PERIOD_CALENDAR_MONTH = 2
+PERIOD_CALENDAR_MONTH = Period.CALENDAR_MONTH
 
 _c_double_p = ctypes.POINTER(ctypes.c_double)
 _c_size_p = ctypes.POINTER(ctypes.c_size_t)
@@ -224,12 +227,12 @@ class Budget(Handle):
         """Sets a zCDP account's rho limit."""
         self._call(_set_limit_rho, _text(account, "account"), float(rho), _text(reason, "reason"))
 
-    def set_composition(self, account: Text, rule: int) -> None:
-        """``COMPOSITION_BASIC`` or ``COMPOSITION_ZCDP``; only before the first spend."""
+    def set_composition(self, account: Text, rule: Union[Composition, int]) -> None:
+        """:attr:`Composition.BASIC` or :attr:`Composition.ZCDP`; only before the first spend."""
         self._call(_set_composition, _text(account, "account"), int(rule))
 
-    def set_period(self, account: Text, period: int) -> None:
-        """``PERIOD_LIFETIME``, ``PERIOD_CALENDAR_YEAR`` or ``PERIOD_CALENDAR_MONTH`` (UTC).
+    def set_period(self, account: Text, period: Union[Period, int]) -> None:
+        """A :class:`Period`: ``LIFETIME``, ``CALENDAR_YEAR`` or ``CALENDAR_MONTH`` (UTC).
 
         A period policy bounds the loss per period, not in total.
         """

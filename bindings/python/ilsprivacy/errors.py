@@ -1,35 +1,43 @@
 """Status codes of the C ABI and the Python exceptions they become.
 
 The numbers are fixed forever: new codes may be appended, none is renumbered.
-Every exception carries ``status`` (the C code) and the library's message,
-which names the parameter at fault but never a patron identifier, a protected
-value or key bytes.
+Every exception carries ``status`` (the C code, a :class:`~ilsprivacy.Status`
+member; a plain ``int`` only for a code this binding does not know) and the
+library's message, which names the parameter at fault but never a patron
+identifier, a protected value or key bytes.
 """
 
 from __future__ import annotations
 
-ILSP_OK = 0
-ILSP_ERR_NULL = 1
-ILSP_ERR_INVALID_ARGUMENT = 2
-ILSP_ERR_BUDGET_EXHAUSTED = 3
-ILSP_ERR_BUFFER_TOO_SMALL = 4
-ILSP_ERR_ENCODING = 5
-ILSP_ERR_KEY = 6
-ILSP_ERR_IO = 7
-ILSP_ERR_LEDGER_INTEGRITY = 8
-ILSP_ERR_ENTROPY = 9
-ILSP_ERR_INTERNAL = 10
+from typing import Union
+
+from .enums import Status
+
+ILSP_OK = Status.OK
+ILSP_ERR_NULL = Status.NULL
+ILSP_ERR_INVALID_ARGUMENT = Status.INVALID_ARGUMENT
+ILSP_ERR_BUDGET_EXHAUSTED = Status.BUDGET_EXHAUSTED
+ILSP_ERR_BUFFER_TOO_SMALL = Status.BUFFER_TOO_SMALL
+ILSP_ERR_ENCODING = Status.ENCODING
+ILSP_ERR_KEY = Status.KEY
+ILSP_ERR_IO = Status.IO
+ILSP_ERR_LEDGER_INTEGRITY = Status.LEDGER_INTEGRITY
+ILSP_ERR_ENTROPY = Status.ENTROPY
+ILSP_ERR_INTERNAL = Status.INTERNAL
 
 
 class IlsPrivacyError(Exception):
     """Base class of every error raised by the library."""
 
-    status: int = -1
+    status: Union[Status, int] = -1
 
-    def __init__(self, message: str, status: int | None = None) -> None:
+    def __init__(self, message: str, status: Union[Status, int, None] = None) -> None:
         super().__init__(message)
         if status is not None:
-            self.status = status
+            try:
+                self.status = Status(status)
+            except ValueError:
+                self.status = status
 
     @property
     def message(self) -> str:
@@ -123,5 +131,5 @@ def from_status(status: int, message: str) -> IlsPrivacyError:
     """The exception for a non-zero C status code."""
     cls = _BY_STATUS.get(status)
     if cls is None:
-        return IlsPrivacyError(f"unknown status {status}: {message}", status)
+        return IlsPrivacyError(f"unknown status {int(status)}: {message}", status)
     return cls(message)

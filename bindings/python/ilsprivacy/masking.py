@@ -21,20 +21,22 @@ from dataclasses import dataclass, field
 from typing import Any, Optional, Sequence, Union
 
 from ._native import Handle, call, declare, encode_text, status_t, using
+from .enums import Cell, DateGranularity
 from .token import Tokenizer, text_call
 
+# Aliases of the enum members (kept for callers of earlier versions).
 #: ``YYYY-MM-DD``.
-DATE_DAY = 0
+DATE_DAY = DateGranularity.DAY
 #: ISO 8601 week ``YYYY-Www``.
-DATE_ISO_WEEK = 1
+DATE_ISO_WEEK = DateGranularity.ISO_WEEK
 #: ``YYYY-MM``.
-DATE_MONTH = 2
+DATE_MONTH = DateGranularity.MONTH
 #: A published table entry.
-CELL_PUBLISHED = 0
+CELL_PUBLISHED = Cell.PUBLISHED
 #: Hidden: a count from 1 to k - 1.
-CELL_PRIMARY = 1
+CELL_PRIMARY = Cell.PRIMARY
 #: Hidden so that primary suppressions cannot be recomputed from the totals.
-CELL_COMPLEMENTARY = 2
+CELL_COMPLEMENTARY = Cell.COMPLEMENTARY
 
 _p = ctypes.POINTER
 _size_p = _p(ctypes.c_size_t)
@@ -98,9 +100,10 @@ def mask_email(email: str, keep_domain: bool = False) -> str:
     return text_call(_email, encode_text(email, "email"), 1 if keep_domain else 0, capacity=len(email) + 16)
 
 
-def coarsen_date(date: str, granularity: Union[int, str] = DATE_DAY) -> str:
+def coarsen_date(date: str, granularity: Union[DateGranularity, int, str] = DateGranularity.DAY) -> str:
     """An ISO date (a time after ``T`` or a space is dropped) as a day, an ISO
-    week (``2026-W11``) or a month (``2026-03``)."""
+    week (``2026-W11``) or a month (``2026-03``): a :class:`DateGranularity`
+    or its name in lower case (``"day"``, ``"iso_week"``, ``"month"``)."""
     if isinstance(granularity, str):
         if granularity not in _GRANULARITIES:
             raise ValueError(f"granularity must be one of {sorted(_GRANULARITIES)}, got {granularity!r}")
@@ -126,15 +129,15 @@ class SuppressedTable:
 
     ``values`` and ``status`` are ``(rows + 1) x (cols + 1)`` grids: the last
     column holds row totals, the last row column totals, the corner the grand
-    total. A hidden entry's value is ``None``.
+    total. A hidden entry's value is ``None``; statuses are :class:`Cell` members.
     """
 
     values: list[list[Optional[int]]]
-    status: list[list[int]]
+    status: list[list[Cell]]
 
-    def count(self, status: int) -> int:
-        """How many entries have ``status`` (``CELL_*``)."""
-        return sum(row.count(status) for row in self.status)
+    def count(self, status: Union[Cell, int]) -> int:
+        """How many entries have ``status`` (a :class:`Cell`)."""
+        return sum(1 for row in self.status for s in row if s == status)
 
 
 def suppress_small_cells(counts: Sequence[Sequence[int]], k: int = 5) -> SuppressedTable:
@@ -153,7 +156,8 @@ def suppress_small_cells(counts: Sequence[Sequence[int]], k: int = 5) -> Suppres
     out_len = ctypes.c_size_t()
     call(_suppress, flat, rows, cols, k, values, status, n, ctypes.byref(out_len))
     w = cols + 1
-    grid_status = [list(status[r * w : (r + 1) * w]) for r in range(rows + 1)]
+    cells = tuple(Cell)
+    grid_status = [[cells[s] for s in status[r * w : (r + 1) * w]] for r in range(rows + 1)]
     grid_values = [
         [values[r * w + c] if grid_status[r][c] == CELL_PUBLISHED else None for c in range(w)] for r in range(rows + 1)
     ]
@@ -200,6 +204,8 @@ class ExportSchema(Handle):
 
 
 __all__ = [
+    "Cell",
+    "DateGranularity",
     "CELL_COMPLEMENTARY",
     "CELL_PRIMARY",
     "CELL_PUBLISHED",

@@ -24,37 +24,49 @@ contain IDs or key bytes.
 from __future__ import annotations
 
 import ctypes
-import itertools
 import os
 import threading
-from array import array
-from typing import Callable, Iterable, Optional, Sequence, Union
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
-from . import errors
+from . import columns, errors
 from ._native import Handle, call, check, declare, encode_text, lib, status_t, using
+from ._buffers import view
+from .columns import PackedColumn
+from .enums import KeyEncoding, Normalization, TokenBody, TokenKind
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ._buffers import Buffer
+else:
+    Buffer = Any
+
+#: A column of IDs or tokens: a sequence of ``str``, a :class:`PackedColumn`
+#: or a fixed-width bytes buffer (numpy dtype ``S<width>``), UTF-8.
+TextColumn = Union[Sequence[str], PackedColumn, Buffer]
+
+# Aliases of the enum members (kept for callers of earlier versions).
 #: Compatibility tokens: 64 lowercase hex characters of HMAC-SHA256(key, id).
-TOKEN_COMPAT = 0
+TOKEN_COMPAT = TokenKind.COMPAT
 #: Versioned tokens: ``v1.<key id>.<body>``.
-TOKEN_V1 = 1
+TOKEN_V1 = TokenKind.V1
 #: Versioned token bodies in lowercase hex.
-BODY_HEX = 0
+BODY_HEX = TokenBody.HEX
 #: Versioned token bodies in unpadded lowercase base32.
-BODY_BASE32 = 1
+BODY_BASE32 = TokenBody.BASE32
 #: Key material stored as the bytes themselves.
-KEY_RAW = 0
+KEY_RAW = KeyEncoding.RAW
 #: Key material stored as hexadecimal text.
-KEY_HEX = 1
+KEY_HEX = KeyEncoding.HEX
 #: No normalisation.
-NORM_NONE = 0
+NORM_NONE = Normalization.NONE
 #: Remove leading and trailing whitespace.
-NORM_TRIM = 1
+NORM_TRIM = Normalization.TRIM
 #: Unicode lowercase.
-NORM_CASE_FOLD = 2
+NORM_CASE_FOLD = Normalization.CASE_FOLD
 #: Remove whitespace and barcode separators (``- . _ / :`` and Unicode dashes).
-NORM_STRIP_SEPARATORS = 4
+NORM_STRIP_SEPARATORS = Normalization.STRIP_SEPARATORS
 #: Trim, case fold and strip separators: library barcodes.
-NORM_BARCODE = 7
+NORM_BARCODE = Normalization.BARCODE
 #: The shortest accepted key, in bytes.
 MIN_KEY_LEN = 32
 #: The longest accepted key, and the largest key file, in bytes.
@@ -173,24 +185,6 @@ def text_call(fn: Callable[..., int], *args: object, capacity: int = 128, traili
     return buf.raw[: needed.value].decode("utf-8")
 
 
-def _pack(items: Sequence[str], param: str) -> tuple[bytes, ctypes.Array]:
-    """One UTF-8 buffer and ``len(items) + 1`` offsets, as the batch functions take."""
-    joined = "".join(items) if all(isinstance(i, str) for i in items) else None
-    if joined is None:
-        bad = next(i for i in items if not isinstance(i, str))
-        raise TypeError(f"{param} must contain str, got {type(bad).__name__}")
-    if joined.isascii():
-        data = joined.encode("ascii")
-        lengths: Iterable[int] = map(len, items)
-    else:
-        encoded = [i.encode("utf-8", errors="surrogatepass") for i in items]
-        data = b"".join(encoded)
-        lengths = map(len, encoded)
-    offsets = array("L" if ctypes.sizeof(ctypes.c_ulong) == ctypes.sizeof(ctypes.c_size_t) else "Q")
-    offsets.extend(itertools.accumulate(lengths, initial=0))
-    return data, (ctypes.c_size_t * len(offsets)).from_buffer(offsets)
-
-
 def _width(t: ctypes.c_void_p, kid: Optional[bytes], kind: int) -> int:
     """``ilsp_tokenizer_token_len`` on a pointer the caller holds."""
     n = ctypes.c_size_t()
@@ -222,7 +216,7 @@ class Key(Handle):
         return cls._make(_key_from_bytes, data, len(data))
 
     @classmethod
-    def from_file(cls, path: Union[str, os.PathLike[str]], encoding: Union[int, str] = "raw") -> "Key":
+    def from_file(cls, path: Union[str, os.PathLike[str]], encoding: Union[KeyEncoding, int, str] = "raw") -> "Key":
         """Reads a key file stored as ``"raw"`` bytes or ``"hex"`` text.
 
         Only a regular file is read (at most 64 KiB + 1 bytes, without
@@ -236,7 +230,7 @@ class Key(Handle):
         return cls._make(_key_from_file, os.fsencode(path), _code(encoding, _KEY_ENCODINGS, "encoding"))
 
     @classmethod
-    def from_env(cls, name: str, encoding: Union[int, str] = "raw") -> "Key":
+    def from_env(cls, name: str, encoding: Union[KeyEncoding, int, str] = "raw") -> "Key":
         """Reads a key from environment variable ``name`` (``"raw"``: the value's
         UTF-8 bytes, as ``os.environ[name].encode()`` gives them; or ``"hex"``).
 
@@ -326,7 +320,7 @@ class Tokenizer(Handle):
             check(status)
         return out.value.decode("ascii")
 
-    def tokenize_versioned(self, id: str, *, key_id: Optional[str] = None, normalize: int = NORM_NONE) -> str:
+    def tokenize_versioned(self, id: str, *, key_id: Optional[str] = None, normalize: Union[Normalization, int] = Normalization.NONE) -> str:
         """The versioned token ``v1.<key id>.<body>`` of ``id``.
 
         Raises:
@@ -339,9 +333,9 @@ class Tokenizer(Handle):
         self,
         id: str,
         *,
-        kind: Union[int, str] = TOKEN_COMPAT,
+        kind: Union[TokenKind, int, str] = TokenKind.COMPAT,
         key_id: Optional[str] = None,
-        normalize: int = NORM_NONE,
+        normalize: Union[Normalization, int] = Normalization.NONE,
     ) -> str:
         """The token of ``id`` of ``kind`` (``"compat"``/``"v1"``) under
         ``key_id`` (default: the active key) after ``normalize`` (``NORM_*`` flags)."""
@@ -350,7 +344,7 @@ class Tokenizer(Handle):
         code = _code(kind, _KINDS, "kind")
         return self._run(lambda t: text_call(_tokenize_with, t, kid, code, normalize, raw, len(raw), capacity=128))
 
-    def token_len(self, kind: Union[int, str] = TOKEN_V1, key_id: Optional[str] = None) -> int:
+    def token_len(self, kind: Union[TokenKind, int, str] = TokenKind.V1, key_id: Optional[str] = None) -> int:
         """The length of every token of ``kind`` under ``key_id`` (default: active)."""
         kid = None if key_id is None else encode_text(key_id, "key_id")
         code = _code(kind, _KINDS, "kind")
@@ -358,70 +352,94 @@ class Tokenizer(Handle):
 
     def tokenize_many(
         self,
-        ids: Sequence[str],
+        ids: TextColumn,
         *,
-        kind: Union[int, str] = TOKEN_COMPAT,
+        kind: Union[TokenKind, int, str] = TokenKind.COMPAT,
         key_id: Optional[str] = None,
-        normalize: int = NORM_NONE,
+        normalize: Union[Normalization, int] = Normalization.NONE,
     ) -> list[str]:
         """The tokens of ``ids`` in one library call (IDs hashed four at a time).
 
+        ``ids`` may also be a :class:`PackedColumn` or a fixed-width bytes
+        array (numpy dtype ``S<width>``) of UTF-8 IDs, read in place;
+        :meth:`tokenize_column` returns the tokens packed instead of as a list.
+
         Raises:
-            EncodingError: an ID has lone surrogates (the message gives the byte offset).
+            EncodingError: an ID is not UTF-8 or has lone surrogates (the message gives the byte offset).
             InvalidArgumentError: an empty ID for ``"v1"`` (the message gives its index).
         """
-        ids = list(ids)
+        column = self.tokenize_column(ids, kind=kind, key_id=key_id, normalize=normalize)
+        text = view(column.data).tobytes().decode("ascii")
+        width = column.width or 0
+        return [text[i : i + width] for i in range(0, len(text), width)] if width else []
+
+    def tokenize_column(
+        self,
+        ids: TextColumn,
+        *,
+        kind: Union[TokenKind, int, str] = TokenKind.COMPAT,
+        key_id: Optional[str] = None,
+        normalize: Union[Normalization, int] = Normalization.NONE,
+    ) -> PackedColumn:
+        """The tokens of ``ids`` (as in :meth:`tokenize_many`) as one fixed-width
+        :class:`PackedColumn` of ASCII tokens, with no Python object per token:
+        pass it to :meth:`Aggregator.add_batch` as the units, or view it with
+        ``column.to_numpy()`` (dtype ``S<width>``)."""
         kind_code = _code(kind, _KINDS, "kind")
         kid = None if key_id is None else encode_text(key_id, "key_id")
-        data, offsets = _pack(ids, "ids")
-        n = len(ids)
 
-        def batch(t: ctypes.c_void_p) -> list[str]:
-            # Width and tokens under one hold of the handle: a close waits for both.
-            width = _width(t, kid, kind_code)
-            cap = n * width + 1
-            out = ctypes.create_string_buffer(cap)
-            written = ctypes.c_size_t()
-            call(_batch, t, kid, kind_code, normalize, data, len(data), offsets, n, out, cap, ctypes.byref(written))
-            text = out.raw[: written.value].decode("ascii")
-            return [text[i : i + width] for i in range(0, len(text), width)]
+        def batch(t: ctypes.c_void_p) -> PackedColumn:
+            with ExitStack() as stack:
+                packed = columns.keys(ids, "ids", stack, text_only=True)
+                # Width and tokens under one hold of the handle: a close waits for both.
+                width = _width(t, kid, kind_code)
+                cap = packed.n * width + 1
+                out = bytearray(cap)
+                written = ctypes.c_size_t()
+                call(
+                    _batch, t, kid, kind_code, int(normalize), packed.text, packed.nbytes, packed.offsets, packed.n,
+                    (ctypes.c_char * cap).from_buffer(out), cap, ctypes.byref(written),
+                )
+            del out[written.value :]
+            return PackedColumn.fixed_width(out, width)
 
         return self._run(batch)
 
-    def tokenize_all(self, id: str, *, kind: Union[int, str] = TOKEN_V1, normalize: int = NORM_NONE) -> dict[str, str]:
+    def tokenize_all(self, id: str, *, kind: Union[TokenKind, int, str] = TokenKind.V1, normalize: Union[Normalization, int] = Normalization.NONE) -> dict[str, str]:
         """The token of ``id`` under every live key (the rotation transition window)."""
         return {kid: self.tokenize_with(id, kind=kind, key_id=kid, normalize=normalize) for kid in self.key_ids}
 
     def bridge(
         self,
-        ids: Sequence[str],
+        ids: TextColumn,
         *,
         from_key: Optional[str],
         to_key: Optional[str],
-        from_kind: Union[int, str] = TOKEN_COMPAT,
-        to_kind: Union[int, str] = TOKEN_V1,
-        from_normalize: int = NORM_NONE,
-        to_normalize: int = NORM_NONE,
+        from_kind: Union[TokenKind, int, str] = TokenKind.COMPAT,
+        to_kind: Union[TokenKind, int, str] = TokenKind.V1,
+        from_normalize: Union[Normalization, int] = Normalization.NONE,
+        to_normalize: Union[Normalization, int] = Normalization.NONE,
     ) -> list[tuple[str, str]]:
         """``(old token, new token)`` for each of ``ids``: the mapping that re-keys
-        stored data during a rotation (``None`` keys: the active key)."""
-        ids = list(ids)
-        data, offsets = _pack(ids, "ids")
+        stored data during a rotation (``None`` keys: the active key). ``ids``
+        as in :meth:`tokenize_many`."""
         fk = None if from_key is None else encode_text(from_key, "from_key")
         tk = None if to_key is None else encode_text(to_key, "to_key")
         fc, tc = _code(from_kind, _KINDS, "from_kind"), _code(to_kind, _KINDS, "to_kind")
 
         def bridge(t: ctypes.c_void_p) -> str:
-            cap = len(ids) * (_width(t, fk, fc) + _width(t, tk, tc) + 2) + 1
-            return text_call(
-                _bridge, t, fk, fc, from_normalize, tk, tc, to_normalize, data, len(data), offsets, len(ids),
-                capacity=cap,
-            )
+            with ExitStack() as stack:
+                packed = columns.keys(ids, "ids", stack, text_only=True)
+                cap = packed.n * (_width(t, fk, fc) + _width(t, tk, tc) + 2) + 1
+                return text_call(
+                    _bridge, t, fk, fc, int(from_normalize), tk, tc, int(to_normalize), packed.text, packed.nbytes,
+                    packed.offsets, packed.n, capacity=cap,
+                )
 
         text = self._run(bridge)
         return [tuple(line.split(",")) for line in text.splitlines()]  # type: ignore[misc]
 
-    def verify(self, token: str, id: str, *, normalize: int = NORM_NONE) -> bool:
+    def verify(self, token: str, id: str, *, normalize: Union[Normalization, int] = Normalization.NONE) -> bool:
         """Whether ``token`` is ``id``'s token under a live key (constant-time comparison).
 
         Raises:
@@ -433,15 +451,21 @@ class Tokenizer(Handle):
         self._call(_verify, encode_text(token, "token"), normalize, raw, len(raw), ctypes.byref(matches))
         return bool(matches.value)
 
-    def lookup(self, tokens: Sequence[str], id: str, *, normalize: int = NORM_NONE) -> Optional[int]:
+    def lookup(
+        self, tokens: TextColumn, id: str, *, normalize: Union[Normalization, int] = Normalization.NONE
+    ) -> Optional[int]:
         """The index of the first of ``tokens`` that is ``id``'s token under a live
-        key, or ``None``. Every entry is compared in constant time."""
-        tokens = list(tokens)
-        data, offsets = _pack(tokens, "tokens")
+        key, or ``None``. Every entry is compared in constant time. ``tokens``
+        as ``ids`` in :meth:`tokenize_many` (e.g. a :meth:`tokenize_column` result)."""
         raw = encode_text(id, "id")
         index = ctypes.c_size_t()
-        self._call(_lookup, data, len(data), offsets, len(tokens), normalize, raw, len(raw), ctypes.byref(index))
-        return None if index.value == len(tokens) else index.value
+        with ExitStack() as stack:
+            packed = columns.keys(tokens, "tokens", stack, text_only=True)
+            self._call(
+                _lookup, packed.text, packed.nbytes, packed.offsets, packed.n, int(normalize), raw, len(raw),
+                ctypes.byref(index),
+            )
+        return None if index.value == packed.n else index.value
 
     def tokenize_address(self, address: str) -> str:
         """The versioned token of a postal address's canonical form
@@ -451,8 +475,8 @@ class Tokenizer(Handle):
 
     # ----- key ring and format ---------------------------------------------
 
-    def set_format(self, encoding: Union[int, str] = "base32", bits: int = 128) -> None:
-        """Versioned token bodies: ``"base32"`` or ``"hex"``, 128 to 256 bits (multiple of 8)."""
+    def set_format(self, encoding: Union[TokenBody, int, str] = "base32", bits: int = 128) -> None:
+        """Versioned token bodies: ``"base32"`` or ``"hex"`` (or a :class:`TokenBody`), 128 to 256 bits (multiple of 8)."""
         self._call(_set_format, _code(encoding, _BODIES, "encoding"), bits)
 
     def add_key(self, key_id: str, key: Union[bytes, Key]) -> None:
@@ -491,6 +515,10 @@ class Tokenizer(Handle):
 
 
 __all__ = [
+    "KeyEncoding",
+    "Normalization",
+    "TokenBody",
+    "TokenKind",
     "BODY_BASE32",
     "BODY_HEX",
     "KEY_HEX",

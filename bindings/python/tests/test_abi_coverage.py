@@ -78,6 +78,61 @@ class AbiCoverageTest(unittest.TestCase):
         for name, value in defines.items():
             self.assertEqual(getattr(errors, name), int(value), name)
 
+    def test_every_header_constant_has_its_enum_member(self) -> None:
+        """Every ``#define ILSP_*`` of the header is a member (or a constant) of the
+        package with its value, and every enum member is a header constant: a
+        constant added to the C ABI without a Python name fails here."""
+        from ilsprivacy import enums, token
+
+        groups = [  # longest prefix first
+            ("TABLE_NOISE_", enums.TableNoise),
+            ("ACCOUNTING_", enums.AccountingMethod),
+            ("NOISE_", enums.Noise),
+            ("COMPOSITION_", enums.Composition),
+            ("PERIOD_", enums.Period),
+            ("DATE_", enums.DateGranularity),
+            ("CELL_", enums.Cell),
+            ("TOKEN_", enums.TokenKind),
+            ("BODY_", enums.TokenBody),
+            ("KEY_", enums.KeyEncoding),
+            ("NORM_", enums.Normalization),
+            ("ROW_", enums.RowFlag),
+            ("ERR_", enums.Status),
+        ]
+        plain = {
+            "OK": enums.Status.OK,
+            "COMPAT_TOKEN_LEN": 64,
+            "MIN_KEY_LEN": token.MIN_KEY_LEN,
+            "MAX_KEY_LEN": token.MAX_KEY_LEN,
+        }
+        header = FFI_HEADER.read_text()
+        defines = {name: int(value) for name, value in re.findall(r"^#define ILSP_(\w+) (\d+)$", header, re.M)}
+        seen = {enums.Status.OK}
+        version = {}
+        for name, value in defines.items():
+            with self.subTest(constant=name):
+                if name.startswith("VERSION_"):
+                    version[name] = value
+                    continue
+                if name in plain:
+                    self.assertEqual(plain[name], value)
+                    continue
+                prefix, enum = next(((p, e) for p, e in groups if name.startswith(p)), (None, None))
+                self.assertIsNotNone(enum, f"ILSP_{name} has no enum in the Python binding")
+                member = enum[name[len(prefix):]]
+                self.assertEqual(int(member), value)
+                seen.add(member)
+        for _, enum in groups:
+            for member in enum:
+                self.assertIn(member, seen, f"{enum.__name__}.{member.name} is not a header constant")
+        self.assertEqual(f"{version['VERSION_MAJOR']}.{version['VERSION_MINOR']}.{version['VERSION_PATCH']}",
+                         ilsprivacy.version())
+        # The enums are the package's, and the module constants alias their members.
+        for _, enum in groups:
+            self.assertIs(getattr(ilsprivacy, enum.__name__), enum)
+        self.assertIs(ilsprivacy.COMPOSITION_ZCDP, enums.Composition.ZCDP)
+        self.assertIs(token.NORM_BARCODE, enums.Normalization.BARCODE)
+
     def test_cffi_accepts_the_ffi_header(self) -> None:
         import cffi
 
