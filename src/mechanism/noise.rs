@@ -1,7 +1,7 @@
 //! The release steps every additive-noise mechanism shares, written once:
 //! one value with the secure generator or a caller's, and a batch (checked
-//! in full before any noise is drawn, then noised from a buffered word
-//! stream).
+//! in full before any noise is drawn, then noised with one borrow of the
+//! thread's generator).
 //!
 //! [`GridNoise`] serves the float mechanisms ([`super::Laplace`],
 //! [`super::Gaussian`]): the value is moved to the grid, the sampler's exact
@@ -15,7 +15,7 @@
 use super::grid::Grid;
 use crate::error::{Error, Result};
 use crate::rng::{NoiseRng, with_secure_rng};
-use crate::sample::words::{Buffered, Direct, WordSampler, WordSource};
+use crate::sample::words::{Direct, WordSampler, WordSource};
 
 /// Checks that a batch's output has as many slots as it has values.
 pub(super) fn check_same_length(values: usize, out: usize) -> Result<()> {
@@ -69,7 +69,7 @@ impl<S: WordSampler> GridNoise<S> {
         check_same_length(values.len(), out.len())?;
         self.grid.check_all("values", values)?;
         with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
+            let mut words = Direct(rng);
             for (o, &v) in out.iter_mut().zip(values) {
                 *o = self.noisy(self.grid.to_int(v), &mut words);
             }
@@ -80,7 +80,7 @@ impl<S: WordSampler> GridNoise<S> {
     pub(super) fn release_in_place(&self, values: &mut [f64]) -> Result<()> {
         self.grid.check_all("values", values)?;
         with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
+            let mut words = Direct(rng);
             for v in values.iter_mut() {
                 *v = self.noisy(self.grid.to_int(*v), &mut words);
             }
@@ -120,7 +120,7 @@ impl<S: WordSampler> IntegerNoise<S> {
     pub(super) fn release_batch(&self, values: &[i64], out: &mut [i64]) -> Result<()> {
         check_same_length(values.len(), out.len())?;
         with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
+            let mut words = Direct(rng);
             for (o, &v) in out.iter_mut().zip(values) {
                 *o = self.noisy(v, &mut words);
             }

@@ -16,8 +16,8 @@ use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
 use super::exp::{Bounds, exp_neg_bounds};
+use super::lazy::LazyUniform;
 use super::rational::Rational;
-use super::tables::LazyUniform;
 use super::words::Direct;
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;

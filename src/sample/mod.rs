@@ -30,15 +30,17 @@
 //! # Ok::<(), ilsprivacy::Error>(())
 //! ```
 
+mod alias;
 mod bernoulli;
+mod block;
 pub mod exp;
+mod fixexp;
 mod gaussian;
-mod geometric;
 mod laplace;
+mod lazy;
 mod rational;
 #[cfg(test)]
 pub(crate) mod stats;
-mod tables;
 pub(crate) mod words;
 
 pub use bernoulli::{bernoulli_exp_neg, bernoulli_rational, uniform_below_big, uniform_below_real};
