@@ -75,6 +75,13 @@ pub trait NoiseRng: sealed::Sealed {
     /// Fills `dest` with uniformly random bytes.
     fn fill_bytes(&mut self, dest: &mut [u8]);
 
+    /// Fills `dest` with the 64-bit words `next_u64` would return, in order.
+    fn fill_u64(&mut self, dest: &mut [u64]) {
+        for w in dest {
+            *w = self.next_u64();
+        }
+    }
+
     /// A uniform integer in `[0, n)`, without bias (Lemire's multiply-and-reject).
     ///
     /// Returns 0 when `n` is 0 or 1.
@@ -144,6 +151,29 @@ impl KeyStream {
         }
     }
 
+    /// The next `dest.len()` words, as `next_u64` would return them; whole
+    /// refills are generated straight into `dest`.
+    fn fill_u64(&mut self, dest: &mut [u64]) {
+        let mut i = 0;
+        while i < dest.len() {
+            if self.next >= WORDS {
+                if let Some(chunk) = dest
+                    .get_mut(i..i + WORDS)
+                    .and_then(|c| <&mut [u64; WORDS]>::try_from(c).ok())
+                {
+                    self.core.refill(chunk);
+                    i += WORDS;
+                    continue;
+                }
+                self.refill();
+            }
+            let take = (WORDS - self.next).min(dest.len() - i);
+            dest[i..i + take].copy_from_slice(&self.buf[self.next..self.next + take]);
+            self.next += take;
+            i += take;
+        }
+    }
+
     /// 64-bit words handed out so far.
     fn words_drawn(&self) -> u64 {
         self.core.blocks() / chacha::BLOCKS as u64 * WORDS as u64 - (WORDS - self.next) as u64
@@ -185,6 +215,10 @@ impl fmt::Debug for SecureRng {
 impl sealed::Sealed for SecureRng {}
 
 impl NoiseRng for SecureRng {
+    #[inline]
+    fn fill_u64(&mut self, dest: &mut [u64]) {
+        self.inner.fill_u64(dest)
+    }
     #[inline(always)]
     fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
@@ -267,6 +301,10 @@ impl fmt::Debug for InsecureSeededRng {
 impl sealed::Sealed for InsecureSeededRng {}
 
 impl NoiseRng for InsecureSeededRng {
+    #[inline]
+    fn fill_u64(&mut self, dest: &mut [u64]) {
+        self.inner.fill_u64(dest)
+    }
     #[inline(always)]
     fn next_u64(&mut self) -> u64 {
         self.inner.next_u64()
@@ -332,6 +370,20 @@ mod tests {
         assert_eq!(a.next_u64(), b.next_u64());
         let _ = b.next_u32();
         assert_eq!(b.words_drawn(), 303);
+        // fill_u64 continues the same stream, across refills and in whole
+        // refills generated in place.
+        let mut c = InsecureSeededRng::from_seed_insecure(4);
+        let mut d = InsecureSeededRng::from_seed_insecure(4);
+        let mut words = vec![0u64; 1000];
+        c.next_u64();
+        c.fill_u64(&mut words[..5]);
+        c.fill_u64(&mut words[5..]);
+        d.next_u64();
+        for w in &words {
+            assert_eq!(*w, d.next_u64());
+        }
+        assert_eq!(c.words_drawn(), 1001);
+        assert_eq!(c.next_u64(), d.next_u64());
         let fresh = InsecureSeededRng::from_seed_insecure(1);
         assert_eq!(fresh.words_drawn(), 0);
     }

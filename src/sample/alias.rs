@@ -64,15 +64,14 @@ pub(crate) fn build(masses: &[u128], k: u32) -> Option<Vec<Bucket>> {
     Some(buckets)
 }
 
-/// The outcome of bucket `b` for the coin `c`.
+/// The outcome of bucket `b` for the coin `c`, selected without a branch
+/// (the coin is random: a branch would be mispredicted half the time).
 #[inline(always)]
-pub(crate) fn pick(buckets: &[Bucket], b: usize, c: u64) -> usize {
+pub(crate) fn pick<const N: usize>(buckets: &[Bucket; N], b: usize, c: u64) -> usize {
+    let b = b % N;
     let bucket = buckets[b];
-    if c < bucket.threshold {
-        b
-    } else {
-        bucket.alias as usize
-    }
+    let keep = usize::from(c < bucket.threshold).wrapping_neg();
+    (b & keep) | (bucket.alias as usize & !keep)
 }
 
 /// The masses the table realises (tests).
@@ -130,7 +129,7 @@ mod tests {
     #[test]
     fn picks_follow_the_thresholds() {
         let masses = [3u128 << 62, 5u128 << 62];
-        let buckets = build(&masses, 1).unwrap();
+        let buckets: [Bucket; 2] = build(&masses, 1).unwrap().try_into().unwrap();
         let mut counts = [0u128; 2];
         // Enumerate the coin coarsely: each bucket's split is at a multiple of 2^62.
         for b in 0..2 {

@@ -28,11 +28,11 @@
 //!    `α(a) = S·B·p̃(a)/n_o = κ_o·e^(−x_o(l))`, `κ_o = S·m_o/n_o ∈ (7/8, 1]`
 //!    (for the zero outcome `α = S·p̃(0)/n_0`). A uniform `V` (64 + `nb` bits,
 //!    `nb ≥ 3`) is compared with integer bounds `A ≤ α·2^127 ≤ A + gap_o`:
-//!    `A` from [`super::fixexp::exp_neg_lower`] at an upper bound of `x`,
-//!    times `1 − δ_o` with `δ_o ≥ 1 − κ_o` rounded up ([`super::fixexp::mul_sub`]);
-//!    `gap_o` adds the exponential's error, the error of `x` and of the
-//!    `κ` step (each derived where it is computed). `V` below `A` accepts,
-//!    `V` above `A + gap_o` rejects.
+//!    `α = e^(−(x + k_o))` with `k_o = −ln κ_o`, so `A` is
+//!    [`super::fixexp::ExpTables::exp_neg_lower`] at `x̄ + k̄_o`, upper bounds
+//!    of `x` (from the law, in fixed point) and of `k_o` (a series bound at
+//!    construction); `gap_o` adds the exponential's error and the errors of
+//!    `x̄` and `k̄_o`. `V` below `A` accepts, `V` above `A + gap_o` rejects.
 //! 3. Otherwise (a **tie**, probability `≤ 2^−(64+nb) + gap_o·2^−127 < 2^−66`
 //!    per round) the comparison is settled exactly: more bits of `V` are
 //!    drawn and compared with big-integer bounds of `α` at growing precision.
@@ -44,7 +44,7 @@
 //! Each accepted round returns `a` with probability `(S/2^N)·p̃(a)`, the same
 //! constant times `p̃` for every `a`: the output follows the law exactly, and
 //! the round in which it is accepted is independent of the value accepted.
-//! Blocks continue while `m_h ≥ 2^−70·Σ`, so every kept block has
+//! Blocks continue while `m_h ≥ 2^−71·Σ`, so every kept block has
 //! `n_o ≥ 8`; the rest is the tail.
 //!
 //! # Work per sample
@@ -55,11 +55,11 @@
 //! computed without branches, and the only branches are accept/reject (the
 //! number of rounds is independent of the value returned) and the two rare
 //! paths, the tie and the tail, of total probability `< 2^−65` per sample.
-//! Word layout of a round: `c` (the coin); `w` with the bucket in bits
-//! `0..k`, the sign in bit `k`, `l` in the next `m` bits and the low `nb`
-//! bits of `V` above; `V`'s high 64 bits. In 4-word mode `w` holds the
-//! bucket, the sign and `nb = 63 − k` bits of `V`, and `l` has a word of
-//! its own.
+//! Word layout of a round, in drawing order: `c` (the coin); `w` with the
+//! bucket in bits `0..k`, the sign in bit `k`, `l` in the next `m` bits and
+//! the low `nb` bits of `V` above; `V`'s high 64 bits. In 4-word mode `w`
+//! holds the bucket, the sign and `nb = 63 − k` bits of `V`, and `l` has a
+//! fourth word of its own.
 
 use std::fmt;
 
@@ -67,8 +67,9 @@ use num_bigint::BigUint;
 use num_traits::{One, ToPrimitive};
 
 use super::alias::{self, Bucket};
+use super::exp::ceil_shr;
 use super::exp::{Bounds, ceil_div};
-use super::fixexp::{EXP_GAP, ONE, exp_neg_lower, mul_sub};
+use super::fixexp::{EXP_GAP, ExpTables, ONE};
 use super::lazy::LazyUniform;
 use super::words::WordSource;
 use crate::error::{Error, Result};
@@ -76,14 +77,19 @@ use crate::error::{Error, Result};
 /// Fractional bits of the mass bounds computed at construction.
 pub(crate) const MASS_PREC: u32 = 256;
 
-/// Fewest alias index bits (`N = k + 64 ≥ 73`).
-const MIN_BUCKET_BITS: u32 = 9;
+/// Alias index bits `k` (`N = k + 64 = 74`): 1024 buckets, fixed so that
+/// every table read is a masked index without a bound check.
+const BUCKET_BITS: u32 = 10;
+
+/// `2^BUCKET_BITS`.
+const BUCKETS: usize = 1 << BUCKET_BITS;
 
 /// Blocks are kept while `m_h ≥ 2^−CUT_BITS · Σ` (so `n_o ≥ 8`).
-const CUT_BITS: u32 = 70;
+const CUT_BITS: u32 = 71;
 
-/// Most blocks (a bound on memory; the laws need at most about 800).
-pub(crate) const MAX_BLOCKS: usize = 1 << 13;
+/// Most blocks (with the zero and tail outcomes they fill the buckets at
+/// most; the laws need at most about 780).
+pub(crate) const MAX_BLOCKS: usize = BUCKETS - 4;
 
 /// What a law supplies to [`BlockSampler`] (see the module documentation).
 pub(crate) trait Law: Clone + fmt::Debug + Sized {
@@ -118,12 +124,41 @@ pub(crate) trait Law: Clone + fmt::Debug + Sized {
     fn tail<W: WordSource + ?Sized>(engine: &BlockSampler<Self>, rng: &mut W) -> Option<u128>;
 }
 
+/// Values in flight in [`BlockSampler::fill`].
+pub(crate) const LANES: usize = 4;
+
+/// One round in flight.
+#[derive(Clone, Copy, Debug, Default)]
+struct Round {
+    o: usize,
+    magnitude: u128,
+    /// The word holding the bucket and the sign.
+    w: u64,
+    /// The exponent's upper bound, `Q127`.
+    z: u128,
+    /// `V`'s known bits as `Q127` (the lower end of its interval).
+    v: u128,
+    /// `A`, the lower bound of `α·2^127`.
+    a: u128,
+}
+
+/// The fast decision of a round.
+enum Verdict {
+    Accept,
+    Reject,
+    /// A tie or a tail round: settled exactly by [`BlockSampler::settle`].
+    Unsure,
+}
+
 /// The per-outcome data of a round.
 #[derive(Clone, Copy, Debug, Default)]
 struct Outcome<C> {
-    /// `δ_o ≤ kd·2^−(64+ks)`.
-    kd: u64,
-    ks: u32,
+    /// The first magnitude of the outcome (0 for the zero outcome).
+    base: u128,
+    /// An upper bound of `−ln κ_o` in `Q127`.
+    k: u128,
+    /// `2^m − 1` for a block, 0 for the zero outcome (`l` is then 0).
+    lmask: u64,
     /// `α·2^127 ≤ A + gap`.
     gap: u64,
     coef: C,
@@ -144,12 +179,15 @@ pub(crate) struct BlockSampler<L: Law> {
     l_mask: u64,
     /// Where `l` starts in its word (`w`, or a word of its own in 4-word mode).
     l_shift: u32,
-    /// Bits of `V` in `w`, and where they start.
+    /// Bits of `V` in `w` (from bit `64 − v_bits` on) and `2^(63 − v_bits)`
+    /// (the weight of their last bit in `Q127`, `V`'s uncertainty).
     v_bits: u32,
-    v_shift: u32,
-    buckets: Vec<Bucket>,
-    /// `2^k` entries (padding after the tail, never drawn).
-    outcomes: Vec<Outcome<L::Coef>>,
+    v_unit: u128,
+    /// The bits of `w` from `v_shift` on.
+    v_keep: u64,
+    buckets: Box<[Bucket; BUCKETS]>,
+    /// Padding after the tail, never drawn.
+    outcomes: Box<[Outcome<L::Coef>; BUCKETS]>,
     /// Index of the tail outcome.
     tail: usize,
     /// `K`.
@@ -159,6 +197,7 @@ pub(crate) struct BlockSampler<L: Law> {
     s_shift: u32,
     /// `n_o` per outcome (zero, blocks, tail).
     masses: Vec<u128>,
+    tables: &'static ExpTables,
     /// Test-only widening of the undecided band (forces ties).
     #[cfg(test)]
     tie_margin: u128,
@@ -202,6 +241,9 @@ impl<L: Law> BlockSampler<L> {
             keep
         });
         let kk = blocks.len();
+        if kk >= MAX_BLOCKS {
+            return Err(internal("too many blocks"));
+        }
         let tail = law.tail_need(kk);
         let mut his: Vec<&BigUint> = Vec::with_capacity(kk + 2);
         let mut los: Vec<&BigUint> = Vec::with_capacity(kk + 2);
@@ -215,7 +257,7 @@ impl<L: Law> BlockSampler<L> {
         }
         his.push(&tail.hi);
         let outcomes = his.len();
-        let k = MIN_BUCKET_BITS.max(usize::BITS - (outcomes - 1).leading_zeros());
+        let k = BUCKET_BITS;
         let n_bits = k + 64;
         // S = s_int/2^F, S·Σ m_hi ≤ 2^N − outcomes − 1.
         let sum_hi: BigUint = his.iter().copied().sum();
@@ -241,22 +283,39 @@ impl<L: Law> BlockSampler<L> {
             .iter()
             .map(|v| v.to_u128().ok_or_else(|| internal("mass too large")))
             .collect::<Result<_>>()?;
-        let buckets = alias::build(&masses, k).ok_or_else(|| internal("alias table"))?;
+        let buckets: Box<[Bucket; BUCKETS]> = alias::build(&masses, k)
+            .and_then(|b| b.into_boxed_slice().try_into().ok())
+            .ok_or_else(|| internal("alias table"))?;
         let x_err = law.x_error();
-        let mut table = vec![Outcome::default(); 1 << k];
+        let offset = u128::from(law.offset());
+        let l_all = if m == 0 { 0 } else { u64::MAX >> (64 - m) };
+        let mut table: Box<[Outcome<L::Coef>; BUCKETS]> = Box::new([Outcome::default(); BUCKETS]);
         for (o, entry) in table.iter_mut().enumerate().take(outcomes - 1) {
             if (!has_zero || o != 0) && masses[o] < 8 {
-                // A kept block has n ≈ 16 or more (see CUT_BITS): κ > 7/8.
+                // A kept block has n ≥ 8 (see CUT_BITS, N = 74): κ > 7/8.
                 return Err(internal("block mass"));
             }
-            let (kd, ks, kappa_err) = kappa(&s_int, shift, los[o], his[o], &n[o])?;
-            let gap = EXP_GAP + x_err + (x_err >> 20) + 1 + kappa_err + 4;
+            let (k_lo, k_hi) = neg_ln_kappa(&s_int, shift, los[o], his[o], &n[o])?;
+            let k_err = k_hi - k_lo;
+            // e^(−x−k) with x, k rounded up by ≤ x_err, k_err: the true
+            // value is at most (A + EXP_GAP)·e^((x_err + k_err)·2^−127).
+            let gap = EXP_GAP + x_err + (x_err >> 20) + k_err + (k_err >> 20) + 8;
             let h = if has_zero { o.checked_sub(1) } else { Some(o) };
-            *entry = Outcome {
-                kd,
-                ks,
-                gap: u64::try_from(gap).map_err(|_| internal("gap"))?,
-                coef: h.map(|h| law.coef(h)).unwrap_or_default(),
+            *entry = match h {
+                Some(h) => Outcome {
+                    base: offset + ((h as u128) << m),
+                    k: k_hi,
+                    lmask: l_all,
+                    gap: u64::try_from(gap).map_err(|_| internal("gap"))?,
+                    coef: law.coef(h),
+                },
+                None => Outcome {
+                    base: 0,
+                    k: k_hi,
+                    lmask: 0,
+                    gap: u64::try_from(gap).map_err(|_| internal("gap"))?,
+                    coef: Default::default(),
+                },
             };
         }
         let sampler = BlockSampler {
@@ -264,12 +323,13 @@ impl<L: Law> BlockSampler<L> {
             k,
             has_zero,
             signed: law.signed(),
-            offset: u128::from(law.offset()),
+            offset,
             four: k + 1 + m > 60,
             l_mask: if m == 0 { 0 } else { u64::MAX >> (64 - m) },
             l_shift: if k + 1 + m > 60 { 0 } else { k + 1 },
             v_bits: if k + 1 + m > 60 { 63 - k } else { 63 - k - m },
-            v_shift: if k + 1 + m > 60 { k + 1 } else { k + 1 + m },
+            v_unit: 1u128 << (if k + 1 + m > 60 { k } else { k + m }),
+            v_keep: u64::MAX << (if k + 1 + m > 60 { k + 1 } else { k + 1 + m }),
             buckets,
             outcomes: table,
             tail: outcomes - 1,
@@ -277,6 +337,7 @@ impl<L: Law> BlockSampler<L> {
             s_int,
             s_shift: f,
             masses,
+            tables: ExpTables::get(),
             #[cfg(test)]
             tie_margin: 0,
             law,
@@ -346,7 +407,13 @@ impl<L: Law> BlockSampler<L> {
     #[inline(always)]
     pub(crate) fn sample<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
         let (magnitude, w) = self.draw(rng);
-        let negative = self.signed && (w >> self.k) & 1 == 1;
+        self.signed_value(magnitude, w)
+    }
+
+    /// `magnitude` with the sign of bit `k` of `w` (signed laws).
+    #[inline(always)]
+    fn signed_value(&self, magnitude: u128, w: u64) -> i128 {
+        let negative = self.signed && (w >> BUCKET_BITS) & 1 == 1;
         let s = -i128::from(negative);
         // Magnitudes are below 2^127 (at most 2^13 blocks of 2^62 values
         // plus a tail that saturates).
@@ -359,55 +426,155 @@ impl<L: Law> BlockSampler<L> {
         self.draw(rng).0
     }
 
+    /// The words of one round: `[c, w, V's high word, l's word]` (`l`'s word
+    /// is `w` except in 4-word mode).
+    #[inline(always)]
+    fn round_words<W: WordSource + ?Sized>(&self, rng: &mut W) -> [u64; 4] {
+        let [c, w, v_hi] = rng.words3();
+        let lw = if self.four { rng.word() } else { w };
+        [c, w, v_hi, lw]
+    }
+
+    /// A round up to its exponent: the proposal and `z = x̄ + k̄_o`.
+    #[inline(always)]
+    fn propose(&self, [c, w, v_hi, lw]: [u64; 4]) -> Round {
+        let o = alias::pick(&self.buckets, w as usize, c) % BUCKETS;
+        let out = &self.outcomes[o];
+        // l (0 in the zero outcome) and the magnitude proposed.
+        let l = (lw >> self.l_shift) & self.l_mask & out.lmask;
+        let x = self.law.x_upper(&out.coef, l << self.u_shift());
+        // V ∈ [v, v + unit)·2^−127: 64 + v_bits bits, the top bits of w
+        // from position v_shift = 64 − v_bits on placed below v_hi.
+        Round {
+            o,
+            magnitude: out.base + u128::from(l),
+            w,
+            z: x + out.k,
+            v: (u128::from(v_hi) << 63) | u128::from((w & self.v_keep) >> 1),
+            a: 0,
+        }
+    }
+
+    /// The fast decision of a round whose `a` is set.
+    #[inline(always)]
+    fn verdict(&self, r: &Round) -> Verdict {
+        let gap = u128::from(self.outcomes[r.o].gap);
+        #[cfg(test)]
+        let (a, gap) = (
+            r.a.saturating_sub(self.tie_margin),
+            gap + 2 * self.tie_margin,
+        );
+        #[cfg(not(test))]
+        let a = r.a;
+        if r.o == self.tail {
+            Verdict::Unsure
+        } else if r.v + self.v_unit <= a {
+            Verdict::Accept
+        } else if r.v >= a + gap {
+            Verdict::Reject
+        } else {
+            Verdict::Unsure
+        }
+    }
+
+    /// Settles a tail round or a tie exactly: the accepted magnitude, if any.
+    #[cold]
+    #[inline(never)]
+    fn settle<W: WordSource + ?Sized>(&self, r: &Round, rng: &mut W) -> Option<u128> {
+        if r.o == self.tail {
+            count_tail();
+            return L::tail(self, rng);
+        }
+        // V's known bits: v = prefix·2^(63 − v_bits).
+        let prefix = r.v >> (63 - self.v_bits);
+        self.settle_tie(r.o, r.magnitude, prefix, 64 + self.v_bits, rng)
+            .then_some(r.magnitude)
+    }
+
     /// One accepted magnitude and the word `w` of its round.
     #[inline(always)]
     fn draw<W: WordSource + ?Sized>(&self, rng: &mut W) -> (u128, u64) {
         loop {
-            let c = rng.word();
-            let w = rng.word();
-            let lw = if self.four { rng.word() } else { w };
-            let v_hi = rng.word();
-            let bmask = (1usize << self.k) - 1;
-            let b = (w as usize) & bmask;
-            let o = alias::pick(&self.buckets, b, c) & bmask;
-            let out = self.outcomes[o];
-            // In a block (not the zero outcome): l and the block's base.
-            let in_block = !self.has_zero || o != 0;
-            let keep = u64::from(in_block).wrapping_neg();
-            let l = (lw >> self.l_shift) & self.l_mask & keep;
-            let h = o.wrapping_sub(usize::from(self.has_zero)) as u128;
-            let base = ((h << self.m).wrapping_add(self.offset)) & u128::from(keep);
-            let magnitude = base.wrapping_add(u128::from(l));
-            let x = self.law.x_upper(&out.coef, l << self.u_shift());
-            let a = mul_sub(exp_neg_lower(x), u128::from(out.kd), out.ks);
-            // V ∈ [v, v + unit)·2^−127: 64 + v_bits bits.
-            let low = (w >> self.v_shift) & ((1u64 << self.v_bits) - 1);
-            let unit = 1u128 << (63 - self.v_bits);
-            let v = (u128::from(v_hi) << 63) | (u128::from(low) * unit);
-            if o == self.tail {
-                count_tail();
-                match L::tail(self, rng) {
-                    Some(t) => return (t, w),
-                    None => continue,
+            let mut r = self.propose(self.round_words(rng));
+            r.a = self.tables.exp_neg_lower(r.z);
+            match self.verdict(&r) {
+                Verdict::Accept => return (r.magnitude, r.w),
+                Verdict::Reject => {}
+                Verdict::Unsure => {
+                    if let Some(m) = self.settle(&r, rng) {
+                        return (m, r.w);
+                    }
                 }
             }
-            #[cfg(test)]
-            let (a, gap) = (
-                a.saturating_sub(self.tie_margin),
-                u128::from(out.gap) + 2 * self.tie_margin,
-            );
-            #[cfg(not(test))]
-            let gap = u128::from(out.gap);
-            if v + unit <= a {
-                return (magnitude, w);
+        }
+    }
+
+    /// Noise for `n` values: `put(i, x)` once for every `i < n`.
+    ///
+    /// [`LANES`] values are in flight at once: each pass draws one round for
+    /// every lane (in lane order), computes them stage by stage so that the
+    /// lanes' long multiply chains overlap, and gives each accepted lane its
+    /// next value; a rejected lane retries its value in the next pass. Every
+    /// value thus gets the first accepted round of its own sequence of
+    /// rounds, exactly as [`BlockSampler::sample`] would, and the number of
+    /// passes depends only on the rounds' acceptance, which is independent of
+    /// the values accepted.
+    #[inline(always)]
+    pub(crate) fn fill<W: WordSource + ?Sized>(
+        &self,
+        rng: &mut W,
+        n: usize,
+        mut put: impl FnMut(usize, i128),
+    ) {
+        const IDLE: usize = usize::MAX;
+        let mut slot = [IDLE; LANES];
+        let mut next = 0;
+        for s in &mut slot {
+            if next < n {
+                *s = next;
+                next += 1;
             }
-            if v >= a + gap {
-                continue;
+        }
+        let mut busy = slot.iter().filter(|&&s| s != IDLE).count();
+        while busy >= LANES / 2 {
+            // One round per lane, stage by stage (no arrays of rounds: the
+            // four stay in registers and stack slots).
+            let mut r0 = self.propose(self.round_words(rng));
+            let mut r1 = self.propose(self.round_words(rng));
+            let mut r2 = self.propose(self.round_words(rng));
+            let mut r3 = self.propose(self.round_words(rng));
+            r0.a = self.tables.exp_neg_lower(r0.z);
+            r1.a = self.tables.exp_neg_lower(r1.z);
+            r2.a = self.tables.exp_neg_lower(r2.z);
+            r3.a = self.tables.exp_neg_lower(r3.z);
+            for (s, r) in slot.iter_mut().zip([&r0, &r1, &r2, &r3]) {
+                if *s == IDLE {
+                    continue;
+                }
+                let magnitude = match self.verdict(r) {
+                    Verdict::Accept => Some(r.magnitude),
+                    Verdict::Reject => None,
+                    Verdict::Unsure => self.settle(r, rng),
+                };
+                if let Some(m) = magnitude {
+                    put(*s, self.signed_value(m, r.w));
+                    if next < n {
+                        *s = next;
+                        next += 1;
+                    } else {
+                        *s = IDLE;
+                        busy -= 1;
+                    }
+                }
             }
-            let prefix = (u128::from(v_hi) << self.v_bits) | u128::from(low);
-            if self.settle_tie(o, magnitude, prefix, 64 + self.v_bits, rng) {
-                return (magnitude, w);
-            }
+        }
+        // The last few values, one at a time.
+        for &s in slot.iter().filter(|&&s| s != IDLE) {
+            put(s, self.sample(rng));
+        }
+        while next < n {
+            put(next, self.sample(rng));
+            next += 1;
         }
     }
 
@@ -459,15 +626,10 @@ impl<L: Law> BlockSampler<L> {
     pub(crate) fn check_bounds(&self, o: usize, l: u64) -> (Bounds, u128, u128) {
         let out = self.outcomes[o];
         let in_block = !self.has_zero || o != 0;
-        let l = if in_block { l & self.l_mask } else { 0 };
-        let h = (o - usize::from(self.has_zero && in_block)) as u128;
-        let a = if in_block {
-            self.offset + (h << self.m) + u128::from(l)
-        } else {
-            0
-        };
+        let l = l & self.l_mask & out.lmask;
+        let a = out.base + u128::from(l);
         let x = self.law.x_upper(&out.coef, l << self.u_shift());
-        let lo = mul_sub(exp_neg_lower(x), u128::from(out.kd), out.ks);
+        let lo = self.tables.exp_neg_lower(x + out.k);
         let w = if in_block {
             BigUint::one() << self.m
         } else {
@@ -492,46 +654,53 @@ impl<L: Law> BlockSampler<L> {
     }
 }
 
-/// `(kd, ks, err)`: `δ = 1 − κ ≤ kd·2^−(64+ks)` for `κ = S·m/n`
-/// (`m ∈ [m_lo, m_hi]`), and the error bound of the `κ` step in `Q127` units:
-/// `2^127·(kd·2^−(64+ks) − δ_lo) + kd·2^−ks + 1` (see
-/// [`super::fixexp::mul_sub`]).
-fn kappa(
+/// `Q127` bounds `(lo, hi)` of `−ln κ` for `κ = S·m/n`, `m ∈ [m_lo, m_hi]`
+/// (`S = s_int/2^shift` times `2^MASS_PREC`-scaled masses): with
+/// `δ = 1 − κ ∈ [δ_lo, δ_up] ⊂ [0, 1/2]`, `−ln κ = Σ_{j≥1} δ^j/j`, bounded
+/// below by partial sums at `δ_lo` rounded down and above by partial sums
+/// at `δ_up` rounded up plus the last term (the rest of the series is at
+/// most `t_J·δ/(1 − δ) ≤ t_J`).
+fn neg_ln_kappa(
     s_int: &BigUint,
     shift: u32,
     m_lo: &BigUint,
     m_hi: &BigUint,
     n: &BigUint,
-) -> Result<(u64, u32, u128)> {
+) -> Result<(u128, u128)> {
+    const P: u32 = 200;
     let den = n << shift;
     let s_lo = s_int * m_lo;
     let s_hi = s_int * m_hi;
     if s_hi > den {
         return Err(internal("kappa above 1"));
     }
-    let num_up = &den - s_lo; // δ_up = num_up/den
-    let num_lo = &den - s_hi; // δ_lo = num_lo/den
-    let limit = BigUint::one() << 64u32;
-    let mut e = 63u32;
-    let d = loop {
-        let d = ceil_div(&num_up << (64 + e), &den);
-        if d < limit {
-            break d;
+    let d_up = ceil_div((&den - s_lo) << P, &den);
+    let d_lo = ((&den - s_hi) << P) / &den;
+    if d_up > BigUint::one() << (P - 1) {
+        return Err(internal("kappa below 1/2"));
+    }
+    let small = BigUint::one() << (P - 150);
+    let (mut hi, mut t, mut j) = (BigUint::ZERO, d_up.clone(), 1u32);
+    loop {
+        hi += ceil_div(t.clone(), &BigUint::from(j));
+        if t < small {
+            hi += &t;
+            break;
         }
-        if e == 0 {
-            return Err(internal("kappa too small"));
-        }
-        e -= 1;
-    };
-    // 2^127·(d·2^−(64+e) − num_lo/den) = 2^127·(d·den − num_lo·2^(64+e))/(den·2^(64+e)).
-    let diff = &d * &den - (&num_lo << (64 + e));
-    let t1 = ceil_div(diff << 127u32, &(&den << (64 + e)));
-    let t2 = ceil_div(d.clone(), &(BigUint::one() << e));
-    let err = (t1 + t2 + 1u32)
+        t = ceil_shr(&t * &d_up, P);
+        j += 1;
+    }
+    let (mut lo, mut t, mut j) = (BigUint::ZERO, d_lo.clone(), 1u32);
+    while t >= small {
+        lo += &t / BigUint::from(j);
+        t = (&t * &d_lo) >> P;
+        j += 1;
+    }
+    let hi = ceil_shr(hi, P - 127)
         .to_u128()
-        .ok_or_else(|| internal("kappa error"))?;
-    let kd = d.to_u64().ok_or_else(|| internal("kappa digits"))?;
-    Ok((kd, e, err))
+        .ok_or_else(|| internal("kappa range"))?;
+    let lo = (lo >> (P - 127)).to_u128().unwrap_or(0);
+    Ok((lo, hi))
 }
 
 /// How often the exact tie path ran (tests check they are exercised).

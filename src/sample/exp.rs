@@ -95,6 +95,15 @@ impl Bounds {
     }
 }
 
+/// Exact bounds of 1 at precision `p`.
+pub(crate) fn one(p: u32) -> Bounds {
+    Bounds {
+        lo: BigUint::one() << p,
+        hi: BigUint::one() << p,
+        prec: p,
+    }
+}
+
 /// `⌈a / 2^k⌉`.
 pub(crate) fn ceil_shr(a: BigUint, k: u32) -> BigUint {
     let q = &a >> k;

@@ -5,18 +5,18 @@
 //! [`exp_neg_lower`] returns `A` with
 //!
 //! ```text
-//! A ≤ e^(−z)·2^127 ≤ A + EXP_GAP,    EXP_GAP = 2^57 (an error below 2^−70)
+//! A ≤ e^(−z)·2^127 ≤ A + EXP_GAP,    EXP_GAP = 3·2^57 (an error below 2^−68.6)
 //! ```
 //!
 //! from three table lookups and a short polynomial, all in integers:
 //! `z = i/2^8 + j/2^16 + k/2^24 + r` with `r < 2^−24`, and
 //! `e^(−z) = e^(−i/2^8)·(1 − δ_j)·(1 − δ_k)·e^(−r)` where the first factor is
 //! a table entry rounded down, the `δ` are table entries rounded up, and
-//! `e^(−r) ≥ 1 − (r − r²/2 + r³/6)`. Each factor `1 − δ` is applied by
-//! subtracting an upward-rounded product ([`mul_sub`]), so every step keeps a
-//! lower bound; the error budget of each step is in the comments of
-//! [`exp_neg_lower`], and a test compares the result with big-integer bounds
-//! of `e^(−z)` at 200 bits.
+//! `e^(−r) ≥ 1 − (r − r²/2 + r³/6)`. The small factors are combined into one
+//! upward-rounded `δ`, applied to the large one by subtracting an
+//! upward-rounded product, so the result is a lower bound; the error budget
+//! is in the comments of [`ExpTables::exp_neg_lower`], and a test compares
+//! the result with big-integer bounds of `e^(−z)` at 200 bits.
 //!
 //! The tables depend only on `e` and are computed once per process from
 //! big-integer bounds by interval arithmetic rounded outward ([`Fix127`]).
@@ -31,11 +31,9 @@ use super::rational::Rational;
 /// `1.0` in `Q127`.
 pub(crate) const ONE: u128 = 1 << 127;
 
-/// `A ≤ e^(−z)·2^127 ≤ A + EXP_GAP` for `A = exp_neg_lower(z)`.
-pub(crate) const EXP_GAP: u128 = 1 << 57;
-
-/// `r³/6·2^88` for `r < 2^−24`, rounded up (with room to spare).
-const RESIDUAL_TAIL: u128 = 1 << 14;
+/// `A ≤ e^(−z)·2^127 ≤ A + EXP_GAP` for `A = exp_neg_lower(z)` (an error
+/// below `2^−68.6`).
+pub(crate) const EXP_GAP: u128 = 3 << 57;
 
 /// Interval bounds of a value in `[0, 1]` in `Q127`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,83 +100,111 @@ pub(crate) fn powers(first: Fix127, ratio: Fix127, n: usize) -> Vec<Fix127> {
 /// `a·(1 − δ)` whenever `δ ≤ d·2^−(64+shift)`, since then
 /// `a·δ ≤ (⌊a/2^64⌋ + 1)·2^64·δ ≤ (⌊a/2^64⌋ + 1)·d·2^−shift`. It exceeds the
 /// exact `a·(1 − δ)` by at most `a·(d·2^−(64+shift) − δ) + 2^64·d·2^−(64+shift) + 1`.
-/// Needs `a ≤ 2^127` and `d ≤ 2^64 + 2^20` (no overflow).
-#[inline(always)]
-pub(crate) fn mul_sub(a: u128, d: u128, shift: u32) -> u128 {
-    let p = ((a >> 64) + 1) * d;
-    let mask = (1u128 << shift) - 1;
-    let sub = (p >> shift) + u128::from(p & mask != 0);
-    a.saturating_sub(sub)
+/// Needs `a ≤ 2^127` and `shift < 64`; one 64-bit multiplication.
+#[cfg(test)]
+pub(crate) fn mul_sub(a: u128, d: u64, shift: u32) -> u128 {
+    let p = u128::from((a >> 64) as u64 + 1) * u128::from(d);
+    a.saturating_sub((p + ((1u128 << shift) - 1)) >> shift)
 }
 
-/// The process-wide tables of [`exp_neg_lower`].
-struct Tables {
+/// The process-wide tables of [`ExpTables::exp_neg_lower`].
+pub(crate) struct ExpTables {
     /// `e^(−i/2^8)·2^127`, `i < 512`, rounded down.
-    t1: Vec<u128>,
+    t1: [u128; 512],
     /// `(1 − e^(−j/2^16))·2^72`, `j < 256`, rounded up (`< 2^64`).
-    d2: Vec<u128>,
+    d2: [u64; 256],
     /// `(1 − e^(−k/2^24))·2^80`, `k < 256`, rounded up (`< 2^64`).
-    d3: Vec<u128>,
+    d3: [u64; 256],
 }
 
-/// `⌈(1 − L)·2^bits⌉` for a lower bound `L` (`Q127`) of a value in `(0, 1]`.
-fn one_minus_up(l: u128, bits: u32) -> u128 {
+impl std::fmt::Debug for ExpTables {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ExpTables { .. }")
+    }
+}
+
+/// `⌈(1 − L)·2^bits⌉` for a lower bound `L` (`Q127`) of a value in
+/// `(0, 1]` whose result fits 64 bits.
+fn one_minus_up(l: u128, bits: u32) -> u64 {
     let v = ONE - l;
     let shift = 127 - bits;
-    (v >> shift) + u128::from(v & ((1 << shift) - 1) != 0)
+    let up = (v >> shift) + u128::from(v & ((1 << shift) - 1) != 0);
+    u64::try_from(up).expect("δ·2^bits < 2^64 by the table's range")
 }
 
-fn tables() -> &'static Tables {
-    static TABLES: OnceLock<Tables> = OnceLock::new();
-    TABLES.get_or_init(|| {
-        let one = Fix127 { lo: ONE, hi: ONE };
-        let step = |den: u128| Fix127::exp_neg(&Rational::from_u128(1, den).expect("den > 0"));
-        let t1 = powers(one, step(1 << 8), 512)
-            .iter()
-            .map(|f| f.lo)
-            .collect();
-        let d2 = powers(one, step(1 << 16), 256)
-            .iter()
-            .map(|f| one_minus_up(f.lo, 72))
-            .collect();
-        let d3 = powers(one, step(1 << 24), 256)
-            .iter()
-            .map(|f| one_minus_up(f.lo, 80))
-            .collect();
-        Tables { t1, d2, d3 }
-    })
+impl ExpTables {
+    /// The tables, computed on first use (≈ 0.1 ms) and shared by every sampler.
+    pub(crate) fn get() -> &'static ExpTables {
+        static TABLES: OnceLock<Box<ExpTables>> = OnceLock::new();
+        TABLES.get_or_init(|| {
+            let one = Fix127 { lo: ONE, hi: ONE };
+            let step = |den: u128| Fix127::exp_neg(&Rational::from_u128(1, den).expect("den > 0"));
+            let mut t = Box::new(ExpTables {
+                t1: [0; 512],
+                d2: [0; 256],
+                d3: [0; 256],
+            });
+            for (v, f) in t.t1.iter_mut().zip(powers(one, step(1 << 8), 512)) {
+                *v = f.lo;
+            }
+            for (v, f) in t.d2.iter_mut().zip(powers(one, step(1 << 16), 256)) {
+                *v = one_minus_up(f.lo, 72);
+            }
+            for (v, f) in t.d3.iter_mut().zip(powers(one, step(1 << 24), 256)) {
+                *v = one_minus_up(f.lo, 80);
+            }
+            t
+        })
+    }
+
+    /// A lower bound `A` of `e^(−z)·2^127` for `z = z_q127·2^−127 ∈ [0, 2)`,
+    /// within [`EXP_GAP`] of it; the same operations for every `z`.
+    ///
+    /// `e^(−z) = e^(−i/2^8)·(1 − δ₂)(1 − δ₃)(1 − δ_r)`; the three small
+    /// factors are combined first, independently of the large one, into one
+    /// upward-rounded `δ` (in units of `2^−72`, below `2^64` since
+    /// `δ < 2^−8·0.9942 + 2^−16 + 2^−24`), which shortens the chain of
+    /// dependent multiplications: `g(a, b) = a + b − ab` is increasing in
+    /// both arguments, so upper bounds of `a`, `b` and a lower bound of `ab`
+    /// give an upper bound of `1 − (1 − a)(1 − b)`.
+    #[inline(always)]
+    pub(crate) fn exp_neg_lower(&self, z: u128) -> u128 {
+        let i = (z >> 119) as usize; // z < 2: nine bits
+        let j = ((z >> 111) & 0xff) as usize;
+        let k = ((z >> 103) & 0xff) as usize;
+        let r = z & ((1u128 << 103) - 1); // r < 2^−24
+        // e^(−i/256): rounded down by at most 2^11 (512 outward products).
+        let t1 = self.t1[i & 511];
+        // δ₂ ≤ d2·2^−72 (table, +1 unit), δ₃ ≤ d3·2^−80 ≤ d3u·2^−72 (+1).
+        let d2 = self.d2[j & 255];
+        let d3u = self.d3[k & 255].div_ceil(1 << 8);
+        let dc = d2 + d3u - ((u128::from(d2) * u128::from(d3u)) >> 72) as u64;
+        // 1 − e^(−r) ≤ r − r²/2 + r³/6 ≤ (r88 + 1 − ⌊r88²/2^89⌋ + 2^14)·2^−88
+        // with r88 = ⌊r·2^88⌋ and r³/6 < 2^14·2^−88; in units of 2^−72 it is
+        // at most ⌊(r88 − ⌊r88²/2^89⌋)/2^16⌋ + 2 (+2.3 units at most).
+        let r88 = (r >> 39) as u64;
+        let dr = ((r88 - ((u128::from(r88) * u128::from(r88)) >> 89) as u64) >> 16) + 2;
+        let d = dc + dr - ((u128::from(dc) * u128::from(dr)) >> 72) as u64;
+        // d·2^−72 exceeds 1 − (1 − δ₂)(1 − δ₃)(1 − δ_r) by at most
+        // 1 + 1 + 1 + 2.3 + 2 units (tables, products) < 2^2.9·2^−72. The
+        // subtraction ⌈(⌊t1/2^64⌋ + 1)·d/2^8⌉ ≥ t1·d·2^−72 errs by
+        // < 2^127·2^−69.1 + 2^64·2^−8 + 1 (see `mul_sub`); with t1's 2^11:
+        // total < 2^57.9 + 2^56 + 2^11 < 2^58.3 < EXP_GAP.
+        t1 - sub_part(t1, d, 8)
+    }
 }
 
-/// A lower bound `A` of `e^(−z)·2^127` for `z = z_q127·2^−127 ∈ [0, 2)`,
-/// within [`EXP_GAP`] of it; the same operations for every `z`.
+/// `⌈((⌊a/2^64⌋ + 1)·d) / 2^shift⌉` (see [`mul_sub`]).
 #[inline(always)]
-pub(crate) fn exp_neg_lower(z: u128) -> u128 {
-    let t = tables();
-    let i = (z >> 119) as usize; // z < 2: nine bits
-    let j = ((z >> 111) & 0xff) as usize;
-    let k = ((z >> 103) & 0xff) as usize;
-    let r = z & ((1u128 << 103) - 1); // r < 2^−24
-    // e^(−i/256): rounded down by at most 2^11 (512 outward products).
-    let mut a = t.t1[i & 511];
-    // ·(1 − δ_j), δ_j < 2^−8: error ≤ 2^127·2^−72 + 2^64·2^−8 + 1 < 2^56.6.
-    a = mul_sub(a, t.d2[j], 8);
-    // ·(1 − δ_k), δ_k < 2^−16: error < 2^48.6.
-    a = mul_sub(a, t.d3[k], 16);
-    // ·e^(−r) ≥ 1 − d, d = r − r²/2 + r³/6 ≤ D·2^−88 with
-    // D = ⌈r·2^88⌉ − ⌊(⌊r·2^88⌋)²/2^89⌋ + ⌈2^88·r³/6⌉; D exceeds
-    // (1 − e^(−r))·2^88 by at most 2 + 2^14 + 2^88·r³/6 < 2^14.8, so the
-    // error is < 2^127·2^−73.2 + 2^64·2^−24 + 1 < 2^53.8.
-    let r88 = r >> 39;
-    let d = (r88 + 1) - ((r88 * r88) >> 89) + RESIDUAL_TAIL;
-    // Total < 2^11 + 2^56.6 + 2^48.6 + 2^53.8 < 2^57 = EXP_GAP.
-    mul_sub(a, d, 24)
+fn sub_part(a: u128, d: u64, shift: u32) -> u128 {
+    let p = u128::from((a >> 64) as u64 + 1) * u128::from(d);
+    (p + ((1u128 << shift) - 1)) >> shift
 }
 
-/// The tables' lengths (tests).
+/// [`ExpTables::exp_neg_lower`] with the process-wide tables (tests).
 #[cfg(test)]
-pub(crate) fn table_sizes() -> (usize, usize, usize) {
-    let t = tables();
-    (t.t1.len(), t.d2.len(), t.d3.len())
+pub(crate) fn exp_neg_lower(z: u128) -> u128 {
+    ExpTables::get().exp_neg_lower(z)
 }
 
 #[cfg(test)]
@@ -218,7 +244,6 @@ mod tests {
             check(z | ONE);
             check(z >> (rng.next_u64() % 120));
         }
-        assert_eq!(table_sizes(), (512, 256, 256));
         let a0 = exp_neg_lower(0);
         assert!(a0 <= ONE && ONE - a0 <= EXP_GAP);
     }
@@ -228,7 +253,7 @@ mod tests {
         // ⌈(2^63 + 1)·1/2^6⌉ = 2^57 + 1.
         let a = ONE;
         assert_eq!(mul_sub(a, 1, 6), a - (1 << 57) - 1);
-        assert_eq!(mul_sub(0, u128::from(u64::MAX), 0), 0);
+        assert_eq!(mul_sub(0, u64::MAX, 0), u128::from(0u8));
         let p = Fix127 {
             lo: ONE / 2,
             hi: ONE / 2,

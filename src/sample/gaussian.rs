@@ -37,8 +37,8 @@ use num_bigint::BigUint;
 use num_traits::{One, ToPrimitive};
 
 use super::block::{BlockSampler, Law, MASS_PREC};
-use super::exp::{Bounds, exp_neg_bounds};
-use super::laplace::{LaplaceLaw, ceil_ratio, geometric, one, ratio};
+use super::exp::{Bounds, ceil_div, exp_neg_bounds, one};
+use super::laplace::{LaplaceLaw, geometric, ratio};
 use super::lazy::LazyUniform;
 use super::rational::Rational;
 use super::words::{Direct, WordSampler, WordSource};
@@ -74,7 +74,7 @@ impl GaussianLaw {
         // ⌊log₂ σ⌋ − 5 for σ ≥ 64: σ/64 < B ≤ σ/32.
         let m = (whole.bits() as u32).saturating_sub(6);
         let b = BigUint::one() << m;
-        let d64 = ceil_ratio(&((&b * &b * &q * &q) << 75u32), &((&p * &p) << 1u32))
+        let d64 = ceil_div((&b * &b * &q * &q) << 75u32, &((&p * &p) << 1u32))
             .to_u64()
             .unwrap_or(u64::MAX);
         GaussianLaw {
@@ -174,12 +174,9 @@ impl Law for GaussianLaw {
         // E_h = a₀·B/σ², rounded up.
         let b = BigUint::one() << self.m;
         let a0 = BigUint::one() + BigUint::from(h) * &b;
-        ceil_ratio(
-            &((a0 * b * &self.q * &self.q) << 127u32),
-            &(&self.p * &self.p),
-        )
-        .to_u128()
-        .unwrap_or(u128::MAX)
+        ceil_div((a0 * b * &self.q * &self.q) << 127u32, &(&self.p * &self.p))
+            .to_u128()
+            .unwrap_or(u128::MAX)
     }
 
     #[inline(always)]
@@ -281,8 +278,18 @@ impl DiscreteGaussianSampler {
 
 impl WordSampler for DiscreteGaussianSampler {
     #[inline(always)]
-    fn sample_words<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
-        self.inner.sample(rng)
+    fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
+        self.inner.sample(words)
+    }
+
+    #[inline(always)]
+    fn fill_words<W: WordSource + ?Sized>(
+        &self,
+        words: &mut W,
+        n: usize,
+        put: impl FnMut(usize, i128),
+    ) {
+        self.inner.fill(words, n, put)
     }
 }
 

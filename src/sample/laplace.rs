@@ -17,9 +17,9 @@
 //! (discrete: `P(x)/P(0) = r^|x|` on each side) or `P1 = s(1 + s)`,
 //! `s = e^(−1/(2t))` (rounded: `P(±a)/P(0) = s(1 − r)r^(a−1)/(1 − s)` and
 //! `(1 − r)/(1 − s) = 1 + s`). Blocks of `B = 2^m` magnitudes with
-//! `B/t ∈ [1/8, 1/4)` (`B = 1` for `t ≤ 8`), so within a block the
+//! `B/t ∈ [1/16, 1/8)` (`B = 1` for `t < 16`), so within a block the
 //! acceptance is `e^(−l/t)` and a round is accepted with probability
-//! `≥ (1 − e^(−1/4))·4 ≈ 0.885`. The tail (magnitudes past the last block,
+//! `≥ (1 − e^(−1/8))·8 ≈ 0.94`. The tail (magnitudes past the last block,
 //! probability `< 2^−66`) uses memorylessness: `a = a_K + G` with `G`
 //! geometric of ratio `r`, accepted with a constant probability.
 //!
@@ -32,7 +32,7 @@ use num_bigint::BigUint;
 use num_traits::{One, ToPrimitive};
 
 use super::block::{BlockSampler, Law, MASS_PREC};
-use super::exp::{Bounds, exp_neg_bounds};
+use super::exp::{Bounds, exp_neg_bounds, one};
 use super::lazy::LazyUniform;
 use super::rational::Rational;
 use super::words::{Direct, WordSampler, WordSource};
@@ -79,7 +79,7 @@ pub(crate) struct LaplaceLaw {
     n: BigUint,
     d: BigUint,
     m: u32,
-    /// `⌈(B/t)·2^127⌉` (used when `m ≥ 1`, where `B/t < 1/4`).
+    /// `⌈(B/t)·2^127⌉` (used when `m ≥ 1`, where `B/t < 1/8`).
     lambda: u128,
     /// Bounds of `P1·B` and `ρ = e^(−B/t)` at [`MASS_PREC`].
     first: Bounds,
@@ -98,17 +98,18 @@ impl std::fmt::Debug for LaplaceLaw {
     }
 }
 
-/// `m` with `2^m < t/4 ≤ 2^(m+1)` (so `B/t ∈ [1/8, 1/4)`), or 0 when `t ≤ 8`.
+/// `m` with `2^m < t/8 ≤ 2^(m+1)` (so `B/t ∈ [1/16, 1/8)`), or 0 when
+/// `t < 16`.
 fn block_bits(n: &BigUint, d: &BigUint) -> u32 {
-    let four_d = d << 2u32;
-    let whole = n / &four_d; // ⌊t/4⌋
+    let eight_d = d << 3u32;
+    let whole = n / &eight_d; // ⌊t/8⌋
     if whole < BigUint::from(2u32) {
         return 0;
     }
-    let bits = whole.bits() as u32; // 2^(bits−1) ≤ t/4 < 2^bits
+    let bits = whole.bits() as u32; // 2^(bits−1) ≤ t/8 < 2^bits
     let pow = BigUint::one() << (bits - 1);
-    if &pow * &four_d == *n {
-        bits - 2 // t/4 = 2^(bits−1) exactly
+    if &pow * &eight_d == *n {
+        bits - 2 // t/8 = 2^(bits−1) exactly
     } else {
         bits - 1
     }
@@ -182,15 +183,6 @@ pub(crate) fn ratio(num: &BigUint, den: &BigUint) -> Rational {
 /// `⌈a/b⌉`.
 pub(crate) fn ceil_ratio(a: &BigUint, b: &BigUint) -> BigUint {
     super::exp::ceil_div(a.clone(), b)
-}
-
-/// Exact bounds of 1 at precision `p`.
-pub(crate) fn one(p: u32) -> Bounds {
-    Bounds {
-        lo: BigUint::one() << p,
-        hi: BigUint::one() << p,
-        prec: p,
-    }
 }
 
 impl Law for LaplaceLaw {
@@ -348,6 +340,16 @@ impl WordSampler for DiscreteLaplaceSampler {
     fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
         self.inner.sample(words)
     }
+
+    #[inline(always)]
+    fn fill_words<W: WordSource + ?Sized>(
+        &self,
+        words: &mut W,
+        n: usize,
+        put: impl FnMut(usize, i128),
+    ) {
+        self.inner.fill(words, n, put)
+    }
 }
 
 /// Exact sampler of `round(W)` for a continuous Laplace `W` of scale
@@ -411,6 +413,16 @@ impl WordSampler for RoundedLaplaceSampler {
     fn sample_words<W: WordSource + ?Sized>(&self, words: &mut W) -> i128 {
         self.inner.sample(words)
     }
+
+    #[inline(always)]
+    fn fill_words<W: WordSource + ?Sized>(
+        &self,
+        words: &mut W,
+        n: usize,
+        put: impl FnMut(usize, i128),
+    ) {
+        self.inner.fill(words, n, put)
+    }
 }
 
 /// The geometric sampler `P(g) ∝ r^g`, `r = e^(−1/t)`, for the Gaussian's
@@ -433,13 +445,29 @@ mod tests {
         (0..n).map(|_| f(&mut rng)).collect()
     }
 
-    /// Scales from tiny to 2^60, including the block-size edges (4, 8, 16)
-    /// and the float mechanisms' ≈ 2^40 grid units.
-    const SCALES: [f64; 14] = [
-        2.5e-3, 0.1, 0.5, 1.0, 4.0, 4.5, 8.0, 9.0, 16.0, 100.0, 1e6, 1.3e12, 1.7e15, 1.1e18,
+    /// Scales from tiny to 2^64, including the block-size edges (15.9, 16,
+    /// 16.5) and the float mechanisms' ≈ 2^40 grid units.
+    const SCALES: [f64; 15] = [
+        2.5e-3,
+        0.1,
+        0.5,
+        1.0,
+        4.0,
+        15.9,
+        16.0,
+        16.5,
+        100.0,
+        1e6,
+        1.3e12,
+        1.7e15,
+        1.1e18,
+        1.8e19,
+        1.429_365_116_108_8e12,
     ];
 
-    /// Chi-square against the exact law (false-failure rate ≈ 1e-6 each).
+    /// Chi-square against the exact law (false-failure rate ≈ 1e-6 each),
+    /// one value at a time (discrete) and through the four-lane batch path
+    /// (rounded).
     #[test]
     fn discrete_and_rounded_laplace_follow_their_laws() {
         for (i, &t) in SCALES.iter().enumerate() {
@@ -452,14 +480,16 @@ mod tests {
             }
             assert_follows(&s, discrete_laplace_cdf(t), &format!("discrete t={t}"));
             let rl = RoundedLaplaceSampler::new(&scale).unwrap();
-            let s = draws(20_000, 200 + i as u64, |r| rl.sample(r));
+            let mut rng = InsecureSeededRng::from_seed_insecure(200 + i as u64);
+            let mut s = vec![0i128; 20_000];
+            rl.fill_words(&mut Direct(&mut rng), s.len(), |j, x| s[j] = x);
             assert_follows(&s, rounded_laplace_cdf(t), &format!("rounded t={t}"));
         }
     }
 
     /// The same laws with every undecided band widened to `2^−7`, so that the
     /// exact tie path settles about one round in a hundred (thousands of
-    /// times in all), and with the blocks cut short so that a quarter to a
+    /// times in all), and with the blocks cut short so that a fifth to a
     /// tenth of the rounds take the tail path (geometric proposal, exact
     /// constant acceptance).
     #[test]
@@ -480,7 +510,7 @@ mod tests {
                 .with_tie_margin(120);
             let s = draws(20_000, 500 + i as u64, |r| rl.sample(r));
             assert_follows(&s, rounded_laplace_cdf(t), &format!("tied rounded t={t}"));
-            let blocks = if t < 8.0 { 2 } else { 12 };
+            let blocks = if t < 8.0 { 2 } else { 24 };
             let d = DiscreteLaplaceSampler::new(&scale)
                 .unwrap()
                 .with_block_limit(blocks);
@@ -522,19 +552,19 @@ mod tests {
         }
     }
 
-    /// Block sizes: `B/t ∈ [1/8, 1/4)` above 8, `B = 1` below; three words
-    /// a round up to `t ≈ 2^53`, four beyond; the tail starts where the
-    /// weight has fallen below `2^−70` of the total.
+    /// Block sizes: `B/t ∈ [1/16, 1/8)` from 16 on, `B = 1` below; three
+    /// words a round up to `t ≈ 2^53`, four beyond; the tail starts where the
+    /// weight has fallen below `2^−71` of the total.
     #[test]
     fn block_layout() {
         for (t, b, words) in [
             (0.5, 1, 3),
             (8.0, 1, 3),
-            (8.5, 2, 3),
-            (16.0, 2, 3),
-            (1e6, 1 << 17, 3),
-            (2f64.powi(40), 1 << 37, 3),
-            (2f64.powi(60), 1 << 57, 4),
+            (16.0, 1, 3),
+            (16.5, 2, 3),
+            (1e6, 1 << 16, 3),
+            (2f64.powi(40), 1 << 36, 3),
+            (2f64.powi(60), 1 << 56, 4),
         ] {
             let e = DiscreteLaplaceSampler::new(&Rational::from_f64("t", t).unwrap())
                 .unwrap()
@@ -547,12 +577,12 @@ mod tests {
                 n_tail < 1u128 << (bits - 66),
                 "t={t}: tail mass {n_tail}/2^{bits}"
             );
-            if t > 8.0 {
+            if t > 16.0 {
                 let lambda = b as f64 / t;
-                assert!((0.125..0.25).contains(&lambda), "t={t}");
-                // Blocks reach ln(2^70)/λ, about 48.5/λ.
+                assert!((0.0625..0.125).contains(&lambda), "t={t}");
+                // Blocks reach ln(2^71·λ)/λ, about 46/λ to 47/λ.
                 let reach = e.blocks() as f64 * lambda;
-                assert!((46.0..53.0).contains(&reach), "t={t}: {reach}");
+                assert!((45.0..48.5).contains(&reach), "t={t}: {reach}");
             }
         }
         let tiny = DiscreteLaplaceSampler::new(&Rational::from_f64("t", 1e-3).unwrap()).unwrap();
