@@ -36,6 +36,17 @@ pub fn uniform_below_real<R: NoiseRng + ?Sized>(
     LazyUniform::new(first).less_than(&mut Direct(rng), bounds)
 }
 
+/// [`uniform_below_real`] for a uniform whose first `bits ≤ 128` bits are
+/// `prefix`.
+pub(crate) fn uniform_prefix_below_real<R: NoiseRng + ?Sized>(
+    rng: &mut R,
+    prefix: u128,
+    bits: u32,
+    bounds: impl FnMut(u32) -> Bounds,
+) -> bool {
+    LazyUniform::with_prefix(prefix, bits).less_than(&mut Direct(rng), bounds)
+}
+
 /// A uniform integer in `[0, n)` for `n > 0` of any size (rejection on the
 /// bit length: fewer than 2 draws of `⌈log₂ n⌉` bits on average).
 pub fn uniform_below_big<R: NoiseRng + ?Sized>(rng: &mut R, n: &BigUint) -> BigUint {

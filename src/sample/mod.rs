@@ -43,6 +43,7 @@ mod rational;
 pub(crate) mod stats;
 pub(crate) mod words;
 
+pub(crate) use bernoulli::uniform_prefix_below_real;
 pub use bernoulli::{bernoulli_exp_neg, bernoulli_rational, uniform_below_big, uniform_below_real};
 pub use gaussian::DiscreteGaussianSampler;
 pub use laplace::{DiscreteLaplaceSampler, RoundedLaplaceSampler};
