@@ -64,9 +64,9 @@ pub(crate) fn build(masses: &[u128], k: u32) -> Option<Vec<Bucket>> {
     Some(buckets)
 }
 
-/// The outcome of bucket `b` for the coin `c`, selected without a branch
-/// (the coin is random: a branch would be mispredicted half the time).
-#[inline(always)]
+/// The outcome of bucket `b` for the coin `c` (the samplers read the same
+/// from their own bucket layout; tests).
+#[cfg(test)]
 pub(crate) fn pick<const N: usize>(buckets: &[Bucket; N], b: usize, c: u64) -> usize {
     let b = b % N;
     let bucket = buckets[b];

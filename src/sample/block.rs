@@ -93,8 +93,6 @@ pub(crate) const MAX_BLOCKS: usize = BUCKETS - 4;
 
 /// What a law supplies to [`BlockSampler`] (see the module documentation).
 pub(crate) trait Law: Clone + fmt::Debug + Sized {
-    /// Per-block data of the acceptance exponent.
-    type Coef: Copy + Default + fmt::Debug;
     /// `m` (`B = 2^m`).
     fn block_bits(&self) -> u32;
     /// Whether magnitude 0 is a separate outcome before the blocks.
@@ -111,11 +109,10 @@ pub(crate) trait Law: Clone + fmt::Debug + Sized {
     /// An upper bound (`hi`) of what the tail outcome needs after `blocks`
     /// blocks: `max_a p̃(a)/q(a)` over the tail, `q` the tail proposal.
     fn tail_need(&self, blocks: usize) -> Bounds;
-    /// The exponent data of block `h`.
-    fn coef(&self, h: usize) -> Self::Coef;
-    /// An upper bound of `x_h(l)·2^127` for `u = l·2^(64−m)` (`l/B` as a
-    /// 64-bit fraction).
-    fn x_upper(&self, coef: &Self::Coef, u: u64) -> u128;
+    /// An upper bound of `x_h(l)·2^127` for block `h` and `u = l·2^(64−m)`
+    /// (`l/B` as a 64-bit fraction), computed without reading tables (the
+    /// block index must not choose a memory address).
+    fn x_upper(&self, h: u64, u: u64) -> u128;
     /// `max (x_upper − x·2^127)`.
     fn x_error(&self) -> u128;
     /// Bounds of `p̃(a)·2^prec`.
@@ -134,8 +131,9 @@ struct Round {
     magnitude: u128,
     /// The word holding the bucket and the sign.
     w: u64,
-    /// The exponent's upper bound, `Q127`.
+    /// The exponent's upper bound, `Q127`, and the outcome's `gap`.
     z: u128,
+    gap: u64,
     /// `V`'s known bits as `Q127` (the lower end of its interval).
     v: u128,
     /// `A`, the lower bound of `α·2^127`.
@@ -152,16 +150,26 @@ enum Verdict {
 
 /// The per-outcome data of a round.
 #[derive(Clone, Copy, Debug, Default)]
-struct Outcome<C> {
-    /// The first magnitude of the outcome (0 for the zero outcome).
-    base: u128,
+struct Outcome {
     /// An upper bound of `−ln κ_o` in `Q127`.
     k: u128,
-    /// `2^m − 1` for a block, 0 for the zero outcome (`l` is then 0).
-    lmask: u64,
     /// `α·2^127 ≤ A + gap`.
     gap: u64,
-    coef: C,
+}
+
+/// An alias bucket with the data of both its outcomes, so that a round
+/// reads one 64-byte line at a uniformly random index whatever outcome it
+/// proposes: no memory address depends on the outcome (an outcome table
+/// indexed by the outcome would leave the far tail's entries out of the
+/// cache, and its reads slower, which a clock can see).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(64))]
+struct Slot {
+    /// The bucket's outcome is `o[0]` if the coin is below this, else `o[1]`.
+    threshold: u64,
+    o: [u32; 2],
+    gap: [u64; 2],
+    k: [u128; 2],
 }
 
 /// The sampler (see the module documentation).
@@ -177,6 +185,8 @@ pub(crate) struct BlockSampler<L: Law> {
     four: bool,
     /// `2^m − 1`.
     l_mask: u64,
+    /// `B = 2^m`.
+    b: u64,
     /// Where `l` starts in its word (`w`, or a word of its own in 4-word mode).
     l_shift: u32,
     /// Bits of `V` in `w` (from bit `64 − v_bits` on) and `2^(63 − v_bits)`
@@ -185,9 +195,10 @@ pub(crate) struct BlockSampler<L: Law> {
     v_unit: u128,
     /// The bits of `w` from `v_shift` on.
     v_keep: u64,
-    buckets: Box<[Bucket; BUCKETS]>,
-    /// Padding after the tail, never drawn.
-    outcomes: Box<[Outcome<L::Coef>; BUCKETS]>,
+    /// The alias buckets with their outcomes' data.
+    slots: Box<[Slot; BUCKETS]>,
+    /// The same data by outcome (construction and tests).
+    outcomes: Vec<Outcome>,
     /// Index of the tail outcome.
     tail: usize,
     /// `K`.
@@ -283,13 +294,11 @@ impl<L: Law> BlockSampler<L> {
             .iter()
             .map(|v| v.to_u128().ok_or_else(|| internal("mass too large")))
             .collect::<Result<_>>()?;
-        let buckets: Box<[Bucket; BUCKETS]> = alias::build(&masses, k)
-            .and_then(|b| b.into_boxed_slice().try_into().ok())
-            .ok_or_else(|| internal("alias table"))?;
+        let buckets: Vec<Bucket> =
+            alias::build(&masses, k).ok_or_else(|| internal("alias table"))?;
         let x_err = law.x_error();
         let offset = u128::from(law.offset());
-        let l_all = if m == 0 { 0 } else { u64::MAX >> (64 - m) };
-        let mut table: Box<[Outcome<L::Coef>; BUCKETS]> = Box::new([Outcome::default(); BUCKETS]);
+        let mut table = vec![Outcome::default(); outcomes];
         for (o, entry) in table.iter_mut().enumerate().take(outcomes - 1) {
             if (!has_zero || o != 0) && masses[o] < 8 {
                 // A kept block has n ≥ 8 (see CUT_BITS, N = 74): κ > 7/8.
@@ -300,22 +309,20 @@ impl<L: Law> BlockSampler<L> {
             // e^(−x−k) with x, k rounded up by ≤ x_err, k_err: the true
             // value is at most (A + EXP_GAP)·e^((x_err + k_err)·2^−127).
             let gap = EXP_GAP + x_err + (x_err >> 20) + k_err + (k_err >> 20) + 8;
-            let h = if has_zero { o.checked_sub(1) } else { Some(o) };
-            *entry = match h {
-                Some(h) => Outcome {
-                    base: offset + ((h as u128) << m),
-                    k: k_hi,
-                    lmask: l_all,
-                    gap: u64::try_from(gap).map_err(|_| internal("gap"))?,
-                    coef: law.coef(h),
-                },
-                None => Outcome {
-                    base: 0,
-                    k: k_hi,
-                    lmask: 0,
-                    gap: u64::try_from(gap).map_err(|_| internal("gap"))?,
-                    coef: Default::default(),
-                },
+            *entry = Outcome {
+                k: k_hi,
+                gap: u64::try_from(gap).map_err(|_| internal("gap"))?,
+            };
+        }
+        let mut slots: Box<[Slot; BUCKETS]> = Box::new([Slot::default(); BUCKETS]);
+        for (b, (slot, bucket)) in slots.iter_mut().zip(&buckets).enumerate() {
+            let pair = [b, bucket.alias as usize];
+            let data = pair.map(|o| table.get(o).copied().unwrap_or_default());
+            *slot = Slot {
+                threshold: bucket.threshold,
+                o: pair.map(|o| o as u32),
+                gap: data.map(|d| d.gap),
+                k: data.map(|d| d.k),
             };
         }
         let sampler = BlockSampler {
@@ -326,11 +333,12 @@ impl<L: Law> BlockSampler<L> {
             offset,
             four: k + 1 + m > 60,
             l_mask: if m == 0 { 0 } else { u64::MAX >> (64 - m) },
+            b: 1 << m,
             l_shift: if k + 1 + m > 60 { 0 } else { k + 1 },
             v_bits: if k + 1 + m > 60 { 63 - k } else { 63 - k - m },
             v_unit: 1u128 << (if k + 1 + m > 60 { k } else { k + m }),
             v_keep: u64::MAX << (if k + 1 + m > 60 { k + 1 } else { k + 1 + m }),
-            buckets,
+            slots,
             outcomes: table,
             tail: outcomes - 1,
             blocks: kk,
@@ -344,13 +352,10 @@ impl<L: Law> BlockSampler<L> {
         };
         // Every exponent stays below 1 (in exp_neg_lower's range [0, 2),
         // with no overflow in the laws' fixed-point products).
-        if let Some(last) = kk.checked_sub(1) {
-            let o = last + usize::from(has_zero);
-            let top = sampler.law.x_upper(
-                &sampler.outcomes[o].coef,
-                sampler.l_mask << sampler.u_shift(),
-            );
-            if top >= ONE {
+        for (o, out) in sampler.outcomes.iter().enumerate().take(outcomes - 1) {
+            let h = o.wrapping_sub(usize::from(has_zero)) as u64;
+            let top = sampler.law.x_upper(h, sampler.l_mask << sampler.u_shift());
+            if top.saturating_add(out.k) >= ONE && (!has_zero || o != 0) {
                 return Err(internal("exponent range"));
             }
         }
@@ -438,18 +443,25 @@ impl<L: Law> BlockSampler<L> {
     /// A round up to its exponent: the proposal and `z = x̄ + k̄_o`.
     #[inline(always)]
     fn propose(&self, [c, w, v_hi, lw]: [u64; 4]) -> Round {
-        let o = alias::pick(&self.buckets, w as usize, c) % BUCKETS;
-        let out = &self.outcomes[o];
-        // l (0 in the zero outcome) and the magnitude proposed.
-        let l = (lw >> self.l_shift) & self.l_mask & out.lmask;
-        let x = self.law.x_upper(&out.coef, l << self.u_shift());
+        let slot = &self.slots[(w as usize) % BUCKETS];
+        let pick = usize::from(c >= slot.threshold);
+        let o = slot.o[pick] as usize;
+        // In a block (not the zero outcome): l, the block index h and the
+        // magnitude, all without reading memory indexed by the outcome.
+        let h = o.wrapping_sub(usize::from(self.has_zero)) as u64;
+        let in_block = !self.has_zero || o != 0;
+        let l = (lw >> self.l_shift) & self.l_mask & u64::from(in_block).wrapping_neg();
+        let x = self.law.x_upper(h, l << self.u_shift());
+        let base = (u128::from(h) * u128::from(self.b) + self.offset)
+            & u128::from(in_block).wrapping_neg();
         // V ∈ [v, v + unit)·2^−127: 64 + v_bits bits, the top bits of w
         // from position v_shift = 64 − v_bits on placed below v_hi.
         Round {
             o,
-            magnitude: out.base + u128::from(l),
+            magnitude: base + u128::from(l),
             w,
-            z: x + out.k,
+            z: x + slot.k[pick],
+            gap: slot.gap[pick],
             v: (u128::from(v_hi) << 63) | u128::from((w & self.v_keep) >> 1),
             a: 0,
         }
@@ -458,7 +470,7 @@ impl<L: Law> BlockSampler<L> {
     /// The fast decision of a round whose `a` is set.
     #[inline(always)]
     fn verdict(&self, r: &Round) -> Verdict {
-        let gap = u128::from(self.outcomes[r.o].gap);
+        let gap = u128::from(r.gap);
         #[cfg(test)]
         let (a, gap) = (
             r.a.saturating_sub(self.tie_margin),
@@ -626,9 +638,14 @@ impl<L: Law> BlockSampler<L> {
     pub(crate) fn check_bounds(&self, o: usize, l: u64) -> (Bounds, u128, u128) {
         let out = self.outcomes[o];
         let in_block = !self.has_zero || o != 0;
-        let l = l & self.l_mask & out.lmask;
-        let a = out.base + u128::from(l);
-        let x = self.law.x_upper(&out.coef, l << self.u_shift());
+        let l = if in_block { l & self.l_mask } else { 0 };
+        let h = o.wrapping_sub(usize::from(self.has_zero)) as u64;
+        let a = if in_block {
+            self.offset + u128::from(h) * u128::from(self.b) + u128::from(l)
+        } else {
+            0
+        };
+        let x = self.law.x_upper(h, l << self.u_shift());
         let lo = self.tables.exp_neg_lower(x + out.k);
         let w = if in_block {
             BigUint::one() << self.m

@@ -54,6 +54,9 @@ pub(crate) struct GaussianLaw {
     m: u32,
     /// `⌈D·2^75⌉`, `D = B²/(2σ²) < 2^−11`.
     d64: u64,
+    /// `⌈(B/σ²)·2^127⌉` and `⌈(B²/σ²)·2^127⌉` (`E_h = e0 + h·de`).
+    e0: u128,
+    de: u128,
     /// The geometric sampler of the tail (built on first use).
     geometric: OnceLock<Box<BlockSampler<LaplaceLaw>>>,
 }
@@ -77,11 +80,19 @@ impl GaussianLaw {
         let d64 = ceil_div((&b * &b * &q * &q) << 75u32, &((&p * &p) << 1u32))
             .to_u64()
             .unwrap_or(u64::MAX);
+        let q2b = &q * &q * &b;
+        let p2 = &p * &p;
+        let e0 = ceil_div(&q2b << 127u32, &p2).to_u128().unwrap_or(u128::MAX);
+        let de = ceil_div((&q2b * &b) << 127u32, &p2)
+            .to_u128()
+            .unwrap_or(u128::MAX);
         GaussianLaw {
             p,
             q,
             m,
             d64,
+            e0,
+            de,
             geometric: OnceLock::new(),
         }
     }
@@ -123,8 +134,6 @@ impl GaussianLaw {
 }
 
 impl Law for GaussianLaw {
-    type Coef = u128;
-
     fn block_bits(&self) -> u32 {
         self.m
     }
@@ -170,17 +179,11 @@ impl Law for GaussianLaw {
         self.tail_value(&a_k, &BigUint::from(0u32), MASS_PREC)
     }
 
-    fn coef(&self, h: usize) -> u128 {
-        // E_h = a₀·B/σ², rounded up.
-        let b = BigUint::one() << self.m;
-        let a0 = BigUint::one() + BigUint::from(h) * &b;
-        ceil_div((a0 * b * &self.q * &self.q) << 127u32, &(&self.p * &self.p))
-            .to_u128()
-            .unwrap_or(u128::MAX)
-    }
-
     #[inline(always)]
-    fn x_upper(&self, e: &u128, u: u64) -> u128 {
+    fn x_upper(&self, h: u64, u: u64) -> u128 {
+        // E_h = a₀B/σ² = B/σ² + h·B²/σ² ≤ e0 + h·de (both rounded up; h is
+        // at most 1020, so the product stays below 2^127).
+        let e = self.e0 + u128::from(h % 1024) * self.de;
         // y ≥ (E_h + D·u/2^64)·2^127, then x·2^127 ≤ y·u/2^64.
         let du = ((u128::from(self.d64) * u128::from(u)) >> 12) + 1;
         let y = e.saturating_add(du);
@@ -189,9 +192,9 @@ impl Law for GaussianLaw {
     }
 
     fn x_error(&self) -> u128 {
-        // E_h rounds up by < 1 unit, D·2^75 by < 1 (2^52 units of x after
-        // the products), floors and `+ 1`s add 4.
-        (1 << 53) + 8
+        // e0 + h·de exceeds E_h by < 1 + h ≤ 1021 units, D·2^75 rounds up by
+        // < 1 (2^52 units of x after the products), floors and `+ 1`s add 4.
+        (1 << 53) + 2048
     }
 
     fn target(&self, a: &BigUint, prec: u32) -> Bounds {

@@ -186,8 +186,6 @@ pub(crate) fn ceil_ratio(a: &BigUint, b: &BigUint) -> BigUint {
 }
 
 impl Law for LaplaceLaw {
-    type Coef = ();
-
     fn block_bits(&self) -> u32 {
         self.m
     }
@@ -225,10 +223,8 @@ impl Law for LaplaceLaw {
         self.tail_value(&a_k, MASS_PREC)
     }
 
-    fn coef(&self, _h: usize) {}
-
     #[inline(always)]
-    fn x_upper(&self, _coef: &(), u: u64) -> u128 {
+    fn x_upper(&self, _h: u64, u: u64) -> u128 {
         // x = l/t = (u/2^64)·(B/t) ≤ u·λ/2^64, λ = lambda·2^−127.
         let (hi, lo) = (self.lambda >> 64, self.lambda & u128::from(u64::MAX));
         u128::from(u) * hi + ((u128::from(u) * lo) >> 64) + 1
