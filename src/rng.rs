@@ -7,7 +7,7 @@
 //! workers never share noise with their parent or with each other.
 //!
 //! The keystream is computed sixteen blocks (1 KiB) at a time with the widest
-//! SIMD the CPU has ([`chacha`] describes the kernels and the order in which
+//! SIMD the CPU has (`src/rng/chacha.rs` describes the kernels and the order in which
 //! the words are handed out) and read from a per-generator buffer: a 64-bit
 //! draw costs ≈ 0.7 ns with AVX-512 on the development machine. Unused
 //! keystream and the key are wiped when a generator is dropped.

@@ -276,7 +276,7 @@ impl Law for LaplaceLaw {
 
 /// Exact sampler of the discrete Laplace law `P(x) ∝ e^(−|x|/t)` on the
 /// integers, for a rational scale `0 < t ≤ 2^64` (see the module
-/// documentation and [`super::block`] for the method and its timing).
+/// documentation and `src/sample/block.rs` for the method and its timing).
 #[derive(Clone, Debug)]
 pub struct DiscreteLaplaceSampler {
     scale: Rational,

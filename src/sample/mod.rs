@@ -3,8 +3,16 @@
 //!
 //! No sampler evaluates `ln` or `exp` in floating point. Probabilities such
 //! as `e^(−x)` are compared with random bits through rigorous integer bounds
-//! ([`exp`]), refined only when the bits fall between the bounds, so every
-//! output follows its stated law exactly.
+//! ([`exp`] and fixed-point tables rounded outward), refined only when the
+//! bits fall between the bounds, so every output follows its stated law
+//! exactly.
+//!
+//! The Laplace-type and Gaussian samplers do the same work whatever value
+//! they return: fixed-size rounds of exact rejection whose number does not
+//! depend on the value, and table reads at uniformly random indices, except
+//! on events of probability below `2^−65` per draw (an exact tie-break, the
+//! far tail); the method and its proof are in the `block` module's
+//! documentation (`src/sample/block.rs`).
 //!
 //! - [`bernoulli_rational`]: Bernoulli(`p`) for rational `p`.
 //! - [`bernoulli_exp_neg`]: Bernoulli(`e^(−x)`) for rational `x ≥ 0`.
