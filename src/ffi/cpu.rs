@@ -2,8 +2,8 @@
 //!
 //! Calling a function compiled with `#[target_feature]` from code compiled
 //! without those features is `unsafe` (the CPU might lack the instructions);
-//! the one such call of the crate lives here, with the crate's other unsafe
-//! code, guarded by `is_x86_feature_detected!`.
+//! the crate's such calls live here, with its other unsafe code, each guarded
+//! by `is_x86_feature_detected!`.
 
 /// Compresses `blocks[i]` into `states[i]` for every lane `i` (SHA-256); a
 /// block is given as its sixteen message words (the block's bytes read
@@ -31,6 +31,59 @@ pub(crate) fn sha256_compress_lanes<const N: usize>(
         }
         sha2::block_api::compress256(state, &[block]);
     }
+}
+
+/// Writes sixteen ChaCha12 blocks from `counter` into `out`, word-major
+/// (see `crate::rng::chacha`): with AVX-512F when the CPU has it, else AVX2,
+/// else the portable kernel. All three give the same bytes.
+#[inline]
+pub(crate) fn chacha12_blocks(
+    key: &[u32; 8],
+    counter: u64,
+    out: &mut [u64; crate::rng::chacha::WORDS],
+) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            // SAFETY: the kernel needs `avx512f`, detected on this CPU.
+            unsafe { super::chacha_simd::blocks_avx512(key, counter, out) };
+            return;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the kernel needs `avx2`, detected on this CPU.
+            unsafe { super::chacha_simd::blocks_avx2(key, counter, out) };
+            return;
+        }
+    }
+    crate::rng::chacha::blocks_portable(key, counter, out);
+}
+
+/// A ChaCha12 kernel with the signature of [`chacha12_blocks`].
+#[cfg(test)]
+pub(crate) type ChaChaKernel = fn(&[u32; 8], u64, &mut [u64; crate::rng::chacha::WORDS]);
+
+/// Every SIMD kernel this CPU can run, as safe functions (tests compare each
+/// with the portable kernel).
+#[cfg(test)]
+pub(crate) fn chacha12_kernels() -> Vec<ChaChaKernel> {
+    #[allow(unused_mut)]
+    let mut kernels: Vec<ChaChaKernel> = Vec::new();
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            kernels.push(|k, c, o| {
+                // SAFETY: pushed only after `avx512f` was detected.
+                unsafe { super::chacha_simd::blocks_avx512(k, c, o) }
+            });
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            kernels.push(|k, c, o| {
+                // SAFETY: pushed only after `avx2` was detected.
+                unsafe { super::chacha_simd::blocks_avx2(k, c, o) }
+            });
+        }
+    }
+    kernels
 }
 
 /// Whether this x86-64 CPU has the SHA extensions and the SSE levels the

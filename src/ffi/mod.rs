@@ -27,6 +27,7 @@ pub mod accountant;
 pub mod aggregate;
 pub mod bound;
 pub mod budget;
+pub(crate) mod chacha_simd;
 pub mod core;
 pub(crate) mod cpu;
 pub mod mask;

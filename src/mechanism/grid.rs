@@ -186,6 +186,66 @@ impl Grid {
         self.to_f64(value.saturating_add(noise))
     }
 
+    /// The double nearest `(round(value/γ) + noise)·γ` for a checked `value`:
+    /// [`Grid::to_int`] then [`Grid::add_to_f64`], with a short path when
+    /// `|value/γ| < 2^52` and `|noise| < 2^62` (the sum is then an exact
+    /// `i64`). Which path runs depends on the value and, only past `2^62`
+    /// grid units of noise, on the noise.
+    #[inline(always)]
+    pub(crate) fn add_noise(self, value: f64, noise: i128) -> f64 {
+        const TWO52: f64 = 4_503_599_627_370_496.0;
+        if let Some(inv) = self.inverse {
+            let scaled = value * inv; // exact: a power-of-two scaling below 2^126
+            let a = scaled.abs();
+            let z = noise as i64;
+            if a < TWO52 && i128::from(z) == noise && z.unsigned_abs() < 1 << 62 {
+                // Adding 2^52 rounds to the nearest integer, ties to even
+                // (IEEE round-to-nearest), and leaves it in the low mantissa
+                // bits.
+                let r = ((a + TWO52).to_bits() - TWO52.to_bits()) as i64;
+                let n = if scaled < 0.0 { -r } else { r };
+                return self.scale((n + z) as f64);
+            }
+        }
+        self.add_to_f64(self.to_int(value), noise)
+    }
+
+    /// The grid integers of checked `values` into `ints` (same length), for
+    /// the batch path: `true` when every `|value/γ| < 2^52`, so that `ints`
+    /// holds them all; `false` (and `ints` unspecified) otherwise. A single
+    /// pass without branches.
+    #[inline]
+    pub(crate) fn to_small_ints(self, values: &[f64], ints: &mut [i64]) -> bool {
+        const TWO52: f64 = 4_503_599_627_370_496.0;
+        let Some(inv) = self.inverse else {
+            return false;
+        };
+        let mut small = true;
+        for (n, &v) in ints.iter_mut().zip(values) {
+            let scaled = v * inv; // exact: a power-of-two scaling below 2^126
+            let a = scaled.abs();
+            small &= a < TWO52;
+            // Adding 2^52 rounds to the nearest integer, ties to even, and
+            // leaves it in the low mantissa bits (meaningless when a ≥ 2^52).
+            let r = (a + TWO52).to_bits().wrapping_sub(TWO52.to_bits()) as i64;
+            *n = if scaled < 0.0 { r.wrapping_neg() } else { r };
+        }
+        small
+    }
+
+    /// The double nearest `(n + noise)·γ` for a grid integer `|n| < 2^52`
+    /// (from [`Grid::to_small_ints`]); exact `i64` arithmetic unless
+    /// `|noise| ≥ 2^62`.
+    #[inline(always)]
+    pub(crate) fn finish_small(self, n: i64, noise: i128) -> f64 {
+        let z = noise as i64;
+        if i128::from(z) == noise && z.unsigned_abs() < 1 << 62 {
+            self.scale((n + z) as f64)
+        } else {
+            self.add_to_f64(i128::from(n), noise)
+        }
+    }
+
     /// `x·γ` (exact unless subnormal), saturated at `±f64::MAX`.
     #[inline]
     fn scale(self, x: f64) -> f64 {
@@ -197,7 +257,8 @@ impl Grid {
         }
     }
 
-    /// Checks and converts one value.
+    /// Checks and converts one value (tests).
+    #[cfg(test)]
     pub(crate) fn to_grid(self, param: &'static str, value: f64) -> Result<i128> {
         self.check(param, value)?;
         Ok(self.to_int(value))

@@ -17,6 +17,9 @@ use crate::error::{Error, Result};
 use crate::rng::{NoiseRng, with_secure_rng};
 use crate::sample::words::{Buffered, Direct, WordSampler, WordSource};
 
+/// Values per chunk of a batch (their grid integers are computed together).
+const CHUNK: usize = 256;
+
 /// Checks that a batch's output has as many slots as it has values.
 pub(super) fn check_same_length(values: usize, out: usize) -> Result<()> {
     if values == out {
@@ -58,14 +61,14 @@ impl<S: WordSampler> GridNoise<S> {
 
     /// `value` plus noise, with the secure generator.
     pub(super) fn release(&self, value: f64) -> Result<f64> {
-        let v = self.grid.to_grid("value", value)?;
-        with_secure_rng(|rng| self.noisy(v, &mut Direct(rng)))
+        self.grid.check("value", value)?;
+        with_secure_rng(|rng| self.noisy(value, &mut Direct(rng)))
     }
 
     /// `value` plus noise drawn from `rng`.
     pub(super) fn release_with<R: NoiseRng>(&self, value: f64, rng: &mut R) -> Result<f64> {
-        let v = self.grid.to_grid("value", value)?;
-        Ok(self.noisy(v, &mut Direct(rng)))
+        self.grid.check("value", value)?;
+        Ok(self.noisy(value, &mut Direct(rng)))
     }
 
     /// Every value plus independent noise into `out`; all values are checked
@@ -75,10 +78,37 @@ impl<S: WordSampler> GridNoise<S> {
         self.grid.check_all("values", values)?;
         with_secure_rng(|rng| {
             let mut words = Buffered::new(rng);
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy(self.grid.to_int(v), &mut words);
+            let mut ints = [0i64; CHUNK];
+            for (vals, outs) in values.chunks(CHUNK).zip(out.chunks_mut(CHUNK)) {
+                self.fill_chunk(vals, &mut ints[..vals.len()], &mut words, |i, y| {
+                    outs[i] = y
+                });
             }
         })
+    }
+
+    /// Noise for one chunk of checked values: `put(i, release of vals[i])`.
+    /// The grid integers are computed first in one pass (`ints` is scratch
+    /// space of the same length); which of the two loops runs depends on the
+    /// values only.
+    #[inline(always)]
+    fn fill_chunk<W: WordSource + ?Sized>(
+        &self,
+        vals: &[f64],
+        ints: &mut [i64],
+        words: &mut W,
+        mut put: impl FnMut(usize, f64),
+    ) {
+        let grid = self.grid;
+        if grid.to_small_ints(vals, ints) {
+            self.sampler.fill_words(words, vals.len(), |i, noise| {
+                put(i, grid.finish_small(ints[i], noise))
+            });
+        } else {
+            self.sampler.fill_words(words, vals.len(), |i, noise| {
+                put(i, grid.add_noise(vals[i], noise))
+            });
+        }
     }
 
     /// Like [`GridNoise::release_batch`], replacing each value by its release.
@@ -86,16 +116,21 @@ impl<S: WordSampler> GridNoise<S> {
         self.grid.check_all("values", values)?;
         with_secure_rng(|rng| {
             let mut words = Buffered::new(rng);
-            for v in values.iter_mut() {
-                *v = self.noisy(self.grid.to_int(*v), &mut words);
+            let mut ints = [0i64; CHUNK];
+            let mut out = [0f64; CHUNK];
+            for vals in values.chunks_mut(CHUNK) {
+                let len = vals.len();
+                self.fill_chunk(vals, &mut ints[..len], &mut words, |i, y| out[i] = y);
+                vals.copy_from_slice(&out[..len]);
             }
         })
     }
 
+    /// A checked `value` plus noise.
     #[inline(always)]
-    fn noisy<W: WordSource + ?Sized>(&self, grid_value: i128, rng: &mut W) -> f64 {
+    fn noisy<W: WordSource + ?Sized>(&self, value: f64, rng: &mut W) -> f64 {
         let noise = self.sampler.sample_words(rng);
-        self.grid.add_to_f64(grid_value, noise)
+        self.grid.add_noise(value, noise)
     }
 }
 
@@ -125,16 +160,22 @@ impl<S: WordSampler> IntegerNoise<S> {
     pub(super) fn release_batch(&self, values: &[i64], out: &mut [i64]) -> Result<()> {
         check_same_length(values.len(), out.len())?;
         with_secure_rng(|rng| {
-            let mut words = Buffered::new(rng);
-            for (o, &v) in out.iter_mut().zip(values) {
-                *o = self.noisy(v, &mut words);
-            }
+            self.sampler
+                .fill_words(&mut Buffered::new(rng), values.len(), |i, noise| {
+                    out[i] = add_clamped(values[i], noise)
+                });
         })
     }
 
     #[inline]
     fn noisy<W: WordSource + ?Sized>(&self, value: i64, rng: &mut W) -> i64 {
-        let sum = i128::from(value).saturating_add(self.sampler.sample_words(rng));
-        sum.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
+        add_clamped(value, self.sampler.sample_words(rng))
     }
+}
+
+/// `value + noise`, computed exactly and clamped to the `i64` range.
+#[inline(always)]
+fn add_clamped(value: i64, noise: i128) -> i64 {
+    let sum = i128::from(value).saturating_add(noise);
+    sum.clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }

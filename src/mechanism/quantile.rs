@@ -18,16 +18,35 @@
 //! Typical use: choosing clamping bounds from the data privately, e.g. the
 //! 0.95-quantile of loan counts with `lo = 0`, `hi = 1000`.
 //!
-//! # Exactness and timing
+//! # Exactness
 //!
 //! Sampling is exact rejection: a candidate is proposed uniformly and
 //! accepted with probability `exp(−ε(u* − u_i)/2)` (`u*` the best utility,
 //! decided exactly with [`crate::sample::bernoulli_exp_neg`]); the output
-//! law is exactly the exponential mechanism's. The expected number of
-//! proposals is `(bins + 1)/Σ_i exp(−ε(u* − u_i)/2) ≤ bins + 1`: it depends
-//! on the data (not on the noise of a release that has not happened), which
-//! the threat model accepts for this rarely called, non-streaming mechanism.
-//! The returned edge is computed from `i` in floating point (post-processing).
+//! law is exactly the exponential mechanism's. The returned edge is computed
+//! from `i` in floating point (post-processing).
+//!
+//! # Timing (not fixed-work)
+//!
+//! Unlike the additive-noise samplers, this mechanism's running time depends
+//! on its input and, weakly, on its output; an observer who can time a
+//! release learns about the data set and somewhat about the answer:
+//!
+//! - sorting the `n` values and computing the `bins + 1` utilities takes
+//!   time growing with `n` and `bins`;
+//! - the expected number of proposals is
+//!   `(bins + 1)/Σ_i exp(−ε(u* − u_i)/2)`, between 1 and `bins + 1`: it
+//!   depends on how concentrated the data are (the number of proposals of a
+//!   release is independent of the candidate it returns);
+//! - each proposal's exact test evaluates `e^(−x)` at the candidate's gap
+//!   `x = ε(u* − u_i)/2` with big integers, whose cost grows with the bit
+//!   size of `x`, and settles a tie (probability ≈ 2⁻⁶² per test) with
+//!   more bits: the accepted round's cost differs slightly between
+//!   candidates near the best utility and far from it.
+//!
+//! The mechanism is meant for rare, non-streaming choices (e.g. a clamping
+//! bound before an aggregation), where a caller who needs to hide its time
+//! can pad it to a fixed budget.
 
 use num_bigint::BigUint;
 

@@ -9,32 +9,45 @@
 //! replace-one relation on a single respondent's value (Warner 1965; k-ary:
 //! Kairouz, Oh, Viswanath 2014). Event: [`PrivacyEvent::RandomizedResponse`].
 //!
-//! # Exactness
+//! The ε used is the double given or, when smaller, the decimal it prints as
+//! (the amount a [`crate::budget`] charges for it) rounded down to a double,
+//! as for [`super::Laplace`]: the report's privacy loss `ln(p/q)` is exactly
+//! that ε, at most both the double given and the decimal charged.
 //!
-//! `p` is irrational; the keep/flip decision compares random bits with
-//! rigorous bounds of `p` (63-bit bounds computed once, refined exactly with
-//! big integers on a tie), and the replacement is an exact uniform draw. The
-//! work per report does not depend on the value.
+//! # Exactness and timing
+//!
+//! `p` is irrational; the keep/flip decision compares a 128-bit uniform (two
+//! words) with 128-bit bounds of `p` computed once (rounded outward, big
+//! integers), and settles a draw that falls between them (probability below
+//! `2^−125`) exactly with more bits. The replacement category is drawn for
+//! every report, kept or not (an exact uniform over `k − 1` values, by
+//! Lemire's multiply-and-reject, whose number of draws does not depend on
+//! the category drawn), and selected without a branch: the work per report
+//! does not depend on the value reported.
 
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
 use super::noise::check_same_length;
 use crate::accountant::PrivacyEvent;
+use crate::budget::at_most_charged;
 use crate::error::{Error, Result, check_positive};
 use crate::rng::{NoiseRng, with_secure_rng};
 use crate::sample::exp::{Bounds, exp_neg_bounds};
-use crate::sample::{Rational, uniform_below_real};
+use crate::sample::{Rational, uniform_prefix_below_real};
 
 /// A configured randomized-response mechanism over `k` categories.
 #[derive(Clone, Debug)]
 pub struct RandomizedResponse {
     epsilon: f64,
     categories: u64,
-    /// `ε` exactly.
+    /// The ε the probabilities are calibrated to (see the module
+    /// documentation), exactly.
     eps: Rational,
-    /// 63-bit bounds of the keep probability `p`.
-    keep63: (u64, u64),
+    /// The same as a double.
+    calibrated: f64,
+    /// 128-bit bounds of the keep probability `p` (`p·2^128`).
+    keep128: (u128, u128),
 }
 
 /// Bounds of `p·2^prec`, `p = 1/(1 + (k−1)·e^(−ε))` (decreasing in `e^(−ε)`).
@@ -66,17 +79,20 @@ impl RandomizedResponse {
                 format!("must be >= 2, got {categories}"),
             ));
         }
-        let eps = Rational::from_f64("epsilon", epsilon)?;
-        let b = keep_bounds(&eps, categories, 63);
-        let keep63 = (
-            b.lo.to_u64().unwrap_or(0).min(1 << 63),
-            b.hi.to_u64().unwrap_or(1 << 63).min(1 << 63),
+        let calibrated = at_most_charged(epsilon);
+        let eps = Rational::from_f64("epsilon", calibrated)?;
+        let b = keep_bounds(&eps, categories, 128);
+        // p < 1, so p·2^128 fits; the upper bound saturates harmlessly.
+        let keep128 = (
+            b.lo.to_u128().unwrap_or(u128::MAX),
+            b.hi.to_u128().unwrap_or(u128::MAX),
         );
         Ok(RandomizedResponse {
             epsilon,
             categories,
             eps,
-            keep63,
+            calibrated,
+            keep128,
         })
     }
 
@@ -107,10 +123,10 @@ impl RandomizedResponse {
         self.categories
     }
 
-    /// The probability of a truthful report, `e^ε/(e^ε + k − 1)` (for
-    /// analysis; sampling uses the exact value).
+    /// The probability of a truthful report, `e^ε/(e^ε + k − 1)` for the
+    /// calibrated ε (for analysis; sampling uses the exact value).
     pub fn keep_probability(&self) -> f64 {
-        1.0 / (1.0 + (self.categories - 1) as f64 * (-self.epsilon).exp())
+        1.0 / (1.0 + (self.categories - 1) as f64 * (-self.calibrated).exp())
     }
 
     /// Unbiased estimates of the true category counts from the counts of
@@ -191,21 +207,29 @@ impl RandomizedResponse {
     }
 
     fn respond<R: NoiseRng + ?Sized>(&self, value: u64, rng: &mut R) -> u64 {
-        let u = rng.next_u64();
-        let keep = if u >> 1 < self.keep63.0 {
+        let u = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
+        // U ∈ [u, u + 1)·2^−128 against p ∈ [lo, hi]·2^−128.
+        let keep = if u < self.keep128.0 {
             true
-        } else if u >> 1 >= self.keep63.1 {
+        } else if u >= self.keep128.1 {
             false
         } else {
-            uniform_below_real(rng, u, |prec| keep_bounds(&self.eps, self.categories, prec))
+            self.settle(u, rng)
         };
-        if keep {
-            value
-        } else {
-            // Uniform over the k − 1 other categories.
-            let r = rng.uniform_below(self.categories - 1);
-            if r >= value { r + 1 } else { r }
-        }
+        // Uniform over the k − 1 other categories, drawn in every report.
+        let r = rng.uniform_below(self.categories - 1);
+        let other = r + u64::from(r >= value);
+        let mask = u64::from(keep).wrapping_neg();
+        (value & mask) | (other & !mask)
+    }
+
+    /// The exact keep decision for a uniform inside `p`'s rounding interval.
+    #[cold]
+    #[inline(never)]
+    fn settle<R: NoiseRng + ?Sized>(&self, u: u128, rng: &mut R) -> bool {
+        uniform_prefix_below_real(rng, u, 128, |prec| {
+            keep_bounds(&self.eps, self.categories, prec)
+        })
     }
 }
 
@@ -220,12 +244,75 @@ mod tests {
         for (eps, k) in [(1.0, 2u64), (0.1, 5), (3.0, 100), (10.0, 2)] {
             let m = RandomizedResponse::new(eps, k).unwrap();
             let p = m.keep_probability();
-            let (lo, hi) = m.keep63;
-            let scale = 2f64.powi(63);
+            let (lo, hi) = m.keep128;
+            let scale = 2f64.powi(128);
             assert!(
                 lo as f64 <= p * scale * (1.0 + 1e-12) && hi as f64 >= p * scale * (1.0 - 1e-12)
             );
             assert!(hi - lo <= 4);
+        }
+    }
+
+    /// The report's true privacy loss, `ln(p/q) = ε_calibrated` exactly, is
+    /// at most the decimal the budget charges for the ε given (exact
+    /// comparison of a double's binary value with a decimal) and at most
+    /// the double given; it is the double just below when the printed
+    /// decimal is below the double (`0.1` is charged "0.1", and the double
+    /// 0.1 is 0.1000000000000000055…).
+    #[test]
+    fn true_cost_is_at_most_the_decimal_charged() {
+        use crate::budget::{Decimal, Rounding};
+        use std::cmp::Ordering;
+        let mut rng = InsecureSeededRng::from_seed_insecure(5);
+        let mut cases = vec![0.1, 0.2, 0.3, 1.0 / 3.0, 0.7, 1.1, 2.0, 1e-5, 7.123_456_789];
+        cases.extend(
+            (0..2000).map(|_| f64::from_bits(0x3f00_0000_0000_0000 + (rng.next_u64() >> 10))),
+        );
+        let mut below = 0;
+        for eps in cases {
+            let m = RandomizedResponse::new(eps, 3).unwrap();
+            let charged = Decimal::from_printed(eps, Rounding::Up).unwrap();
+            assert_ne!(charged.cmp_f64(m.calibrated), Ordering::Less, "ε = {eps:e}");
+            assert!(m.calibrated <= eps);
+            // The loss in the mechanism's own terms: p/q = e^ε_calibrated.
+            let p = m.keep_probability();
+            let q = (1.0 - p) / 2.0;
+            assert!(((p / q).ln() - m.calibrated).abs() < 1e-12 * m.calibrated.max(1.0));
+            below += usize::from(m.calibrated < eps);
+        }
+        assert!(
+            below > 100,
+            "the decimal is below the double for many ε ({below})"
+        );
+        assert_eq!(
+            RandomizedResponse::new(0.1, 2).unwrap().calibrated,
+            0.1f64.next_down()
+        );
+        assert_eq!(RandomizedResponse::new(0.5, 2).unwrap().calibrated, 0.5);
+    }
+
+    /// Fixed work: every report draws the same number of words whatever it
+    /// reports (two for the keep decision, one for the replacement, which
+    /// Lemire's method redraws with a probability that does not depend on
+    /// the category).
+    #[test]
+    fn words_per_report_do_not_depend_on_the_report() {
+        let m = RandomizedResponse::new(1.0, 5).unwrap();
+        let mut rng = InsecureSeededRng::from_seed_insecure(8);
+        let mut counts = [0u64; 5];
+        for _ in 0..20_000 {
+            let before = rng.words_drawn();
+            let out = m.release_with(2, &mut rng).unwrap() as usize;
+            // 2^64 mod 4 = 0: Lemire never redraws for k − 1 = 4.
+            assert_eq!(rng.words_drawn() - before, 3);
+            counts[out] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 0));
+        let b = RandomizedResponse::binary(1.0).unwrap();
+        for v in [0, 1, 1, 0] {
+            let before = rng.words_drawn();
+            b.release_with(v, &mut rng).unwrap();
+            assert_eq!(rng.words_drawn() - before, 2, "binary: no replacement draw");
         }
     }
 

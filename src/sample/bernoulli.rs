@@ -16,8 +16,8 @@ use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
 use super::exp::{Bounds, exp_neg_bounds};
+use super::lazy::LazyUniform;
 use super::rational::Rational;
-use super::tables::LazyUniform;
 use super::words::Direct;
 use crate::error::{Error, Result};
 use crate::rng::NoiseRng;
@@ -34,6 +34,17 @@ pub fn uniform_below_real<R: NoiseRng + ?Sized>(
     bounds: impl FnMut(u32) -> Bounds,
 ) -> bool {
     LazyUniform::new(first).less_than(&mut Direct(rng), bounds)
+}
+
+/// [`uniform_below_real`] for a uniform whose first `bits ≤ 128` bits are
+/// `prefix`.
+pub(crate) fn uniform_prefix_below_real<R: NoiseRng + ?Sized>(
+    rng: &mut R,
+    prefix: u128,
+    bits: u32,
+    bounds: impl FnMut(u32) -> Bounds,
+) -> bool {
+    LazyUniform::with_prefix(prefix, bits).less_than(&mut Direct(rng), bounds)
 }
 
 /// A uniform integer in `[0, n)` for `n > 0` of any size (rejection on the

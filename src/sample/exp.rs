@@ -49,6 +49,61 @@ impl Bounds {
     }
 }
 
+impl Bounds {
+    /// Bounds of `self + other` (same precision).
+    pub(crate) fn add(&self, other: &Bounds) -> Bounds {
+        debug_assert_eq!(self.prec, other.prec);
+        Bounds {
+            lo: &self.lo + &other.lo,
+            hi: &self.hi + &other.hi,
+            prec: self.prec,
+        }
+    }
+
+    /// Bounds of `self · n` for an integer `n`.
+    pub(crate) fn times(&self, n: &BigUint) -> Bounds {
+        Bounds {
+            lo: &self.lo * n,
+            hi: &self.hi * n,
+            prec: self.prec,
+        }
+    }
+
+    /// Bounds of `1 − v` for `v ≤ 1`.
+    pub(crate) fn one_minus(&self) -> Bounds {
+        let one = BigUint::one() << self.prec;
+        Bounds {
+            lo: one.clone() - self.hi.clone().min(one.clone()),
+            hi: one.clone() - self.lo.clone().min(one),
+            prec: self.prec,
+        }
+    }
+
+    /// Bounds of `self / other` for `other > 0` (same precision; `None` if
+    /// `other`'s lower bound is 0).
+    pub(crate) fn div(&self, other: &Bounds) -> Option<Bounds> {
+        debug_assert_eq!(self.prec, other.prec);
+        if other.lo.is_zero() {
+            return None;
+        }
+        let p = self.prec;
+        Some(Bounds {
+            lo: (&self.lo << p) / &other.hi,
+            hi: ceil_div(&self.hi << p, &other.lo),
+            prec: p,
+        })
+    }
+}
+
+/// Exact bounds of 1 at precision `p`.
+pub(crate) fn one(p: u32) -> Bounds {
+    Bounds {
+        lo: BigUint::one() << p,
+        hi: BigUint::one() << p,
+        prec: p,
+    }
+}
+
 /// `⌈a / 2^k⌉`.
 pub(crate) fn ceil_shr(a: BigUint, k: u32) -> BigUint {
     let q = &a >> k;

@@ -3,8 +3,16 @@
 //!
 //! No sampler evaluates `ln` or `exp` in floating point. Probabilities such
 //! as `e^(−x)` are compared with random bits through rigorous integer bounds
-//! ([`exp`]), refined only when the bits fall between the bounds, so every
-//! output follows its stated law exactly.
+//! ([`exp`] and fixed-point tables rounded outward), refined only when the
+//! bits fall between the bounds, so every output follows its stated law
+//! exactly.
+//!
+//! The Laplace-type and Gaussian samplers do the same work whatever value
+//! they return: fixed-size rounds of exact rejection whose number does not
+//! depend on the value, and table reads at uniformly random indices, except
+//! on events of probability below `2^−65` per draw (an exact tie-break, the
+//! far tail); the method and its proof are in the `block` module's
+//! documentation (`src/sample/block.rs`).
 //!
 //! - [`bernoulli_rational`]: Bernoulli(`p`) for rational `p`.
 //! - [`bernoulli_exp_neg`]: Bernoulli(`e^(−x)`) for rational `x ≥ 0`.
@@ -30,17 +38,20 @@
 //! # Ok::<(), ilsprivacy::Error>(())
 //! ```
 
+mod alias;
 mod bernoulli;
+mod block;
 pub mod exp;
+mod fixexp;
 mod gaussian;
-mod geometric;
 mod laplace;
+mod lazy;
 mod rational;
 #[cfg(test)]
 pub(crate) mod stats;
-mod tables;
 pub(crate) mod words;
 
+pub(crate) use bernoulli::uniform_prefix_below_real;
 pub use bernoulli::{bernoulli_exp_neg, bernoulli_rational, uniform_below_big, uniform_below_real};
 pub use gaussian::DiscreteGaussianSampler;
 pub use laplace::{DiscreteLaplaceSampler, RoundedLaplaceSampler};

@@ -102,27 +102,29 @@ pub(crate) fn assert_follows(samples: &[i128], cdf: impl Fn(i128) -> f64, what: 
     );
 }
 
-/// P(X ≤ v) for the discrete Laplace law P(x) ∝ e^(−|x|/t).
+/// P(X ≤ v) for the discrete Laplace law P(x) ∝ e^(−|x|/t) (powers of
+/// `r = e^(−1/t)` as `e^(−k/t)`, accurate also when `r` rounds to 1).
 pub(crate) fn discrete_laplace_cdf(t: f64) -> impl Fn(i128) -> f64 {
     let r = (-1.0 / t).exp();
+    let pow = move |k: f64| (-k / t).exp();
     move |v| {
         if v >= 0 {
-            1.0 - r.powf(v as f64 + 1.0) / (1.0 + r)
+            1.0 - pow(v as f64 + 1.0) / (1.0 + r)
         } else {
-            r.powf(-(v as f64)) / (1.0 + r)
+            pow(-(v as f64)) / (1.0 + r)
         }
     }
 }
 
 /// P(X ≤ v) for X = round(W), W continuous Laplace of scale t.
 pub(crate) fn rounded_laplace_cdf(t: f64) -> impl Fn(i128) -> f64 {
-    let r = (-1.0 / t).exp();
     let s = (-0.5 / t).exp();
+    let pow = move |k: f64| (-k / t).exp();
     move |v| {
         if v >= 0 {
-            1.0 - s / 2.0 * r.powf(v as f64)
+            1.0 - s / 2.0 * pow(v as f64)
         } else {
-            s / 2.0 * r.powf(-(v as f64) - 1.0)
+            s / 2.0 * pow(-(v as f64) - 1.0)
         }
     }
 }

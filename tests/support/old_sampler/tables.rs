@@ -1,3 +1,7 @@
+//! Copied from the library as it was before fixed-work sampling (kept as
+//! the timing counter-example; not used by the library).
+#![allow(dead_code, clippy::all)]
+
 //! Fixed-point bounds of `e^(−x)` from precomputed tables, and the lazily
 //! refined uniform that settles ties exactly.
 //!
@@ -19,17 +23,18 @@ use std::sync::OnceLock;
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
-use super::exp::{Bounds, exp_neg_bounds};
-use super::rational::Rational;
-use super::words::WordSource;
+use ilsprivacy::sample::Rational;
+use ilsprivacy::sample::exp::{Bounds, exp_neg_bounds};
+
+use super::{WordSource, ceil_shr};
 
 /// Bounds of `e^(−x)·2^63`, `x ≥ 0`, as `(lo, hi)`.
-pub(crate) type Bound63 = (u64, u64);
+pub type Bound63 = (u64, u64);
 
 const ONE63: u64 = 1 << 63;
 
 /// The universal tables (see the module documentation).
-pub(crate) struct ExpTables {
+pub struct ExpTables {
     /// `e^(−n)`, `n ∈ 0..64`.
     int: [Bound63; 64],
     /// `e^(−i/1024)`, `i ∈ 0..=1024`.
@@ -43,7 +48,7 @@ const TABLE_PREC: u32 = 160;
 
 /// Interval bounds of a value in `[0, 1]` in 127-bit fixed point.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Fix127 {
+pub struct Fix127 {
     lo: u128,
     hi: u128,
 }
@@ -62,12 +67,12 @@ fn mul_wide(a: u128, b: u128) -> (u128, u128) {
 
 impl Fix127 {
     /// From big-integer bounds at precision `≥ 127`, rounded outward.
-    pub(crate) fn from_bounds(b: &Bounds) -> Fix127 {
+    pub fn from_bounds(b: &Bounds) -> Fix127 {
         let shift = b.prec - 127;
         let cap = 1u128 << 127;
         Fix127 {
             lo: (&b.lo >> shift).to_u128().unwrap_or(cap).min(cap),
-            hi: super::exp::ceil_shr(b.hi.clone(), shift)
+            hi: ceil_shr(b.hi.clone(), shift)
                 .to_u128()
                 .unwrap_or(cap)
                 .min(cap),
@@ -75,7 +80,7 @@ impl Fix127 {
     }
 
     /// The product, rounded outward.
-    pub(crate) fn mul(self, other: Fix127) -> Fix127 {
+    pub fn mul(self, other: Fix127) -> Fix127 {
         let (h, l) = mul_wide(self.lo, other.lo);
         let lo = (h << 1) | (l >> 127);
         let (h, l) = mul_wide(self.hi, other.hi);
@@ -84,13 +89,13 @@ impl Fix127 {
     }
 
     /// 63-bit bounds.
-    pub(crate) fn to63(self) -> Bound63 {
+    pub fn to63(self) -> Bound63 {
         ((self.lo >> 64) as u64, self.hi.div_ceil(1 << 64) as u64)
     }
 }
 
 /// `v, v·r, v·r², …` (`n` terms) as outward-rounded 63-bit bounds.
-pub(crate) fn powers(first: &Bounds, ratio: &Bounds, n: usize) -> Vec<Bound63> {
+pub fn powers(first: &Bounds, ratio: &Bounds, n: usize) -> Vec<Bound63> {
     let r = Fix127::from_bounds(ratio);
     let mut cur = Fix127::from_bounds(first);
     let mut out = Vec::with_capacity(n);
@@ -130,26 +135,14 @@ impl ExpTables {
     }
 
     /// The process-wide tables (computed on first use, ≈ 1 ms).
-    pub(crate) fn get() -> &'static ExpTables {
+    pub fn get() -> &'static ExpTables {
         static TABLES: OnceLock<ExpTables> = OnceLock::new();
         TABLES.get_or_init(ExpTables::compute)
     }
 
-    /// A copy with every bound rounded outward to `bits` bits (tests force
-    /// the finer and exact paths with it).
-    #[cfg(test)]
-    pub(crate) fn coarsened(&self, bits: u32) -> ExpTables {
-        let c = |b: &Bound63| coarsen(*b, bits);
-        ExpTables {
-            int: self.int.map(|b| c(&b)),
-            coarse: self.coarse.iter().map(c).collect(),
-            bytes: self.bytes.iter().map(|t| t.map(|b| c(&b))).collect(),
-        }
-    }
-
     /// Coarse bounds of `e^(−x)` for `x·2^64 ∈ [x_lo, x_hi]`, `x < 64`.
     #[inline]
-    pub(crate) fn coarse_bounds(&self, x_lo: u128, x_hi: u128) -> Bound63 {
+    pub fn coarse_bounds(&self, x_lo: u128, x_hi: u128) -> Bound63 {
         let hi = {
             let n = (x_lo >> 64) as usize;
             let f = ((x_lo as u64) >> 54) as usize;
@@ -172,7 +165,7 @@ impl ExpTables {
     }
 
     /// Fine bounds of `e^(−x)` for `x·2^64 ∈ [x_lo, x_hi]`, `x < 64`.
-    pub(crate) fn fine_bounds(&self, x_lo: u128, x_hi: u128) -> Bound63 {
+    pub fn fine_bounds(&self, x_lo: u128, x_hi: u128) -> Bound63 {
         let hi = {
             let n = (x_lo >> 64) as usize;
             if n >= 64 {
@@ -203,40 +196,33 @@ impl ExpTables {
     }
 }
 
-/// Rounds a bound outward to a multiple of `2^(63 − bits)`.
-#[cfg(test)]
-pub(crate) fn coarsen((lo, hi): Bound63, bits: u32) -> Bound63 {
-    let mask = (1u64 << (63 - bits)) - 1;
-    (lo & !mask, (hi.saturating_add(mask) & !mask).min(ONE63))
-}
-
 /// `⌊a·b / 2^63⌋`.
 #[inline]
-pub(crate) fn mul_lo(a: u64, b: u64) -> u64 {
+pub fn mul_lo(a: u64, b: u64) -> u64 {
     ((u128::from(a) * u128::from(b)) >> 63) as u64
 }
 
 /// `⌈a·b / 2^63⌉`.
 #[inline]
-pub(crate) fn mul_hi(a: u64, b: u64) -> u64 {
+pub fn mul_hi(a: u64, b: u64) -> u64 {
     ((u128::from(a) * u128::from(b) + u128::from(ONE63 - 1)) >> 63) as u64
 }
 
 /// A uniform `U ∈ [0, 1)` of which only a prefix has been drawn; more bits
 /// are drawn (and kept) only when a comparison needs them.
-pub(crate) struct LazyUniform {
+pub struct LazyUniform {
     prefix: BigUint,
     bits: u32,
 }
 
 impl LazyUniform {
     /// The uniform whose first 64 bits are `first`.
-    pub(crate) fn new(first: u64) -> LazyUniform {
+    pub fn new(first: u64) -> LazyUniform {
         LazyUniform::with_prefix(u128::from(first), 64)
     }
 
     /// The uniform whose first `bits` bits are `prefix` (`bits ≤ 128`).
-    pub(crate) fn with_prefix(prefix: u128, bits: u32) -> LazyUniform {
+    pub fn with_prefix(prefix: u128, bits: u32) -> LazyUniform {
         LazyUniform {
             prefix: BigUint::from(prefix),
             bits,
@@ -244,7 +230,7 @@ impl LazyUniform {
     }
 
     /// Whether `U < v`, given an oracle of bounds of `v·2^prec` at any precision.
-    pub(crate) fn less_than<W: WordSource + ?Sized>(
+    pub fn less_than<W: WordSource + ?Sized>(
         &mut self,
         rng: &mut W,
         mut bounds: impl FnMut(u32) -> Bounds,
@@ -261,64 +247,5 @@ impl LazyUniform {
             self.prefix = (std::mem::take(&mut self.prefix) << 64u32) + rng.word();
             self.bits += 64;
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn check(b: Bound63, x: f64) {
-        let v = (-x).exp() * 2f64.powi(63);
-        assert!(
-            (b.0 as f64) <= v * (1.0 + 1e-15) && (b.1 as f64) >= v * (1.0 - 1e-15),
-            "{x}: {b:?} vs {v}"
-        );
-    }
-
-    #[test]
-    fn tables_bracket_known_values() {
-        let t = ExpTables::get();
-        check(t.int[0], 0.0);
-        check(t.int[1], 1.0);
-        check(t.int[40], 40.0);
-        check(t.coarse[512], 0.5);
-        check(t.coarse[1024], 1.0);
-        check(t.bytes[7][128], 0.5);
-        check(t.bytes[6][1], 1.0 / 65536.0);
-        assert_eq!(t.int[0], (ONE63, ONE63));
-        for b in t.coarse.iter().chain(t.bytes.iter().flatten()) {
-            assert!(b.0 <= b.1 && b.1 - b.0 <= 2, "{b:?}");
-        }
-    }
-
-    #[test]
-    fn coarse_and_fine_bounds_bracket_e_to_the_minus_x() {
-        let t = ExpTables::get();
-        for &x in &[0.0, 1e-9, 0.3, 0.999_999, 1.0, 2.75, 17.125, 43.9] {
-            let fixed = (x * 2f64.powi(64)) as u128;
-            let (c, f) = (
-                t.coarse_bounds(fixed, fixed + 1),
-                t.fine_bounds(fixed, fixed + 1),
-            );
-            check(c, x);
-            check(f, x);
-            assert!(f.1 - f.0 <= 32, "fine width at {x}: {f:?}");
-            assert!(f.0 >= c.0 && f.1 <= c.1);
-        }
-        assert_eq!(t.coarse_bounds(80 << 64, 80 << 64), (0, 1));
-    }
-
-    #[test]
-    fn comparisons_and_lazy_refinement() {
-        assert_eq!(coarsen((0x1234, 0x1235), 55), (0x1200, 0x1300));
-        let mut seeded = crate::rng::InsecureSeededRng::from_seed_insecure(1);
-        let mut rng = super::super::words::Direct(&mut seeded);
-        let x = Rational::from_integer(1);
-        let b = exp_neg_bounds(&x, 64);
-        let mut u = LazyUniform::new(b.lo.to_u64().unwrap());
-        let first = u.less_than(&mut rng, |p| exp_neg_bounds(&x, p));
-        // The same uniform answers consistently.
-        assert_eq!(u.less_than(&mut rng, |p| exp_neg_bounds(&x, p)), first);
     }
 }

@@ -1,3 +1,7 @@
+//! Copied from the library as it was before fixed-work sampling (kept as
+//! the timing counter-example; not used by the library).
+#![allow(dead_code, clippy::all)]
+
 //! The fast exact core of the Laplace-type samplers: "zero with probability
 //! `1 − s`, else a random sign times `1 + G`", `G` geometric with ratio
 //! `r = e^(−1/t)`.
@@ -43,14 +47,15 @@
 use num_bigint::BigUint;
 use num_traits::ToPrimitive;
 
-use super::exp::{Bounds, exp_neg_bounds};
-use super::rational::Rational;
+use ilsprivacy::sample::Rational;
+use ilsprivacy::sample::exp::{Bounds, exp_neg_bounds};
+
+use super::WordSource;
 use super::tables::{Bound63, ExpTables, LazyUniform, powers};
-use super::words::WordSource;
 
 /// Which law the zero test realises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ZeroLaw {
+pub enum ZeroLaw {
     /// `s = 2r/(1 + r)`: the discrete Laplace law.
     DiscreteLaplace,
     /// `s = e^(−1/(2t))`: the law of `round(W)`, `W` continuous Laplace.
@@ -69,16 +74,6 @@ const PACKED_MAX_J: u32 = 39;
 /// Largest block exponent for which the acceptance uniform shares the draw of `l`.
 const SHARED_DRAW_MAX_J: u32 = 47;
 
-/// How often the exact tie-breaking paths ran (tests check they are exercised).
-#[cfg(test)]
-pub(crate) static EXACT_TIES: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
-
-#[cfg(test)]
-fn count_tie() {
-    EXACT_TIES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-}
-#[cfg(not(test))]
 #[inline(always)]
 fn count_tie() {}
 const PREC: u32 = 160;
@@ -154,21 +149,11 @@ impl Thresholds {
         }
         c
     }
-
-    #[cfg(test)]
-    fn coarsen(&mut self, bits: u32) {
-        for k in 0..TABLE {
-            let (l, h) = super::tables::coarsen((self.lo[k], self.hi[k]), bits);
-            self.lo[k] = l;
-            self.hi[k] = h;
-        }
-        self.index();
-    }
 }
 
 /// The fast exact sampler (see the module documentation).
 #[derive(Clone)]
-pub(crate) struct TwoSidedGeometric {
+pub struct TwoSidedGeometric {
     law: ZeroLaw,
     /// `t = n/d`.
     n: BigUint,
@@ -220,7 +205,7 @@ impl std::fmt::Debug for TwoSidedGeometric {
 
 impl TwoSidedGeometric {
     /// Precomputes the tables for scale `t` (`0 < t ≤ 2^64`, checked by the caller).
-    pub(crate) fn new(law: ZeroLaw, scale: &Rational) -> TwoSidedGeometric {
+    pub fn new(law: ZeroLaw, scale: &Rational) -> TwoSidedGeometric {
         let (n, d) = (scale.numer().clone(), scale.denom().clone());
         let j = block_exponent(scale);
         let b = BigUint::from(1u32) << j;
@@ -265,27 +250,9 @@ impl TwoSidedGeometric {
         }
     }
 
-    /// The same sampler with every fast bound rounded outward to `bits`
-    /// bits, so that ties and the exact paths happen often (tests only).
-    #[cfg(test)]
-    pub(crate) fn with_coarse_bounds(mut self, bits: u32) -> TwoSidedGeometric {
-        self.first.coarsen(bits);
-        self.cont.coarsen(bits);
-        for b in &mut self.low {
-            *b = super::tables::coarsen(*b, bits);
-        }
-        self.low_top = shift_bounds(&self.low, self.j);
-        self.low_packed = shift_bounds(&self.low, (16 + self.j).min(63));
-        let mask = (1u128 << (64 - bits)) - 1;
-        self.c_lo &= !mask;
-        self.c_hi = (self.c_hi + mask) & !mask;
-        self.tables = Box::leak(Box::new(ExpTables::get().coarsened(bits)));
-        self
-    }
-
     /// One draw.
     #[inline(always)]
-    pub(crate) fn sample<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
+    pub fn sample<W: WordSource + ?Sized>(&self, rng: &mut W) -> i128 {
         let u = rng.word();
         if self.packed {
             return self.sample_packed(u, rng);
@@ -625,34 +592,4 @@ fn block_exponent(t: &Rational) -> u32 {
     let bits = f.bits() as u32; // 2^(bits−1) ≤ f < 2^bits
     let pow = Rational::from_integer(1u128 << (bits - 1).min(127));
     if t == &pow { bits - 3 } else { bits - 2 }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn block_exponents() {
-        let j = |x: f64| block_exponent(&Rational::from_f64("t", x).unwrap());
-        assert_eq!(j(0.5), 0);
-        assert_eq!(j(2.0), 0);
-        assert_eq!(j(4.0), 0);
-        assert_eq!(j(4.5), 1);
-        assert_eq!(j(8.0), 1);
-        assert_eq!(j(9.0), 2);
-        assert_eq!(j(2f64.powi(40)), 38);
-        assert_eq!(j(2f64.powi(40) * 1.5), 39);
-        assert_eq!(j(2f64.powi(64)), 62);
-    }
-
-    #[test]
-    fn thresholds_count_a_prefix() {
-        let t = TwoSidedGeometric::new(ZeroLaw::DiscreteLaplace, &Rational::from_integer(1000));
-        for v in [0u64, 1, 1 << 20, 1 << 40, 1 << 62, (1 << 63) - 1] {
-            let c = t.first.count_below(v);
-            let naive = t.first.lo.iter().take_while(|&&lo| v < lo).count();
-            assert_eq!(c, naive, "{v}");
-        }
-        assert!(t.first.lo.windows(2).all(|w| w[0] >= w[1]));
-    }
 }
