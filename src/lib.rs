@@ -18,6 +18,8 @@
 //!   contribution bounds, mergeable shards and one accounted release.
 //! - [`token`]: patron-ID tokenization (keys, key ring, compatibility and
 //!   versioned tokens), export masking, small-cell suppression, export schemas.
+//! - [`policy`]: data-lifecycle policies: retention windows and actions,
+//!   role-aware masking with FERPA directory opt-outs, k-anonymous exports.
 //! - [`budget`]: named accounts with exact limits, enforced as a privacy
 //!   filter and persisted in a crash-safe, hash-chained ledger.
 //!
@@ -34,6 +36,10 @@ pub mod budget;
 pub mod error;
 pub mod ffi;
 pub mod mechanism;
+/// Its C ABI lives in `ffi::policy`.
+///
+/// cbindgen:ignore
+pub mod policy;
 pub mod rng;
 mod rounding;
 pub mod sample;
