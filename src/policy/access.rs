@@ -20,8 +20,8 @@
 //! **Deny by default**: a field a role neither shows nor masks is suppressed
 //! (left out of the output). `mask` values are [`Transform`]s; a value a
 //! transform cannot read is suppressed too (and reported by field name).
-//! `extends` copies another role's fields first; the role's own entries
-//! override them.
+//! `extends` copies another role's fields (and its `legitimate_interest`,
+//! unless the role sets its own) first; the role's own entries override them.
 //!
 //! **Directory information** (FERPA, 34 CFR § 99.37): fields listed in
 //! `directory_information` are suppressed for every role without
@@ -60,9 +60,7 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::policy::transform::Transform;
-use crate::policy::{
-    Lines, Location, MAX_POLICY_ENTRIES, PolicyError, check_name, shown_name,
-};
+use crate::policy::{Lines, Location, MAX_POLICY_ENTRIES, PolicyError, check_name, shown_name};
 use crate::token::tokenizer::Tokenizer;
 
 #[derive(Deserialize)]
@@ -79,8 +77,7 @@ pub(crate) struct RawAccess {
 #[serde(deny_unknown_fields)]
 struct RawRole {
     extends: Option<String>,
-    #[serde(default)]
-    legitimate_interest: bool,
+    legitimate_interest: Option<bool>,
     #[serde(default)]
     scopes: Vec<String>,
     #[serde(default)]
@@ -218,9 +215,14 @@ fn read_flag(value: &str) -> Option<bool> {
 }
 
 impl AccessPolicy {
-    pub(crate) fn from_raw(raw: RawAccess, lines: &Lines<'_>) -> std::result::Result<Self, PolicyError> {
+    pub(crate) fn from_raw(
+        raw: RawAccess,
+        lines: &Lines<'_>,
+    ) -> std::result::Result<Self, PolicyError> {
         let section = |key: String| lines.at(key, "[access]", 0);
-        if raw.roles.len() > MAX_POLICY_ENTRIES || raw.directory_information.len() > MAX_POLICY_ENTRIES {
+        if raw.roles.len() > MAX_POLICY_ENTRIES
+            || raw.directory_information.len() > MAX_POLICY_ENTRIES
+        {
             return Err(PolicyError::Invalid {
                 at: section("access".into()),
                 reason: format!("at most {MAX_POLICY_ENTRIES} roles and directory fields"),
@@ -302,7 +304,10 @@ impl AccessPolicy {
                 if chain.contains(&parent) {
                     return Err(PolicyError::Invalid {
                         at: role_at(name, ".extends"),
-                        reason: format!("extends forms a cycle: {} -> {parent}", chain.join(" -> ")),
+                        reason: format!(
+                            "extends forms a cycle: {} -> {parent}",
+                            chain.join(" -> ")
+                        ),
                     });
                 }
                 chain.push(parent);
@@ -312,10 +317,15 @@ impl AccessPolicy {
             for r in chain.iter().rev() {
                 fields.extend(own[r].iter().map(|(k, v)| (k.clone(), *v)));
             }
+            // The role's own setting, else the nearest ancestor's, else false.
+            let legitimate_interest = chain
+                .iter()
+                .find_map(|r| raw.roles[*r].legitimate_interest)
+                .unwrap_or(false);
             roles.insert(
                 name.clone(),
                 Role {
-                    legitimate_interest: role.legitimate_interest,
+                    legitimate_interest,
                     scopes: role.scopes.clone(),
                     fields,
                 },
@@ -339,17 +349,23 @@ impl AccessPolicy {
     ///
     /// [`PolicyError::UnknownRole`] (key `role`) if the policy does not define it.
     pub fn role(&self, name: &str) -> std::result::Result<&Role, PolicyError> {
-        self.roles.get(name).ok_or_else(|| PolicyError::UnknownRole {
-            at: Location {
-                key: "role".into(),
-                line: None,
-            },
-            role: shown_name(name).to_owned(),
-            known: format!(
-                "; defined roles: {}",
-                self.roles.keys().map(String::as_str).collect::<Vec<_>>().join(", ")
-            ),
-        })
+        self.roles
+            .get(name)
+            .ok_or_else(|| PolicyError::UnknownRole {
+                at: Location {
+                    key: "role".into(),
+                    line: None,
+                },
+                role: shown_name(name).to_owned(),
+                known: format!(
+                    "; defined roles: {}",
+                    self.roles
+                        .keys()
+                        .map(String::as_str)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })
     }
 
     /// The role an OAuth scope selects.
@@ -396,10 +412,12 @@ impl AccessPolicy {
         opted_out: bool,
     ) -> std::result::Result<Disposition, PolicyError> {
         let role = self.role(role)?;
-        Ok(self.decide(role, field, opted_out).map_or(Disposition::Suppressed, |r| match r {
-            FieldRule::Show => Disposition::Shown,
-            FieldRule::Mask(_) => Disposition::Masked,
-        }))
+        Ok(self
+            .decide(role, field, opted_out)
+            .map_or(Disposition::Suppressed, |r| match r {
+                FieldRule::Show => Disposition::Shown,
+                FieldRule::Mask(_) => Disposition::Masked,
+            }))
     }
 
     fn decide(&self, role: &Role, field: &str, opted_out: bool) -> Option<FieldRule> {

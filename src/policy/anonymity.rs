@@ -201,7 +201,10 @@ pub struct AnonymityPolicy {
 }
 
 impl AnonymityPolicy {
-    pub(crate) fn from_raw(raw: RawAnonymity, lines: &Lines<'_>) -> std::result::Result<Self, PolicyError> {
+    pub(crate) fn from_raw(
+        raw: RawAnonymity,
+        lines: &Lines<'_>,
+    ) -> std::result::Result<Self, PolicyError> {
         let section = |key: &str| lines.at(format!("anonymity{key}"), "[anonymity]", 0);
         if raw.k == Some(0) {
             return Err(PolicyError::Invalid {
@@ -236,7 +239,10 @@ impl AnonymityPolicy {
             let invalid = |reason: String| PolicyError::Invalid { at: at(), reason };
             let unused = |what: &str, used: bool| {
                 if used {
-                    Err(invalid(format!("{what} does not apply to kind {:?}", shown_name(&h.kind))))
+                    Err(invalid(format!(
+                        "{what} does not apply to kind {:?}",
+                        shown_name(&h.kind)
+                    )))
                 } else {
                     Ok(())
                 }
@@ -255,7 +261,9 @@ impl AnonymityPolicy {
                     unused("keep", !h.keep.is_empty())?;
                     let ok = !h.bands.is_empty()
                         && h.bands.len() <= MAX_LEVELS
-                        && h.bands.iter().all(|&w| (1..=super::transform::AGE_TOP).contains(&w))
+                        && h.bands
+                            .iter()
+                            .all(|&w| (1..=super::transform::AGE_TOP).contains(&w))
                         && h.bands.windows(2).all(|p| p[1] > p[0] && p[1] % p[0] == 0);
                     if !ok {
                         return Err(invalid(format!(
@@ -359,7 +367,10 @@ pub fn k_anonymize(
         ));
     }
     if rows.iter().any(|r| r.len() != q) {
-        return Err(Error::invalid("rows", format!("every row must hold {q} values")));
+        return Err(Error::invalid(
+            "rows",
+            format!("every row must hold {q} values"),
+        ));
     }
     let heights: Vec<usize> = hierarchies.iter().map(Hierarchy::height).collect();
     let nodes_total = heights

@@ -307,7 +307,14 @@ mod tests {
         ] {
             assert_eq!(CivilDate::parse(bad), Err(DateError::Range), "{bad}");
         }
-        for bad in ["", "2025/02/28", "2025-02-28T", "2025-02-28T10", "20250228", "2025-02-28x"] {
+        for bad in [
+            "",
+            "2025/02/28",
+            "2025-02-28T",
+            "2025-02-28T10",
+            "20250228",
+            "2025-02-28x",
+        ] {
             assert_eq!(CivilDate::parse(bad), Err(DateError::Shape), "{bad}");
         }
     }

@@ -237,8 +237,9 @@ impl Lines<'_> {
             .enumerate()
             .filter(|(_, l)| {
                 let l = l.trim_start();
-                l.strip_prefix(header)
-                    .is_some_and(|rest| rest.trim_start().is_empty() || rest.trim_start().starts_with('#'))
+                l.strip_prefix(header).is_some_and(|rest| {
+                    rest.trim_start().is_empty() || rest.trim_start().starts_with('#')
+                })
             })
             .nth(index)
             .map(|(i, _)| i + 1)

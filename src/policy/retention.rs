@@ -15,6 +15,9 @@
 //! `coarsen:` takes a generalising [`Transform`]: `coarsen:date:week`,
 //! `coarsen:date:month`, `coarsen:date:year`, `coarsen:age:<width>`,
 //! `coarsen:postcode:<length>`. A field no rule names is kept.
+//! `fields = ["*"]` acts on the whole record (every field, the anchors
+//! included): it takes `purge` or `aggregate_only` and must be the last
+//! stage of its class (its window later than every other rule's).
 //!
 //! A rule applies from its **expiry date** = anchor date + window (dates are
 //! civil dates in UTC, windows in calendar units; see [`super::date`]) —
@@ -31,8 +34,9 @@
 //!   whose order depends on the anchor date (`30 days` against `1 month`),
 //!   or where the later window takes a weaker action
 //!   ([`PolicyError::Overlap`]);
-//! - a rule whose anchor field another rule of the class transforms before
-//!   this rule's window ends (the anchor would be gone when it is needed).
+//! - a rule whose anchor field another rule of the class acts on (only a
+//!   whole-record rule may: the anchor must stay readable for as long as the
+//!   record is evaluated).
 //!
 //! The engine never deletes anything: [`RetentionPolicy::evaluate`] returns
 //! the action per field and an audit summary with counts only.
@@ -210,7 +214,10 @@ impl Window {
             WindowUnit::Months => u64::from(self.amount),
             WindowUnit::Years => u64::from(self.amount) * 12,
         };
-        (365 * (months / 12) + 28 * (months % 12), 366 * (months / 12) + 31 * (months % 12))
+        (
+            365 * (months / 12) + 28 * (months % 12),
+            366 * (months / 12) + 31 * (months % 12),
+        )
     }
 
     /// How two windows compare for every anchor date: `None` when they are
@@ -340,6 +347,13 @@ pub struct Rule {
     pub window: Window,
     /// The action due at expiry.
     pub action: Action,
+}
+
+impl Rule {
+    /// Whether the rule acts on the whole record (`fields = ["*"]`).
+    pub fn is_whole_record(&self) -> bool {
+        self.fields.iter().any(|f| f == "*")
+    }
 }
 
 /// The checked `[retention]` section.
@@ -499,14 +513,23 @@ impl RetentionAudit {
 }
 
 impl RetentionPolicy {
-    pub(crate) fn from_raw(raw: Vec<RawRule>, lines: &Lines<'_>) -> std::result::Result<Self, PolicyError> {
+    pub(crate) fn from_raw(
+        raw: Vec<RawRule>,
+        lines: &Lines<'_>,
+    ) -> std::result::Result<Self, PolicyError> {
         if raw.len() > MAX_POLICY_ENTRIES {
             return Err(PolicyError::Invalid {
                 at: lines.at("retention.rule".into(), "[[retention.rule]]", 0),
                 reason: format!("at most {MAX_POLICY_ENTRIES} rules, got {}", raw.len()),
             });
         }
-        let at = |i: usize, key: &str| lines.at(format!("retention.rule[{i}].{key}"), "[[retention.rule]]", i);
+        let at = |i: usize, key: &str| {
+            lines.at(
+                format!("retention.rule[{i}].{key}"),
+                "[[retention.rule]]",
+                i,
+            )
+        };
         let mut rules: Vec<Rule> = Vec::with_capacity(raw.len());
         for (index, r) in raw.into_iter().enumerate() {
             let class = RecordClass::ALL
@@ -522,6 +545,13 @@ impl RetentionPolicy {
                     reason: format!("must name 1 to {MAX_POLICY_ENTRIES} fields"),
                 });
             }
+            let whole = r.fields.iter().any(|f| f == "*");
+            if whole && r.fields.len() > 1 {
+                return Err(PolicyError::Invalid {
+                    at: at(index, "fields"),
+                    reason: "\"*\" (the whole record) must be the only entry".into(),
+                });
+            }
             for (j, f) in r.fields.iter().enumerate() {
                 check_name(f, || at(index, &format!("fields[{j}]")))?;
                 if r.fields[..j].contains(f) {
@@ -532,6 +562,15 @@ impl RetentionPolicy {
                 }
             }
             check_name(&r.anchor, || at(index, "anchor"))?;
+            if !whole && r.fields.contains(&r.anchor) {
+                return Err(PolicyError::Invalid {
+                    at: at(index, "anchor"),
+                    reason: format!(
+                        "anchor field {:?} is one of the rule's own fields; an anchor must stay readable until a whole-record rule (fields = [\"*\"]) removes the record",
+                        shown_name(&r.anchor)
+                    ),
+                });
+            }
             let window = Window::parse(&r.after).map_err(|negative| {
                 if negative {
                     PolicyError::NegativeWindow {
@@ -552,6 +591,14 @@ impl RetentionPolicy {
                 at: at(index, "action"),
                 reason,
             })?;
+            if whole && !matches!(action, Action::Purge | Action::AggregateOnly) {
+                return Err(PolicyError::Invalid {
+                    at: at(index, "action"),
+                    reason: format!(
+                        "{action} cannot act on the whole record; use purge or aggregate_only"
+                    ),
+                });
+            }
             let rule = Rule {
                 index,
                 class,
@@ -590,7 +637,7 @@ impl RetentionPolicy {
         let mut best: Vec<Option<(Action, usize)>> = vec![None; record.len()];
         for rule in self.rules.iter().filter(|r| r.class == class) {
             let touched: Vec<usize> = (0..record.len())
-                .filter(|&i| rule.fields.iter().any(|f| f == record[i].0))
+                .filter(|&i| rule.is_whole_record() || rule.fields.iter().any(|f| f == record[i].0))
                 .collect();
             if touched.is_empty() {
                 continue;
@@ -661,8 +708,28 @@ fn check_pair(
         reason,
     };
     let order = earlier.window.order(later.window);
-    if let Some(field) = later.fields.iter().find(|f| earlier.fields.contains(f)) {
+    let shared = if earlier.is_whole_record() || later.is_whole_record() {
+        Some("*")
+    } else {
+        later
+            .fields
+            .iter()
+            .find(|f| earlier.fields.contains(f))
+            .map(String::as_str)
+    };
+    if let Some(field) = shared {
         let field = shown_name(field);
+        let (whole, other) = if later.is_whole_record() {
+            (later, earlier)
+        } else {
+            (earlier, later)
+        };
+        if whole.is_whole_record() && other.window.order(whole.window) != Some(Ordering::Less) {
+            return Err(overlap(format!(
+                "the whole-record rule's window ({}) must end after every other rule's of class {} ({} does not)",
+                whole.window, later.class, other.window
+            )));
+        }
         match order {
             None => {
                 return Err(overlap(format!(
@@ -671,7 +738,11 @@ fn check_pair(
                 )));
             }
             Some(o) => {
-                let (first, second) = if o.is_lt() { (earlier, later) } else { (later, earlier) };
+                let (first, second) = if o.is_lt() {
+                    (earlier, later)
+                } else {
+                    (later, earlier)
+                };
                 if second.action.strength() < first.action.strength() {
                     return Err(overlap(format!(
                         "both act on field {field:?} of class {}: {} after {} would follow {} after {}; a later window must not take a weaker action",
@@ -681,20 +752,17 @@ fn check_pair(
             }
         }
     }
-    // An anchor transformed by the other rule before this rule's window ends.
+    // An anchor another (field-level) rule acts on.
     for (needs, transforms) in [(later, earlier), (earlier, later)] {
-        if transforms.fields.contains(&needs.anchor)
-            && transforms.window.order(needs.window) != Some(Ordering::Greater)
-        {
+        if !transforms.is_whole_record() && transforms.fields.contains(&needs.anchor) {
             return Err(PolicyError::Invalid {
                 at: at(needs.index, "anchor"),
                 reason: format!(
-                    "anchor field {:?} is changed by retention.rule[{}] ({} after {}) before this rule's window ({}) ends",
+                    "anchor field {:?} is acted on by retention.rule[{}] ({} after {}); an anchor must stay readable until a whole-record rule (fields = [\"*\"]) removes the record",
                     shown_name(&needs.anchor),
                     transforms.index,
                     transforms.action,
                     transforms.window,
-                    needs.window
                 ),
             });
         }

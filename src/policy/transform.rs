@@ -128,10 +128,11 @@ impl Transform {
                 let top = (AGE_TOP / width).max(1) * width;
                 age_band(age, width, top).map_err(|_| bad("cannot be banded"))
             }
-            Transform::Postcode(keep) => {
-                truncate_postcode(value, keep).map_err(|_| bad("is not a postcode longer than the kept length"))
+            Transform::Postcode(keep) => truncate_postcode(value, keep)
+                .map_err(|_| bad("is not a postcode longer than the kept length")),
+            Transform::Email => {
+                mask_email(value, false).map_err(|_| bad("is not an e-mail address"))
             }
-            Transform::Email => mask_email(value, false).map_err(|_| bad("is not an e-mail address")),
             Transform::Redact => Ok("[redacted]".to_owned()),
             Transform::Tokenize => {
                 let t = tokenizer.ok_or_else(|| {
@@ -140,7 +141,8 @@ impl Transform {
                         crate::policy::shown_name(field)
                     ))
                 })?;
-                t.tokenize_versioned(value).map_err(|_| bad("is empty and has no token"))
+                t.tokenize_versioned(value)
+                    .map_err(|_| bad("is empty and has no token"))
             }
         }
     }
@@ -179,12 +181,24 @@ mod tests {
         ] {
             assert_eq!(Transform::parse(text).unwrap().to_string(), text);
         }
-        for bad in ["date", "date:day", "age", "age:0", "age:91", "postcode:x", "email:1", "hash"] {
+        for bad in [
+            "date",
+            "date:day",
+            "age",
+            "age:0",
+            "age:91",
+            "postcode:x",
+            "email:1",
+            "hash",
+        ] {
             assert!(Transform::parse(bad).is_err(), "{bad}");
         }
         let t = |s: &str, v: &str| Transform::parse(s).unwrap().apply("f", v, None);
         assert_eq!(t("date:week", "2027-01-01").unwrap(), "2026-W53");
-        assert_eq!(t("date:month", "2025-03-01T01:00:00+02:00").unwrap(), "2025-02");
+        assert_eq!(
+            t("date:month", "2025-03-01T01:00:00+02:00").unwrap(),
+            "2025-02"
+        );
         assert_eq!(t("date:year", "2024-02-29").unwrap(), "2024");
         assert_eq!(t("age:10", "37").unwrap(), "30-39");
         assert_eq!(t("age:20", "95").unwrap(), "80+");

@@ -13,6 +13,8 @@
 //!   constant-time verification and lookup. [`format`](crate::token::format) defines the token
 //!   kinds and body formats, [`normalize`](crate::token::normalize) the optional per-field input
 //!   normalisation.
+//! - [`epoch`](crate::token::epoch): key epochs in a ring file, and
+//!   crypto-shredding by retiring an epoch.
 //! - [`hmac`](crate::token::hmac): HMAC-SHA256 with the pad states computed once per key (two
 //!   SHA-256 compressions per short ID), [`encode`](crate::token::encode): hex and base32.
 //! - [`mask`](crate::token::mask): e-mail, date, age, postcode and address masking;
@@ -49,6 +51,7 @@
 //! (a limit of `zeroize` shared by all Rust code).
 
 pub mod encode;
+pub mod epoch;
 pub mod format;
 pub mod hmac;
 pub mod key;
