@@ -33,6 +33,90 @@ pub enum Command {
     Tokenize(TokenizeArgs),
     /// Write the built-in sample export (generated checkouts) as CSV.
     Sample(SampleArgs),
+    /// Evaluate a retention policy against a CSV export on a reference date
+    /// and write the action due on each field of each row (nothing is
+    /// deleted).
+    Retention(RetentionArgs),
+    /// Write a CSV export masked for one role (deny by default, FERPA
+    /// directory opt-outs), optionally k-anonymous over quasi-identifiers.
+    Export(ExportArgs),
+}
+
+/// `ilsprivacy retention`.
+#[derive(Debug, Args)]
+pub struct RetentionArgs {
+    /// The CSV export (a header row is required).
+    pub input: PathBuf,
+    /// The actions file to write (CSV: `line`, then the action per column;
+    /// written atomically).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// The policy file (TOML or JSON; see examples/policies/).
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The reference date, YYYY-MM-DD (a civil date in UTC).
+    #[arg(long, value_name = "DATE")]
+    pub as_of: String,
+    /// The record class of every row (circulation_history, holds, fines,
+    /// patron_contact, student_records).
+    #[arg(long, value_name = "CLASS")]
+    pub class: Option<String>,
+    /// The column holding each row's record class instead.
+    #[arg(long, value_name = "NAME")]
+    pub class_column: Option<String>,
+    /// Also write the audit summary (policy, version, counts; no values) as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub audit: Option<PathBuf>,
+    /// The input's delimiter: auto, or one character (',', ';', tab …).
+    #[arg(long, default_value = "auto")]
+    pub delimiter: String,
+    /// Write the operator diagnostics to FILE instead of standard error.
+    #[arg(long, value_name = "FILE")]
+    pub diagnostics: Option<PathBuf>,
+}
+
+/// `ilsprivacy export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The CSV export (a header row is required).
+    pub input: PathBuf,
+    /// The CSV file to write (atomically; not written if the run fails).
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+    /// The policy file (TOML or JSON; see examples/policies/).
+    #[arg(long, value_name = "FILE")]
+    pub policy: PathBuf,
+    /// The requesting role, as named in the policy's [access.roles].
+    #[arg(long, value_name = "ROLE")]
+    pub role: String,
+    /// Make the export k-anonymous over --quasi (default: the policy's k).
+    #[arg(long, value_name = "K")]
+    pub k: Option<u64>,
+    /// The quasi-identifier columns, comma-separated.
+    #[arg(long, value_name = "COLUMNS", value_delimiter = ',')]
+    pub quasi: Vec<String>,
+    /// The most rows that may be suppressed, as a fraction or a percentage
+    /// (default: the policy's max_suppression, else 0).
+    #[arg(long, value_name = "SHARE", value_parser = parse_share)]
+    pub max_suppression: Option<f64>,
+    /// The environment variable holding the key (for columns the role tokenizes).
+    #[arg(long, value_name = "VAR", default_value = "ILSPRIVACY_TOKEN_KEY")]
+    pub key_env: String,
+    /// Read the key from FILE instead of the environment.
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// How the key is written: hex text or raw bytes.
+    #[arg(long, value_enum, default_value = "hex")]
+    pub key_encoding: KeyEncodingArg,
+    /// The key id of the tokens.
+    #[arg(long, value_name = "ID", default_value = "k1")]
+    pub key_id: String,
+    /// The input's delimiter: auto, or one character (',', ';', tab …).
+    #[arg(long, default_value = "auto")]
+    pub delimiter: String,
+    /// Write the operator diagnostics to FILE instead of standard error.
+    #[arg(long, value_name = "FILE")]
+    pub diagnostics: Option<PathBuf>,
 }
 
 /// `ilsprivacy report`.

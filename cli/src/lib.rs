@@ -13,13 +13,15 @@
 //! `docs/cli.md`; this crate is the program's implementation, split by job:
 //! [`args`] (command line), [`config`] (the TOML file), [`input`] (reading
 //! an export into aggregators), [`report`] (the release), [`output`]
-//! (terminal, CSV/JSON and HTML), [`ledger`], [`plan`], [`tokenize`], and
+//! (terminal, CSV/JSON and HTML), [`ledger`], [`plan`], [`tokenize`],
+//! [`retention`] and [`export`] (data-lifecycle policies), and
 //! the channels ([`channel`]) and file helpers ([`fsutil`]) they share.
 
 pub mod args;
 pub mod channel;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod fsutil;
 pub mod input;
 pub mod ledger;
@@ -27,6 +29,7 @@ pub mod output;
 pub mod paths;
 pub mod plan;
 pub mod report;
+pub mod retention;
 pub mod sample;
 pub mod stats;
 pub mod tokenize;
@@ -80,5 +83,13 @@ fn run(command: Command, out: &mut Published) -> Result<(), CliError> {
             tokenize::run(&args, &mut diag)
         }
         Command::Sample(args) => sample::run(&args),
+        Command::Retention(args) => {
+            let mut diag = Diagnostics::open(args.diagnostics.as_deref())?;
+            retention::run(&args, &mut diag)
+        }
+        Command::Export(args) => {
+            let mut diag = Diagnostics::open(args.diagnostics.as_deref())?;
+            export::run(&args, &mut diag)
+        }
     }
 }

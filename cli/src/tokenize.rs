@@ -367,7 +367,7 @@ fn issue_text(r: &IssueReason) -> String {
 }
 
 /// Writes one CSV line, quoting fields as needed.
-fn write_row<'a>(
+pub(crate) fn write_row<'a>(
     w: &mut impl std::io::Write,
     fields: impl Iterator<Item = &'a str>,
     d: u8,
