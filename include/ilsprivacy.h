@@ -182,11 +182,18 @@ typedef struct ilsp_aggregator ilsp_aggregator;
 // ledger file. Opaque; made by `ilsp_budget_open`, freed by `ilsp_budget_free`.
 typedef struct ilsp_budget ilsp_budget;
 
+// A ring of epoch keys backed by a file. Opaque.
+typedef struct ilsp_epoch_ring ilsp_epoch_ring;
+
 // An export schema: allowed fields and what happens to each. Opaque, immutable.
 typedef struct ilsp_export_schema ilsp_export_schema;
 
 // Secret key material (at least 32 bytes), wiped when freed. Opaque.
 typedef struct ilsp_key ilsp_key;
+
+// A checked data-lifecycle policy (retention, access, anonymity). Opaque,
+// immutable.
+typedef struct ilsp_policy ilsp_policy;
 
 // A released, differentially private table (see `ilsp_aggregator_release`
 // and `ilsp_aggregator_release_private_bound`).
@@ -1053,6 +1060,92 @@ const char *ilsp_version(void);
 // Thread safety: each thread has its own message.
 const char *ilsp_last_error(void);
 
+// Creates a new, empty ring file at `path` (mode 0600; it must not exist)
+// and writes its handle to `*out`; free it with `ilsp_epoch_ring_free`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_IO` (exists, or cannot be created).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_epoch_ring_create(const char *path, ilsp_epoch_ring **out);
+
+// Opens the ring file at `path` and writes its handle to `*out`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_IO` (cannot be opened or read),
+// `ILSP_ERR_KEY` (not a regular file, too large, malformed: the message
+// gives the line, never key bytes).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_epoch_ring_open(const char *path, ilsp_epoch_ring **out);
+
+// Frees a ring handle (its keys are wiped; the file stays). NULL is a
+// no-op. Cannot fail.
+//
+// Thread safety: must not run concurrently with any other use of this ring.
+void ilsp_epoch_ring_free(ilsp_epoch_ring *ring);
+
+// Adds epoch `epoch` (1 to 32 characters from `A-Z a-z 0-9 _ -`) and
+// rewrites the ring file atomically. Its key is derived with HKDF-SHA256
+// from the `root_key_len` bytes at `root_key` (at least 32), or, when
+// `root_key` is NULL and `root_key_len` is 0, drawn from the OS's
+// randomness (then the ring file holds its only copy, and retirement is
+// final; with a root key, whoever holds the root can derive it again).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (malformed id; epoch already live or retired; ring full), `ILSP_ERR_KEY`
+// (root key too short), `ILSP_ERR_IO` (the file could not be rewritten;
+// nothing changed), `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: safe from any thread; waits for calls in progress on this ring.
+ilsp_status ilsp_epoch_ring_add(ilsp_epoch_ring *ring,
+                                const char *epoch,
+                                const uint8_t *root_key,
+                                size_t root_key_len);
+
+// Retires epoch `epoch`: wipes its key from memory, rewrites the ring file
+// atomically without it (with a `retired <epoch> <time>` line: the
+// retirement log, never key bytes), and overwrites the previous file's
+// content with zeros. Writes the retirement time (seconds since the Unix
+// epoch) to `*retired_at`. From then on every token call on the epoch
+// returns `ILSP_ERR_KEY`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_KEY` (not a live
+// epoch), `ILSP_ERR_IO` (the file could not be rewritten, or was replaced
+// since it was opened: the epoch stays live; retry).
+//
+// Thread safety: safe from any thread; waits for calls in progress on this ring.
+ilsp_status ilsp_epoch_ring_retire(ilsp_epoch_ring *ring, const char *epoch, uint64_t *retired_at);
+
+// Writes the versioned token `v1.<epoch>.<body>` of the `id_len` bytes at
+// `id` under epoch `epoch`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_KEY` (epoch
+// retired or unknown), `ILSP_ERR_INVALID_ARGUMENT` (empty `id`),
+// `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread, also on the same ring.
+ilsp_status ilsp_epoch_ring_tokenize(const ilsp_epoch_ring *ring,
+                                     const char *epoch,
+                                     const char *id,
+                                     size_t id_len,
+                                     char *out,
+                                     size_t out_cap,
+                                     size_t *out_len);
+
+// Writes 1 to `*matches` if `token` (`v1.<epoch>.<body>`) is the token of
+// `id` under the epoch it names, else 0; compared in constant time.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_KEY` (the epoch
+// it names is retired or unknown), `ILSP_ERR_INVALID_ARGUMENT` (not a
+// versioned token; empty `id`).
+//
+// Thread safety: safe to call from any thread, also on the same ring.
+ilsp_status ilsp_epoch_ring_verify(const ilsp_epoch_ring *ring,
+                                   const char *token,
+                                   size_t token_len,
+                                   const char *id,
+                                   size_t id_len,
+                                   int32_t *matches);
+
 // Writes the partially redacted form of `email`: the local part's first
 // character (when it has at least four) and `***`, then `@` and the domain
 // (lowercased) if `keep_domain` is 1, or `***.` and its last label if 0.
@@ -1332,6 +1425,65 @@ ilsp_status ilsp_gaussian_batch(const double *values,
                                 double epsilon,
                                 double delta,
                                 double *out);
+
+// Parses and checks a policy of `text_len` bytes (TOML, or JSON when it
+// starts with `{`) into `*out`; free it with `ilsp_policy_free`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (the message names the key and, in TOML, the line: unknown class,
+// overlapping rules, negative window, unknown role, syntax …).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_policy_new(const char *text, size_t text_len, ilsp_policy **out);
+
+// Frees a policy. NULL is a no-op. Cannot fail.
+//
+// Thread safety: must not run concurrently with any other use of this policy.
+void ilsp_policy_free(ilsp_policy *policy);
+
+// Evaluates the policy's retention rules on one record (a JSON object of
+// `record_len` bytes) of record class `class_name` (`circulation_history`,
+// `holds`, `fines`, `patron_contact`, `student_records`) on the reference
+// date `as_of` (`YYYY-MM-DD`, a civil date in UTC). Writes JSON:
+// `{"class", "as_of", "actions": {field: "keep"|"coarsen:…"|"pseudonymize"|"aggregate_only"|"purge"},
+// "audit": {"policy", "version", "class", "as_of", "fields": {action: count}}}`.
+// Nothing is deleted: the caller carries the actions out.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (no retention section; unknown class; bad date; a record that is not a
+// JSON object of scalars; an anchor date missing or unreadable: the message
+// names the field and rule), `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread, also on the same policy.
+ilsp_status ilsp_retention_evaluate(const ilsp_policy *policy,
+                                    const char *class_name,
+                                    const char *as_of,
+                                    const char *record,
+                                    size_t record_len,
+                                    char *out,
+                                    size_t out_cap,
+                                    size_t *out_len);
+
+// Masks one record (a JSON object of `record_len` bytes) for `role` under
+// the policy's access rules: deny by default, FERPA directory opt-outs per
+// record. `t` (may be NULL) serves the `tokenize` masks. Writes JSON:
+// `{"record": {field: value, …shown and masked only}, "fields": {field:
+// "shown"|"masked"|"suppressed"}, "directory_opt_out": bool, "unreadable": [field, …]}`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (no access section; unknown role; a record that is not a JSON object of
+// scalars), `ILSP_ERR_KEY` (a field to tokenize and `t` NULL),
+// `ILSP_ERR_BUFFER_TOO_SMALL`.
+//
+// Thread safety: safe to call from any thread, also on the same policy and tokenizer.
+ilsp_status ilsp_access_mask(const ilsp_policy *policy,
+                             const char *role,
+                             const ilsp_tokenizer *t,
+                             const char *record,
+                             size_t record_len,
+                             char *out,
+                             size_t out_cap,
+                             size_t *out_len);
 
 // Copies `len` bytes of key material into a new key handle `*out`.
 //

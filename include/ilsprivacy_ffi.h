@@ -94,9 +94,13 @@ typedef struct ilsp_aggregator ilsp_aggregator;
 
 typedef struct ilsp_budget ilsp_budget;
 
+typedef struct ilsp_epoch_ring ilsp_epoch_ring;
+
 typedef struct ilsp_export_schema ilsp_export_schema;
 
 typedef struct ilsp_key ilsp_key;
+
+typedef struct ilsp_policy ilsp_policy;
 
 typedef struct ilsp_table ilsp_table;
 
@@ -398,6 +402,34 @@ const char *ilsp_version(void);
 
 const char *ilsp_last_error(void);
 
+ilsp_status ilsp_epoch_ring_create(const char *path, ilsp_epoch_ring **out);
+
+ilsp_status ilsp_epoch_ring_open(const char *path, ilsp_epoch_ring **out);
+
+void ilsp_epoch_ring_free(ilsp_epoch_ring *ring);
+
+ilsp_status ilsp_epoch_ring_add(ilsp_epoch_ring *ring,
+                                const char *epoch,
+                                const uint8_t *root_key,
+                                size_t root_key_len);
+
+ilsp_status ilsp_epoch_ring_retire(ilsp_epoch_ring *ring, const char *epoch, uint64_t *retired_at);
+
+ilsp_status ilsp_epoch_ring_tokenize(const ilsp_epoch_ring *ring,
+                                     const char *epoch,
+                                     const char *id,
+                                     size_t id_len,
+                                     char *out,
+                                     size_t out_cap,
+                                     size_t *out_len);
+
+ilsp_status ilsp_epoch_ring_verify(const ilsp_epoch_ring *ring,
+                                   const char *token,
+                                   size_t token_len,
+                                   const char *id,
+                                   size_t id_len,
+                                   int32_t *matches);
+
 ilsp_status ilsp_mask_email(const char *email,
                             uint32_t keep_domain,
                             char *out,
@@ -487,6 +519,28 @@ ilsp_status ilsp_gaussian_batch(const double *values,
                                 double epsilon,
                                 double delta,
                                 double *out);
+
+ilsp_status ilsp_policy_new(const char *text, size_t text_len, ilsp_policy **out);
+
+void ilsp_policy_free(ilsp_policy *policy);
+
+ilsp_status ilsp_retention_evaluate(const ilsp_policy *policy,
+                                    const char *class_name,
+                                    const char *as_of,
+                                    const char *record,
+                                    size_t record_len,
+                                    char *out,
+                                    size_t out_cap,
+                                    size_t *out_len);
+
+ilsp_status ilsp_access_mask(const ilsp_policy *policy,
+                             const char *role,
+                             const ilsp_tokenizer *t,
+                             const char *record,
+                             size_t record_len,
+                             char *out,
+                             size_t out_cap,
+                             size_t *out_len);
 
 ilsp_status ilsp_key_from_bytes(const uint8_t *bytes, size_t len, ilsp_key **out);
 

@@ -30,9 +30,11 @@ pub mod budget;
 pub(crate) mod chacha_simd;
 pub mod core;
 pub(crate) mod cpu;
+pub mod epoch;
 pub mod mask;
 pub mod mechanism;
 pub(crate) mod os;
+pub mod policy;
 pub mod token;
 
 /// The status code returned by every fallible `ilsp_` function.
