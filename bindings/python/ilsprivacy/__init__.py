@@ -45,6 +45,7 @@ from .enums import (
     TokenKind,
 )
 from .bound import clip_l1, clip_l2
+from .lifecycle import EpochRing, Policy
 from .mechanisms import (
     gaussian,
     gaussian_batch,
@@ -115,6 +116,7 @@ __all__ = [
     "ClosedHandleError",
     "EncodingError",
     "EntropyError",
+    "EpochRing",
     "ExportSchema",
     "IlsPrivacyError",
     "InternalError",
@@ -124,6 +126,7 @@ __all__ = [
     "LedgerIOError",
     "LedgerIntegrityError",
     "NullPointerError",
+    "Policy",
     "RecordOutcome",
     "SuppressedTable",
     "Tokenizer",
