@@ -21,6 +21,7 @@ pub mod ffi_token;
 pub mod key;
 pub mod ledger;
 pub mod masking;
+pub mod policy;
 pub mod support;
 pub mod token;
 
@@ -43,4 +44,5 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("aggregate_csv", aggregate::csv),
     ("aggregate_state", aggregate::state),
     ("csv_records", csv::records),
+    ("policy", policy::run),
 ];
