@@ -130,9 +130,8 @@ pub fn run(args: &RetentionArgs, diag: &mut Diagnostics) -> Result<(), CliError>
                 audit.add(&ev);
             }
             other => {
-                match other {
-                    Some((c, _)) => audit.add_unevaluable(c),
-                    None => {}
+                if let Some((c, _)) = other {
+                    audit.add_unevaluable(c);
                 }
                 review_rows += 1;
                 if review_lines.len() < 10 {

@@ -330,7 +330,8 @@ fn export_with_k_generalizes_until_every_class_has_k_rows() {
             .or_default() += 1;
         rows += 1;
     }
-    assert!(rows >= 60 - 60 / 100, "{rows}"); // 1% suppression allowed: none of 60 rows
+    // The policy allows 1% of rows suppressed: floor(0.6) = none of 60.
+    assert_eq!(rows, 60);
     assert!(classes.values().all(|&n| n >= 5), "{classes:?}");
     // k above the row count with no suppression allowed: refused, nothing written.
     fs::remove_file(&out_path).unwrap();

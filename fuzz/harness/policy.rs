@@ -55,7 +55,13 @@ pub fn run(data: &[u8]) {
     };
     if let Ok(r) = policy.retention() {
         for class in RecordClass::ALL {
-            for as_of in ["2024-02-28", "2024-03-30", "2025-02-28", "2027-03-01", "9999-12-31"] {
+            for as_of in [
+                "2024-02-28",
+                "2024-03-30",
+                "2025-02-28",
+                "2027-03-01",
+                "9999-12-31",
+            ] {
                 let as_of = CivilDate::parse(as_of).expect("a date");
                 match r.evaluate(class, as_of, &RECORD) {
                     Ok(ev) => {
@@ -129,7 +135,9 @@ fn ring(bytes: &[u8]) {
         Ok(ring) => {
             let epochs: Vec<String> = ring.epochs().map(|e| e.as_str().to_owned()).collect();
             for epoch in &epochs {
-                let token = ring.tokenize(epoch, "21234000123456").expect("a live epoch");
+                let token = ring
+                    .tokenize(epoch, "21234000123456")
+                    .expect("a live epoch");
                 assert!(ring.verify(&token, "21234000123456").expect("verify"));
             }
             for r in ring.retirements() {
@@ -143,7 +151,10 @@ fn ring(bytes: &[u8]) {
             let text = String::from_utf8_lossy(bytes);
             for word in text.split(|c: char| !c.is_ascii_hexdigit()) {
                 if word.len() >= 16 {
-                    assert!(!e.to_string().contains(word), "the error quotes key material");
+                    assert!(
+                        !e.to_string().contains(word),
+                        "the error quotes key material"
+                    );
                 }
             }
         }

@@ -439,9 +439,7 @@ pub fn k_anonymize(
         evaluated += 1;
         let mut counts: HashMap<Vec<u32>, u64> = HashMap::new();
         for r in 0..n {
-            for c in 0..q {
-                key[c] = ids[c][node[c]][r];
-            }
+            class_key(&ids, &node, r, &mut key);
             match counts.get_mut(&key) {
                 Some(v) => *v += 1,
                 None => {
@@ -456,9 +454,7 @@ pub fn k_anonymize(
         }
         let mut flags = try_with_capacity(n, "rows")?;
         for r in 0..n {
-            for c in 0..q {
-                key[c] = ids[c][node[c]][r];
-            }
+            class_key(&ids, &node, r, &mut key);
             flags.push(counts[&key] < k);
         }
         let kept: Vec<u64> = counts.values().copied().filter(|&v| v >= k).collect();
@@ -479,6 +475,13 @@ pub fn k_anonymize(
             "cannot be met: {n} rows, k = {k}, at most {max_suppressed} rows may be suppressed"
         ),
     ))
+}
+
+/// The interned generalized values of row `r` at `node`, into `key`.
+fn class_key(ids: &[Vec<Vec<u32>>], node: &[usize], r: usize, key: &mut [u32]) {
+    for ((k, column), &level) in key.iter_mut().zip(ids).zip(node) {
+        *k = column[level][r];
+    }
 }
 
 #[cfg(test)]

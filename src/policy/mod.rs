@@ -3,8 +3,8 @@
 //! opt-outs, and generalization hierarchies for k-anonymous exports.
 //!
 //! One policy file (TOML, or the same structure as JSON) holds up to three
-//! sections; [`Policy::parse`] reads it and checks it whole, and every
-//! mistake is a [`PolicyError`] naming the key (and, in TOML, the line):
+//! sections; [`Policy::parse`](crate::policy::Policy::parse) reads it and checks it whole, and every
+//! mistake is a [`PolicyError`](crate::policy::PolicyError) naming the key (and, in TOML, the line):
 //!
 //! ```toml
 //! [policy]
@@ -31,9 +31,9 @@
 //! kind = "date"
 //! ```
 //!
-//! Modules: [`date`] (civil dates in UTC and window arithmetic),
-//! [`transform`] (the value transforms policies name), [`retention`] (the
-//! retention engine), [`access`] (role masking), [`anonymity`]
+//! Modules: [`date`](crate::policy::date) (civil dates in UTC and window arithmetic),
+//! [`transform`](crate::policy::transform) (the value transforms policies name), [`retention`](crate::policy::retention) (the
+//! retention engine), [`access`](crate::policy::access) (role masking), [`anonymity`](crate::policy::anonymity)
 //! (k-anonymity by generalization and suppression).
 //!
 //! None of the engines deletes or rewrites data by itself: they return what
