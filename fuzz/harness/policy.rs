@@ -1,6 +1,8 @@
 //! The data-lifecycle parsers: policy text (TOML or JSON) and epoch ring
-//! files. The first input byte picks which (even: policy, odd: ring file);
-//! the rest is the text.
+//! files, in Rust and through their C functions. The first input byte picks
+//! which (0 mod 3: policy text, 1: ring file, 2: the C functions with
+//! fuzzer-chosen buffers, lengths, capacities and NULLs); the rest is the
+//! input.
 //!
 //! Properties: no panic; a refused policy is an `InvalidArgument` error
 //! with a message; an accepted policy evaluates records of every class on
@@ -9,7 +11,17 @@
 //! its output; hierarchies generalize any text. A ring file opens or fails
 //! with a key or I/O error, never quoting its key bytes.
 
+use arbitrary::{Arbitrary, Unstructured};
 use ilsprivacy::Status;
+use ilsprivacy::ffi::epoch::{
+    ilsp_epoch_ring, ilsp_epoch_ring_add, ilsp_epoch_ring_create, ilsp_epoch_ring_free,
+    ilsp_epoch_ring_retire, ilsp_epoch_ring_tokenize, ilsp_epoch_ring_verify,
+};
+use ilsprivacy::ffi::policy::{
+    ilsp_access_mask, ilsp_policy, ilsp_policy_free, ilsp_policy_new, ilsp_retention_evaluate,
+};
+use ilsprivacy::ffi::token::{ilsp_tokenizer, ilsp_tokenizer_free, ilsp_tokenizer_new};
+use ilsprivacy::ffi::{ILSP_ERR_KEY, ILSP_ERR_NULL, ILSP_OK};
 use ilsprivacy::policy::Policy;
 use ilsprivacy::policy::access::Disposition;
 use ilsprivacy::policy::date::CivilDate;
@@ -17,6 +29,9 @@ use ilsprivacy::policy::retention::RecordClass;
 use ilsprivacy::token::epoch::EpochRing;
 use ilsprivacy::token::key::SecretKey;
 use ilsprivacy::token::tokenizer::Tokenizer;
+
+use super::cbuf::{Bytes, Out, OutSpec, Text, cstr_ptr};
+use super::support::checked;
 
 /// Field values, each distinct, so a leak names its field.
 const RECORD: [(&str, &str); 10] = [
@@ -37,9 +52,10 @@ pub fn run(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
     };
-    if mode % 2 == 1 {
-        ring(rest);
-        return;
+    match mode % 3 {
+        1 => return ring(rest),
+        2 => return c_abi(rest),
+        _ => {}
     }
     let Ok(text) = std::str::from_utf8(rest) else {
         return;
@@ -159,4 +175,177 @@ fn ring(bytes: &[u8]) {
             }
         }
     }
+}
+
+/// The C functions' inputs.
+#[derive(Arbitrary, Debug)]
+struct CInput {
+    policy: Bytes,
+    class: Text,
+    as_of: Text,
+    role: Text,
+    record: Bytes,
+    out: OutSpec,
+    tokenizer: bool,
+    epoch: Text,
+    id: Bytes,
+    token: Bytes,
+    out2: OutSpec,
+}
+
+fn c_abi(data: &[u8]) {
+    let Ok(input) = CInput::arbitrary_take_rest(Unstructured::new(data)) else {
+        return;
+    };
+    let mut p: *mut ilsp_policy = std::ptr::null_mut();
+    let status = checked(
+        "ilsp_policy_new",
+        ilsp_policy_new(input.policy.cptr(), input.policy.len(), &mut p),
+        &[],
+    );
+    if input.policy.is_null_with_data() {
+        assert_eq!(status, ILSP_ERR_NULL);
+    }
+    assert_eq!(
+        status == ILSP_OK,
+        !p.is_null(),
+        "a handle exactly on success"
+    );
+    let mut t: *mut ilsp_tokenizer = std::ptr::null_mut();
+    if input.tokenizer {
+        let key = [9u8; 32];
+        assert_eq!(ilsp_tokenizer_new(key.as_ptr(), key.len(), &mut t), ILSP_OK);
+    }
+    let (class, as_of, role) = (
+        input.class.c_string(),
+        input.as_of.c_string(),
+        input.role.c_string(),
+    );
+    for policy in [p.cast_const(), std::ptr::null()] {
+        let mut out = Out::text(input.out);
+        let status = checked(
+            "ilsp_retention_evaluate",
+            ilsp_retention_evaluate(
+                policy,
+                cstr_ptr(&class),
+                cstr_ptr(&as_of),
+                input.record.cptr(),
+                input.record.len(),
+                out.cptr(),
+                out.cap(),
+                out.len_ptr(),
+            ),
+            &[],
+        );
+        if let Some(json) = out.check_text("ilsp_retention_evaluate", status) {
+            let v: serde_json::Value = serde_json::from_slice(&json).expect("JSON output");
+            assert!(v["actions"].is_object() && v["audit"]["fields"].is_object());
+        }
+        let mut out = Out::text(input.out);
+        let status = checked(
+            "ilsp_access_mask",
+            ilsp_access_mask(
+                policy,
+                cstr_ptr(&role),
+                t,
+                input.record.cptr(),
+                input.record.len(),
+                out.cptr(),
+                out.cap(),
+                out.len_ptr(),
+            ),
+            &[],
+        );
+        if let Some(json) = out.check_text("ilsp_access_mask", status) {
+            let v: serde_json::Value = serde_json::from_slice(&json).expect("JSON output");
+            let fields = v["fields"].as_object().expect("fields");
+            let record = v["record"].as_object().expect("record");
+            for (name, d) in fields {
+                assert_eq!(d == "suppressed", !record.contains_key(name), "{name}");
+            }
+        }
+    }
+    ilsp_policy_free(p);
+    ilsp_tokenizer_free(t);
+
+    // An epoch ring: fuzzer-chosen epoch names, IDs, tokens and buffers.
+    let scratch = super::support::Scratch::new("epoch-ring-c");
+    let path = std::ffi::CString::new(scratch.0.as_os_str().as_encoded_bytes()).expect("a path");
+    let mut ring: *mut ilsp_epoch_ring = std::ptr::null_mut();
+    assert_eq!(ilsp_epoch_ring_create(path.as_ptr(), &mut ring), ILSP_OK);
+    let root = [5u8; 32];
+    assert_eq!(
+        ilsp_epoch_ring_add(ring, c"e1".as_ptr(), root.as_ptr(), root.len()),
+        ILSP_OK
+    );
+    let epoch = input.epoch.c_string();
+    checked(
+        "ilsp_epoch_ring_add",
+        ilsp_epoch_ring_add(ring, cstr_ptr(&epoch), root.as_ptr(), root.len()),
+        &[],
+    );
+    for e in [cstr_ptr(&epoch), c"e1".as_ptr()] {
+        let mut out = Out::text(input.out2);
+        let status = checked(
+            "ilsp_epoch_ring_tokenize",
+            ilsp_epoch_ring_tokenize(
+                ring,
+                e,
+                input.id.cptr(),
+                input.id.len(),
+                out.cptr(),
+                out.cap(),
+                out.len_ptr(),
+            ),
+            &[],
+        );
+        if let Some(token) = out.check_text("ilsp_epoch_ring_tokenize", status) {
+            let mut m = -1;
+            let s = ilsp_epoch_ring_verify(
+                ring,
+                token.as_ptr().cast(),
+                token.len(),
+                input.id.cptr(),
+                input.id.len(),
+                &mut m,
+            );
+            assert_eq!((s, m), (ILSP_OK, 1), "a token verifies");
+        }
+    }
+    let mut m = -1;
+    let status = checked(
+        "ilsp_epoch_ring_verify",
+        ilsp_epoch_ring_verify(
+            ring,
+            input.token.cptr(),
+            input.token.len(),
+            input.id.cptr(),
+            input.id.len(),
+            &mut m,
+        ),
+        &[],
+    );
+    assert_eq!(
+        status == ILSP_OK,
+        m == 0 || m == 1,
+        "matches written exactly on success"
+    );
+    let mut at = 0u64;
+    assert_eq!(
+        ilsp_epoch_ring_retire(ring, c"e1".as_ptr(), &mut at),
+        ILSP_OK
+    );
+    let mut out = Out::exact(128);
+    let id = b"21234000123456";
+    let status = ilsp_epoch_ring_tokenize(
+        ring,
+        c"e1".as_ptr(),
+        id.as_ptr().cast(),
+        id.len(),
+        out.cptr(),
+        out.cap(),
+        out.len_ptr(),
+    );
+    assert_eq!(status, ILSP_ERR_KEY, "a retired epoch still tokenizes");
+    ilsp_epoch_ring_free(ring);
 }
