@@ -60,7 +60,9 @@ use serde::Deserialize;
 
 use crate::error::{Error, Result};
 use crate::policy::transform::Transform;
-use crate::policy::{Lines, Location, MAX_POLICY_ENTRIES, PolicyError, check_name, shown_name};
+use crate::policy::{
+    Lines, Location, MAX_EXTENDS_DEPTH, MAX_POLICY_ENTRIES, PolicyError, check_name, shown_name,
+};
 use crate::token::tokenizer::Tokenizer;
 
 #[derive(Deserialize)]
@@ -254,6 +256,14 @@ impl AccessPolicy {
         let mut scope_owner: BTreeMap<&str, &str> = BTreeMap::new();
         for (name, role) in &raw.roles {
             check_name(name, || role_at(name, ""))?;
+            if role.show.len() + role.mask.len() > MAX_POLICY_ENTRIES
+                || role.scopes.len() > MAX_POLICY_ENTRIES
+            {
+                return Err(PolicyError::Invalid {
+                    at: role_at(name, ""),
+                    reason: format!("at most {MAX_POLICY_ENTRIES} fields and {MAX_POLICY_ENTRIES} scopes per role"),
+                });
+            }
             let mut fields = BTreeMap::new();
             for (i, f) in role.show.iter().enumerate() {
                 check_name(f, || role_at(name, &format!(".show[{i}]")))?;
@@ -301,6 +311,12 @@ impl AccessPolicy {
             let mut chain = vec![name.as_str()];
             let mut next = role.extends.as_deref();
             while let Some(parent) = next {
+                if chain.len() > MAX_EXTENDS_DEPTH {
+                    return Err(PolicyError::Invalid {
+                        at: role_at(name, ".extends"),
+                        reason: format!("extends chains at most {MAX_EXTENDS_DEPTH} roles deep"),
+                    });
+                }
                 if chain.contains(&parent) {
                     return Err(PolicyError::Invalid {
                         at: role_at(name, ".extends"),

@@ -63,8 +63,14 @@ pub mod transform;
 /// The largest policy text accepted, in bytes (checked before parsing).
 pub const MAX_POLICY_LEN: usize = 1 << 20;
 
-/// The most retention rules, roles, or hierarchy columns a policy holds.
-pub const MAX_POLICY_ENTRIES: usize = 1024;
+/// The most retention rules, roles, hierarchy columns or directory fields a
+/// policy holds, and the most fields one rule or role names. (With these
+/// caps, and [`MAX_EXTENDS_DEPTH`], checking the largest policy takes
+/// milliseconds.)
+pub const MAX_POLICY_ENTRIES: usize = 256;
+
+/// The longest `extends` chain of a role.
+pub const MAX_EXTENDS_DEPTH: usize = 16;
 
 /// The longest field, role or policy name, in bytes.
 pub const MAX_NAME_LEN: usize = 256;

@@ -68,7 +68,7 @@
 //! ```
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::Deserialize;
@@ -347,6 +347,8 @@ pub struct Rule {
     pub window: Window,
     /// The action due at expiry.
     pub action: Action,
+    /// `fields` as a set, for the pairwise checks.
+    field_set: BTreeSet<String>,
 }
 
 impl Rule {
@@ -552,9 +554,10 @@ impl RetentionPolicy {
                     reason: "\"*\" (the whole record) must be the only entry".into(),
                 });
             }
+            let mut seen = BTreeSet::new();
             for (j, f) in r.fields.iter().enumerate() {
                 check_name(f, || at(index, &format!("fields[{j}]")))?;
-                if r.fields[..j].contains(f) {
+                if !seen.insert(f.as_str()) {
                     return Err(PolicyError::Invalid {
                         at: at(index, &format!("fields[{j}]")),
                         reason: format!("field {:?} is listed twice", shown_name(f)),
@@ -602,6 +605,7 @@ impl RetentionPolicy {
             let rule = Rule {
                 index,
                 class,
+                field_set: r.fields.iter().cloned().collect(),
                 fields: r.fields,
                 anchor: r.anchor,
                 window,
@@ -714,7 +718,7 @@ fn check_pair(
         later
             .fields
             .iter()
-            .find(|f| earlier.fields.contains(f))
+            .find(|f| earlier.field_set.contains(*f))
             .map(String::as_str)
     };
     if let Some(field) = shared {
@@ -754,7 +758,7 @@ fn check_pair(
     }
     // An anchor another (field-level) rule acts on.
     for (needs, transforms) in [(later, earlier), (earlier, later)] {
-        if !transforms.is_whole_record() && transforms.fields.contains(&needs.anchor) {
+        if !transforms.is_whole_record() && transforms.field_set.contains(&needs.anchor) {
             return Err(PolicyError::Invalid {
                 at: at(needs.index, "anchor"),
                 reason: format!(
