@@ -868,24 +868,39 @@ fn example_hierarchies_are_read_from_the_policy() {
 #[test]
 fn the_largest_policies_are_checked_quickly() {
     use ilsprivacy::policy::{MAX_EXTENDS_DEPTH, MAX_POLICY_ENTRIES};
-    let fields: Vec<String> = (0..MAX_POLICY_ENTRIES).map(|i| format!("\"f{i}\"")).collect();
+    let fields: Vec<String> = (0..MAX_POLICY_ENTRIES)
+        .map(|i| format!("\"f{i}\""))
+        .collect();
     let fields = format!("[{}]", fields.join(","));
     let mut text = HEAD.to_owned();
     for i in 0..MAX_POLICY_ENTRIES {
-        text.push_str(&rule("fines", &fields, "paid_on", &format!("{} days", i + 1), "purge"));
+        text.push_str(&rule(
+            "fines",
+            &fields,
+            "paid_on",
+            &format!("{} days", i + 1),
+            "purge",
+        ));
     }
     assert!(text.len() <= ilsprivacy::policy::MAX_POLICY_LEN);
     let start = std::time::Instant::now();
     let p = Policy::parse(&text).unwrap();
     assert_eq!(p.retention().unwrap().rules().len(), MAX_POLICY_ENTRIES);
-    assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
     text.push_str(&rule("fines", "[\"x\"]", "paid_on", "1000 days", "purge"));
     assert!(refused(&text).to_string().contains("at most 256 rules"));
 
     let show: Vec<String> = (0..200).map(|i| format!("\"s{i}\"")).collect();
     let mut roles = HEAD.to_owned();
     for i in 0..MAX_POLICY_ENTRIES {
-        roles.push_str(&format!("\n[access.roles.r{i}]\nshow = [{}]\n", show.join(",")));
+        roles.push_str(&format!(
+            "\n[access.roles.r{i}]\nshow = [{}]\n",
+            show.join(",")
+        ));
         if i % MAX_EXTENDS_DEPTH != 0 {
             roles.push_str(&format!("extends = \"r{}\"\n", i - 1));
         }
@@ -893,7 +908,11 @@ fn the_largest_policies_are_checked_quickly() {
     let start = std::time::Instant::now();
     let p = Policy::parse(&roles).unwrap();
     assert_eq!(p.access().unwrap().roles().len(), MAX_POLICY_ENTRIES);
-    assert!(start.elapsed() < std::time::Duration::from_secs(2), "{:?}", start.elapsed());
+    assert!(
+        start.elapsed() < std::time::Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
     // A chain deeper than the cap is refused.
     let mut deep = HEAD.to_owned();
     for i in 0..=MAX_EXTENDS_DEPTH + 1 {
@@ -902,5 +921,9 @@ fn the_largest_policies_are_checked_quickly() {
             deep.push_str(&format!("extends = \"r{}\"\n", i - 1));
         }
     }
-    assert!(refused(&deep).to_string().contains("extends chains at most 16 roles deep"));
+    assert!(
+        refused(&deep)
+            .to_string()
+            .contains("extends chains at most 16 roles deep")
+    );
 }

@@ -202,6 +202,7 @@ pub fn run(args: &ExportArgs, diag: &mut Diagnostics) -> Result<(), CliError> {
         thousands(opted_out),
         thousands(malformed)
     ));
+    crate::retention::report_reader_quarantine(&records, "export", diag);
     for (field, n) in &unreadable {
         diag.line(&format!(
             "export: column {:?}: {} values could not be masked and were suppressed",

@@ -164,6 +164,7 @@ pub fn run(args: &RetentionArgs, diag: &mut Diagnostics) -> Result<(), CliError>
             )
         }
     ));
+    report_reader_quarantine(&records, "retention", diag);
     for (action, n) in audit.field_counts() {
         diag.line(&format!("retention: fields to {action}: {}", thousands(n)));
     }
@@ -173,4 +174,34 @@ pub fn run(args: &RetentionArgs, diag: &mut Diagnostics) -> Result<(), CliError>
     }
     crate::channel::say(&format!("wrote {}", args.output.display()));
     Ok(())
+}
+
+/// Reports the rows the CSV reader itself left out (e.g. a record over the
+/// size cap), by reason with their first line numbers.
+pub fn report_reader_quarantine(
+    records: &ilsprivacy::aggregate::CsvRecords<std::fs::File>,
+    command: &str,
+    diag: &mut Diagnostics,
+) {
+    for e in records.quarantine().entries() {
+        let lines: Vec<String> = e.first_lines.iter().map(u64::to_string).collect();
+        diag.line(&format!(
+            "{command}: the reader left out {} row{} ({}{}; line{} {}{})",
+            thousands(e.rows),
+            if e.rows == 1 { "" } else { "s" },
+            if e.field.is_empty() {
+                String::new()
+            } else {
+                format!("{} ", printable(&e.field))
+            },
+            e.reason.describe(),
+            if lines.len() == 1 { "" } else { "s" },
+            lines.join(", "),
+            if e.rows > lines.len() as u64 {
+                ", ..."
+            } else {
+                ""
+            }
+        ));
+    }
 }

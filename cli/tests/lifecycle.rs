@@ -385,3 +385,51 @@ fn export_with_k_generalizes_until_every_class_has_k_rows() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn retention_reads_each_rows_class_from_a_column() {
+    let s = Scratch::new("retention-class-column");
+    fs::write(
+        s.path("mixed.csv"),
+        "kind,item_id,closed_on,paid_on,returned_on
+holds,I-1,2026-01-01,,
+fines,I-2,,2019-01-01,
+loans,I-3,,,2026-01-01
+holds,I-4,2026-04-01,,
+",
+    )
+    .unwrap();
+    let p = policy("public-library.toml");
+    let out = run(
+        &s.0,
+        &[
+            "retention",
+            "--policy",
+            &p,
+            "--as-of",
+            "2026-04-01",
+            "--class-column",
+            "kind",
+            s.path("mixed.csv").to_str().unwrap(),
+            "-o",
+            s.path("a.csv").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Holds: closed 2026-01-01 + 90 days = 2026-04-01: purged on the day;
+    // fines: paid 2019-01-01 + 7 years = 2026-01-01; "loans" is no class.
+    assert_eq!(
+        fs::read_to_string(s.path("a.csv")).unwrap(),
+        "line,kind,item_id,closed_on,paid_on,returned_on
+2,purge,purge,purge,purge,purge
+3,purge,purge,purge,purge,purge
+4,review,review,review,review,review
+5,keep,keep,keep,keep,keep
+"
+    );
+    assert!(
+        text(&out.stderr).contains("1 to review"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -261,7 +261,9 @@ impl AccessPolicy {
             {
                 return Err(PolicyError::Invalid {
                     at: role_at(name, ""),
-                    reason: format!("at most {MAX_POLICY_ENTRIES} fields and {MAX_POLICY_ENTRIES} scopes per role"),
+                    reason: format!(
+                        "at most {MAX_POLICY_ENTRIES} fields and {MAX_POLICY_ENTRIES} scopes per role"
+                    ),
                 });
             }
             let mut fields = BTreeMap::new();
