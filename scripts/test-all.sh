@@ -144,28 +144,39 @@ case "libilsprivacy.so.${version%%[-+]*}." in
   *) echo "SONAME '$soname' does not fit version $version" >&2; exit 1 ;;
 esac
 
+# Every cargo test call selects the whole workspace, so dependency features
+# are unified the same way each time and the binaries built here are the ones
+# run below (selecting one package would rebuild the library with another
+# feature set).
 step "cargo test: build the test binaries, examples and the lib test (profile release-test)"
 cargo test --profile release-test --workspace --no-run --quiet
-mapfile -t test_targets < <(cargo metadata --no-deps --format-version 1 | python3 -c '
+test_targets_of() {
+  cargo metadata --no-deps --format-version 1 | python3 -c '
 import json, sys
 for p in json.load(sys.stdin)["packages"]:
-    if p["name"] == "ilsprivacy":
+    if p["name"] == sys.argv[1]:
         for t in p["targets"]:
             if "test" in t["kind"]:
-                print(t["name"])')
+                print(t["name"])' "$1"
+}
+mapfile -t test_targets < <(test_targets_of ilsprivacy)
+mapfile -t cli_test_targets < <(test_targets_of ilsprivacy-cli)
 [ ${#test_targets[@]} -gt 0 ] || { echo "no integration tests found" >&2; exit 1; }
+[ ${#cli_test_targets[@]} -gt 0 ] || { echo "no tests of the ilsprivacy program found" >&2; exit 1; }
 
-step "cargo test --lib (unit tests)"
-cargo test --profile release-test --quiet --lib
+step "cargo test --lib --bins (unit tests of the library and the program)"
+cargo test --profile release-test --workspace --quiet --lib --bins
 for t in "${test_targets[@]}"; do
   step "cargo test --test $t"
-  cargo test --profile release-test --quiet --test "$t"
+  cargo test --profile release-test --workspace --quiet --test "$t"
 done
 step "cargo test --doc (doc tests: rustdoc, README, docs/)"
-cargo test --profile release-test --quiet --doc
+cargo test --profile release-test --workspace --quiet --doc
 
 step "the ilsprivacy program's tests (it runs on generated exports)"
-cargo test --profile release-test --quiet -p ilsprivacy-cli
+for t in "${cli_test_targets[@]}"; do
+  cargo test --profile release-test --workspace --quiet --test "$t"
+done
 
 step "headers match cbindgen output"
 scripts/gen-headers.sh --check
@@ -352,8 +363,9 @@ grep -q 'definitely lost' "$build/php-leak.log" || { cat "$build/php-leak.log"; 
 (cd bindings/php && "${vg_php[@]}" "$(command -v phpunit)" --fail-on-skipped)
 
 step "the HTML report in headless Chromium (renders, no console message, screenshot)"
-cargo build --release -p ilsprivacy-cli --quiet
-scripts/check-html-report.sh "$root/target/release/ilsprivacy"
+# The program built for its tests above (release without LTO): building it
+# again in the release profile would only relink the library with LTO.
+scripts/check-html-report.sh "$root/target/release-test/ilsprivacy"
 
 step "rustdoc without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

@@ -106,3 +106,27 @@ fn shards_of_different_jobs_do_not_merge() {
     assert!(e.to_string().contains("selection key"), "{e}");
     b.merge(&b.new_shard()).unwrap();
 }
+
+/// A patron in the most partitions a configuration allows (L0 = 65,536)
+/// survives a write and a read, and reading it back takes linear time: the
+/// check for a repeated partition inside a unit used to compare every pair of
+/// its cells (2·10⁹ comparisons here, seconds), so a shard state crafted this
+/// way stalled the process reading it.
+#[test]
+fn a_unit_at_the_largest_l0_reads_back_quickly() {
+    let l0 = ilsprivacy::aggregate::MAX_PARTITIONS_PER_UNIT_LIMIT;
+    let mut agg = Aggregator::new(
+        AggregatorConfig::new(l0)
+            .unwrap()
+            .with_selection_key(SelectionKey::from_bytes([7; 16])),
+    );
+    for p in 0..l0 {
+        agg.add(Event::new("one patron", &format!("p{p}"))).unwrap();
+    }
+    let bytes = agg.to_bytes().unwrap();
+    let start = std::time::Instant::now();
+    let back = Aggregator::from_bytes(&bytes).unwrap();
+    let took = start.elapsed();
+    assert_eq!(back.to_bytes().unwrap(), bytes);
+    assert!(took.as_secs_f64() < 1.0, "reading the state took {took:?}");
+}

@@ -211,6 +211,11 @@ fn cut_spend_at_end(path: &Path) -> Option<(u64, String, Option<Decimal>)> {
     let bytes = std::fs::read(path).unwrap();
     let start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     let tail = String::from_utf8_lossy(&bytes[start..]);
+    // A complete entry cut only before its '\n' is kept as an entry (and
+    // counted with the spends): not a cut spend.
+    if serde_json::from_str::<serde_json::Value>(&tail).is_ok() {
+        return None;
+    }
     let rest = tail.strip_prefix("{\"v\":1,\"kind\":\"spend\",\"account\":\"")?;
     let (account, rest) = rest.split_once("\",")?;
     let cost = rest

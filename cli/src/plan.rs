@@ -11,21 +11,17 @@ use crate::channel::Published;
 use crate::error::CliError;
 use crate::stats::thousands;
 
-/// The most releases a planner is asked about: enough for any report
-/// schedule, and it keeps every answer quick.
-pub const MAX_RELEASES: u64 = 1_000_000;
-
 /// Runs a `plan` subcommand.
 ///
 /// # Errors
 ///
-/// [`CliError::Usage`] for more than [`MAX_RELEASES`] releases; the
-/// library's [`ilsprivacy::Error::InvalidArgument`] for a bad parameter.
+/// The library's [`ilsprivacy::Error::InvalidArgument`] for a bad
+/// parameter. Any release count up to 2⁶⁴ − 1 is answered at once (the
+/// accountant bounds its work whatever the count).
 pub fn run(cmd: PlanCommand, out: &mut Published) -> Result<(), CliError> {
     let mut s = String::new();
     match cmd {
         PlanCommand::Epsilon(a) => {
-            check_releases(a.releases)?;
             let c = &a.common;
             let eps = epsilon_after(event(c, a.scale), a.releases, c.delta, method(c.method))?;
             let _ = writeln!(
@@ -57,7 +53,6 @@ pub fn run(cmd: PlanCommand, out: &mut Published) -> Result<(), CliError> {
             interval(&mut s, c, a.scale);
         }
         PlanCommand::Scale(a) => {
-            check_releases(a.releases)?;
             let c = &a.common;
             let scale = match c.noise {
                 NoiseArg::Laplace => laplace_scale(
@@ -94,16 +89,6 @@ pub fn run(cmd: PlanCommand, out: &mut Published) -> Result<(), CliError> {
         }
     }
     out.text(&s)
-}
-
-fn check_releases(k: u64) -> Result<(), CliError> {
-    if k > MAX_RELEASES {
-        return Err(CliError::Usage(format!(
-            "--releases must be at most {} (got {k})",
-            thousands(MAX_RELEASES)
-        )));
-    }
-    Ok(())
 }
 
 fn event(c: &PlanCommon, scale: f64) -> PrivacyEvent {

@@ -270,14 +270,20 @@ fn no_exact_figure_reaches_the_published_output() {
     }
     assert_eq!(published.len(), 5, "report.json and two CSV files");
     for (what, body) in &published {
-        let plain: Vec<String> = body
-            .split(|c: char| !c.is_ascii_digit() && c != '.')
-            .map(str::to_owned)
-            .collect();
+        // The files for machines are also split at every comma (a CSV field
+        // is a number of its own); the text for people reads "4,173" as one
+        // number with a thousands separator, not as 4 and 173.
+        let plain: Vec<String> = if *what == "out file" {
+            body.split(|c: char| !c.is_ascii_digit() && c != '.')
+                .map(str::to_owned)
+                .collect()
+        } else {
+            Vec::new()
+        };
         for n in numbers(body).iter().chain(&plain) {
             assert!(
                 !forbidden.contains(n),
-                "{what} contains the exact figure {n}"
+                "{what} contains the exact figure {n}:\n{body}"
             );
         }
         let lower = body.to_lowercase();

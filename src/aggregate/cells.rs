@@ -101,6 +101,10 @@ pub(crate) enum UnitCells {
     },
 }
 
+/// Up to this many cells, [`UnitCells::merge`] finds each partition by a
+/// scan (fast for the usual small L0); beyond it, by sorting.
+const MERGE_BY_SCAN: usize = 64;
+
 /// Bit of partition `p` in a `rejected` set (0 when `p` ≥ 64: not cached).
 #[inline]
 fn bit(p: u32) -> u64 {
@@ -245,16 +249,36 @@ impl UnitCells {
         // smallest rank is at most this unit's.
         let mut rejected = self.rejected();
         let mut cells = self.as_slice().to_vec();
-        for cell in other {
-            if let Some(mine) = cells.iter_mut().find(|c| c.partition == cell.partition) {
-                mine.count = mine.count.saturating_add(cell.count);
-                mine.sum = mine.sum.saturating_add(cell.sum);
-                if mine.rank == UNRANKED {
-                    mine.rank = cell.rank;
-                }
-            } else {
-                cells.push(cell);
+        let absorb = |mine: &mut Cell, cell: &Cell| {
+            mine.count = mine.count.saturating_add(cell.count);
+            mine.sum = mine.sum.saturating_add(cell.sum);
+            if mine.rank == UNRANKED {
+                mine.rank = cell.rank;
             }
+        };
+        let other = other.into_iter();
+        if cells.len() + other.size_hint().0 <= MERGE_BY_SCAN {
+            for cell in other {
+                if let Some(mine) = cells.iter_mut().find(|c| c.partition == cell.partition) {
+                    absorb(mine, &cell);
+                } else {
+                    cells.push(cell);
+                }
+            }
+        } else {
+            // Many cells (L0 may be 65,536): sort by partition and combine
+            // neighbours, O(n log n) instead of a scan per cell. The stable
+            // sort keeps this unit's cell first, as the scan does.
+            cells.extend(other);
+            cells.sort_by_key(|c| c.partition);
+            let mut combined: Vec<Cell> = Vec::with_capacity(cells.len());
+            for cell in cells {
+                match combined.last_mut() {
+                    Some(last) if last.partition == cell.partition => absorb(last, &cell),
+                    _ => combined.push(cell),
+                }
+            }
+            cells = combined;
         }
         if cells.len() > l0 {
             fill_ranks(&mut cells, &mut rank_of);

@@ -970,8 +970,9 @@ mod tests {
     /// A partition held by a single patron is released with probability
     /// r^(τ−1)/(1 + r) ≤ δ/L0 (r = e^(−1/t)). Here ε = 1, δ = 0.05, L0 = 1:
     /// t = 1, τ = 1 + ⌈ln 20⌉ = 4, so the exact probability is
-    /// e^(−3)/(1 + e^(−1)) = 0.03642. Over 100,000 seeded runs the observed
-    /// rate must be within 4 standard errors (0.00237) of it, hence below δ.
+    /// e^(−3)/(1 + e^(−1)) = 0.03642. Over 20,000 seeded runs the observed
+    /// rate must be within 4 standard errors (0.0053) of it (a false failure
+    /// ≈ 6·10⁻⁵ for a fresh seed), hence below δ.
     /// A partition held by 12 patrons is released almost always.
     #[test]
     fn single_patron_partitions_pass_with_probability_at_most_delta() {
@@ -986,7 +987,7 @@ mod tests {
             .with_partition_selection(epsilon, delta)
             .unwrap();
         let mut rng = InsecureSeededRng::from_seed_insecure(99);
-        let runs = 100_000;
+        let runs = 20_000;
         let (mut rare, mut common) = (0u32, 0u32);
         for _ in 0..runs {
             let t = release(&agg, &plan, &mut rng);

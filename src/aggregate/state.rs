@@ -214,14 +214,18 @@ fn from_v1(s: StateV1<Vec<u8>>) -> Result<Aggregator> {
                 agg.l0
             )));
         }
+        // A repeated partition is found by sorting (a unit may hold up to
+        // 65,536 cells: comparing every pair would take seconds).
+        let mut ids: Vec<u32> = u.cells.iter().map(|c| c.partition).collect();
+        ids.sort_unstable();
+        if ids.windows(2).any(|w| w[0] == w[1]) {
+            return Err(corrupt(format!("unit {i} repeats a partition")));
+        }
         let mut cells = Vec::with_capacity(u.cells.len());
         for c in &u.cells {
             let p = c.partition as usize;
             if p >= n_partitions {
                 return Err(corrupt(format!("unit {i} refers to a missing partition")));
-            }
-            if cells.iter().any(|x: &Cell| x.partition == c.partition) {
-                return Err(corrupt(format!("unit {i} repeats a partition")));
             }
             cells.push(Cell {
                 // At most L0 cells: no rank is needed.

@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import re
 import resource
 import shutil
 import signal
@@ -126,10 +127,20 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="ilsp-soak-"))
     try:
         spender_c = work / "spender"
+        # The C spender loads the library by its SONAME (libilsprivacy.so.X.Y),
+        # which the build directory does not hold: link one next to it.
+        libdir = work / "lib"
+        libdir.mkdir()
+        dynamic = subprocess.run(["readelf", "-d", str(lib)], check=True, capture_output=True, text=True).stdout
+        soname = re.search(r"\(SONAME\).*\[(.+)\]", dynamic)
+        if soname is None:
+            raise SystemExit(f"budget soak: {lib} has no SONAME")
+        (libdir / soname.group(1)).symlink_to(lib.resolve())
+        (libdir / "libilsprivacy.so").symlink_to(lib.resolve())
         subprocess.run(
             ["cc", "-Wall", "-Wextra", "-Werror", "-std=c99", f"-I{ROOT / 'include'}",
-             str(ROOT / "tests" / "soak" / "spender.c"), f"-L{lib.parent}", "-lilsprivacy",
-             f"-Wl,-rpath,{lib.parent}", "-o", str(spender_c)],
+             str(ROOT / "tests" / "soak" / "spender.c"), f"-L{libdir}", "-lilsprivacy",
+             f"-Wl,-rpath,{libdir}", "-o", str(spender_c)],
             check=True,
         )
         commands = {

@@ -74,8 +74,8 @@ final class AccountantTest extends TestCase
                     $eps = $ils->planEpsilon(Noise::Laplace, 1.0, 10.0, $k, 1e-6, $method);
                     $best = min($best, (hrtime(true) - $start) / 1e9);
                 }
-                $this->assertTrue($eps > 0.0048 * $k && $eps < 0.1 * $k, "k $k method $method: $eps");
-                $this->assertTrue($best <= $limit, "k $k method $method: $best s");
+                $this->assertTrue($eps > 0.0048 * $k && $eps < 0.1 * $k, "k $k method {$method->name}: $eps");
+                $this->assertTrue($best <= $limit, "k $k method {$method->name}: $best s");
             }
             $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument,
                 'method pld composition does not apply',

@@ -462,9 +462,15 @@ mod tests {
             epsilon: Some(d("0.125")),
             delta: Some(Decimal::ZERO),
             rho: Some(d("0.0078125")),
-            event: None,
+            // Floats with a fraction and an exponent: a tear may cut them
+            // after their '.', 'e' or '-'.
+            event: Some(crate::accountant::PrivacyEvent::Laplace {
+                l1_sensitivity: 1.000_000_000_116_415_3,
+                scale: 1.5e-7,
+            }),
         };
         let (line, _) = entry::encode(&body, entries, time::now_ms() + 10, &prev);
+        assert!(line.windows(5).any(|w| w == b"1.5e-"), "{line:?}");
         (base, line)
     }
 

@@ -406,10 +406,19 @@ fn prefix_either_way(a: &[u8], b: &[u8]) -> bool {
 /// text that ends early, starting the way every line starts, UTF-8
 /// throughout except possibly for a character cut at the very end.
 fn looks_unfinished(bytes: &[u8]) -> bool {
-    let ends_early = matches!(
-        serde_json::from_slice::<serde::de::IgnoredAny>(bytes),
-        Err(e) if e.is_eof()
-    );
+    let eof = |b: &[u8]| {
+        matches!(
+            serde_json::from_slice::<serde::de::IgnoredAny>(b),
+            Err(e) if e.is_eof()
+        )
+    };
+    // A number cut after its '.', its exponent mark or the exponent's sign
+    // ("100.", "1e", "1e-") is "invalid", not "ends early", to the parser:
+    // with a digit appended it is the beginning of a valid line again (the
+    // copy is at most MAX_LINE_BYTES).
+    let ends_early = eof(bytes)
+        || (matches!(bytes.last(), Some(b'.' | b'e' | b'E' | b'-' | b'+'))
+            && eof(&[bytes, b"0"].concat()));
     let text_ok = match std::str::from_utf8(bytes) {
         Ok(_) => true,
         Err(e) => e.error_len().is_none(),
