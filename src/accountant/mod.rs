@@ -64,12 +64,14 @@ mod gaussian;
 mod lattice;
 mod pld;
 mod rdp;
+mod sampled;
 mod search;
 mod special;
 mod zcdp;
 
 pub use accounting::{
     Accountant, Method, delta_after, epsilon_after, gaussian_sigma, laplace_scale, max_releases,
+    sampled_gaussian_sigma,
 };
 pub use composition::{
     ApproxDp, PureDp, advanced_composition_delta, advanced_composition_epsilon,
