@@ -21,7 +21,14 @@ const GAUSSIAN: [(f64, f64, u64, f64, f64, f64); 5] = [
     // "poisson gaussian q=0.01 sigma=1.0 k=1000 delta=1e-05 RDP eps = 2.101366525420273 PLD eps = 1.8282436455855091"
     (0.01, 1.0, 1000, 1e-5, 2.101366525420273, 1.8282436455855091),
     // "poisson gaussian q=0.001 sigma=0.8 k=10000 delta=1e-06 RDP eps = 1.7036252861577152 PLD eps = 0.94732386397318"
-    (0.001, 0.8, 10000, 1e-6, 1.7036252861577152, 0.94732386397318),
+    (
+        0.001,
+        0.8,
+        10000,
+        1e-6,
+        1.7036252861577152,
+        0.94732386397318,
+    ),
     // "poisson gaussian q=0.1 sigma=2.0 k=100 delta=1e-05 RDP eps = 2.5805709505045913 PLD eps = 2.337400192580119"
     (0.1, 2.0, 100, 1e-5, 2.5805709505045913, 2.337400192580119),
     // "poisson gaussian q=0.05 sigma=1.5 k=500 delta=1e-06 RDP eps = 4.630388006723827 PLD eps = 4.280250242704291"
@@ -53,7 +60,10 @@ fn poisson_sampled_gaussians_match_dp_accounting_rdp() {
             grid / reference
         );
         assert!(grid >= reference, "q={q} σ={sigma}: {grid} < {reference}");
-        assert!(grid <= reference * 1.01, "q={q} σ={sigma}: {grid} vs {reference}");
+        assert!(
+            grid <= reference * 1.01,
+            "q={q} σ={sigma}: {grid} vs {reference}"
+        );
         assert!(ours <= grid && ours <= reference * 1.01, "{ours}");
         // Never below dp_accounting's tightest (PLD) value.
         assert!(ours >= pld, "{ours} < {pld}");
@@ -85,8 +95,8 @@ fn sampling_rate_in_the_planner() {
     assert!(eps(sigma) <= 2.0, "{}", eps(sigma));
     assert!(eps(sigma * (1.0 - 1e-5)) > 2.0 * (1.0 - 1e-4));
     // Table row 1 read backwards: σ for ε = dp_accounting's RDP value is ≈ 1.
-    let back = sampled_gaussian_sigma(1.0, 0.01, 1000, 2.101366525420273, 1e-5, Method::Rdp)
-        .unwrap();
+    let back =
+        sampled_gaussian_sigma(1.0, 0.01, 1000, 2.101366525420273, 1e-5, Method::Rdp).unwrap();
     assert!((1.0..1.01).contains(&back), "{back}");
 }
 

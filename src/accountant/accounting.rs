@@ -1056,7 +1056,10 @@ pub fn sampled_gaussian_sigma(
     if best.is_finite() {
         Ok(best)
     } else {
-        Err(Error::invalid("epsilon", "is too small for any finite sigma"))
+        Err(Error::invalid(
+            "epsilon",
+            "is too small for any finite sigma",
+        ))
     }
 }
 

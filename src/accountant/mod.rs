@@ -79,6 +79,7 @@ pub use composition::{
 };
 pub(crate) use conversion::DiscreteGaussianProfile;
 pub use event::PrivacyEvent;
+pub(crate) use event::tree_levels;
 pub(crate) use gaussian::gaussian_delta;
 pub use pld::Pld;
 pub use rdp::{RDP_ORDERS, RdpCurve};

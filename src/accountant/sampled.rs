@@ -155,7 +155,9 @@ pub(crate) fn amplified_epsilon(epsilon: f64, q: f64) -> f64 {
     if epsilon.is_infinite() {
         return epsilon;
     }
-    inflate((q * epsilon.exp_m1()).ln_1p()).max(0.0).min(epsilon)
+    inflate((q * epsilon.exp_m1()).ln_1p())
+        .max(0.0)
+        .min(epsilon)
 }
 
 /// ln(1 + (e^ε − 1)/q), rounded down: the unsampled ε whose amplification
