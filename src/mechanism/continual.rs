@@ -59,6 +59,8 @@ use crate::rng::{NoiseRng, with_secure_rng};
 use crate::rounding::{div_up, mul_up, sqrt_down, sqrt_up};
 
 /// The most periods a counter accepts (2⁴⁰, about 10¹² periods).
+///
+/// cbindgen:ignore
 pub const MAX_PERIODS: u64 = 1 << 40;
 
 #[derive(Clone, Copy, Debug)]
