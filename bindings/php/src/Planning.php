@@ -68,4 +68,21 @@ trait Planning
             Accountant::count($releases), $epsilon, $delta, $method->value, \FFI::addr($out)));
         return $out->cdata;
     }
+
+    /**
+     * The smallest Gaussian sigma such that $releases releases, each on a
+     * Poisson sample of rate $rate (every privacy unit kept independently
+     * with that probability), fit in ($epsilon, $delta). RDP credits the
+     * sampling; PLD, advanced and optimal homogeneous composition do not apply.
+     *
+     * @throws InvalidArgumentException for a bad parameter or a method that does not apply.
+     */
+    public function planSampledGaussianSigma(float $sensitivity, float $rate, int $releases, float $epsilon,
+                                             float $delta, AccountingMethod $method = AccountingMethod::Best): float
+    {
+        $out = $this->ffi->new('double');
+        $this->check($this->ffi->ilsp_plan_sampled_gaussian_sigma($sensitivity, $rate,
+            Accountant::count($releases), $epsilon, $delta, $method->value, \FFI::addr($out)));
+        return $out->cdata;
+    }
 }
