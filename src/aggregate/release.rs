@@ -453,7 +453,7 @@ impl Selection {
                 ),
             )
         };
-        if !(rho > 0.0) {
+        if rho.is_nan() || rho <= 0.0 {
             return Err(too_small());
         }
         let l2 = sqrt_up(l0);
@@ -1013,7 +1013,10 @@ mod tests {
         let eps = charge.epsilon().unwrap().to_f64_nearest();
         let both = crate::accountant::cks_epsilon(0.1 + sel_rho, 0.5e-6);
         let tables_only = crate::accountant::cks_epsilon(0.1, 0.5e-6);
-        assert!(eps >= both && eps <= both * (1.0 + 1e-12), "{eps} vs {both}");
+        assert!(
+            eps >= both && eps <= both * (1.0 + 1e-12),
+            "{eps} vs {both}"
+        );
         assert!(eps > tables_only, "the selection's noise is charged");
         // The selection's noise alone is within its (ε, δ/2).
         assert!(sel_rho > 0.0 && crate::accountant::cks_epsilon(sel_rho, 0.5e-6) <= 0.5);
@@ -1023,7 +1026,11 @@ mod tests {
             .set_composition("z", crate::budget::Composition::Zcdp)
             .unwrap();
         budget
-            .set_limit("z", crate::budget::Limit::epsilon_delta(10.0, 1e-5).unwrap(), "")
+            .set_limit(
+                "z",
+                crate::budget::Limit::epsilon_delta(10.0, 1e-5).unwrap(),
+                "",
+            )
             .unwrap();
         let e = agg.release(&gaussian, &budget, "z").err().unwrap();
         assert_eq!(e.status(), crate::error::Status::InvalidArgument, "{e}");
@@ -1074,9 +1081,14 @@ mod tests {
             }
         }
         let observed = f64::from(rare) / f64::from(runs);
-        eprintln!("lone patron: sigma {sigma}, tau {threshold}, exact {exact}, observed {observed}, share {share}");
+        eprintln!(
+            "lone patron: sigma {sigma}, tau {threshold}, exact {exact}, observed {observed}, share {share}"
+        );
         let z = crate::sample::stats::binomial_z(u64::from(rare), u64::from(runs), exact);
-        assert!(z.abs() < 5.0, "observed {observed}, exact {exact} (sigma {sigma}, tau {threshold})");
+        assert!(
+            z.abs() < 5.0,
+            "observed {observed}, exact {exact} (sigma {sigma}, tau {threshold})"
+        );
         assert!(observed <= share, "observed {observed} > share {share}");
         assert!(f64::from(common) / f64::from(runs) > 0.999);
     }

@@ -158,17 +158,38 @@ pub extern "C" fn ilsp_counter_error_bound(
 /// Thread safety: safe concurrently on one budget; not concurrently with any
 /// other call on the same counter.
 #[unsafe(no_mangle)]
+#[expect(
+    clippy::not_unsafe_ptr_arg_deref,
+    reason = "a C entry point: the pointer contract is documented for C callers"
+)]
 pub extern "C" fn ilsp_budget_start_counter(
     budget: *mut ilsp_budget,
     account: *const c_char,
     counter: *mut ilsp_counter,
 ) -> ilsp_status {
-    with_counter(counter, |c| {
-        // SAFETY: live budget handle per the C contract.
-        let b = unsafe { budget_arg(budget) }?;
-        // SAFETY: NUL-terminated string per the C contract.
-        let account = unsafe { str_arg(account, "account") }?;
-        b.charge_counter(account, c)?;
-        Ok(())
-    })
+    // SAFETY: pointer arguments as documented for this function.
+    guard(|| unsafe { start_counter(budget, account, counter) })
+}
+
+/// The body of `ilsp_budget_start_counter`.
+///
+/// # Safety
+///
+/// `budget` and `counter` are NULL or live handles (the counter not used
+/// concurrently), `account` NULL or a NUL-terminated string.
+unsafe fn start_counter(
+    budget: *mut ilsp_budget,
+    account: *const c_char,
+    counter: *mut ilsp_counter,
+) -> Result<()> {
+    // SAFETY: forwarded contracts.
+    let (b, account, c) = unsafe {
+        (
+            budget_arg(budget)?,
+            str_arg(account, "account")?,
+            handle_mut(counter, "counter")?,
+        )
+    };
+    b.charge_counter(account, &c.inner)?;
+    Ok(())
 }
