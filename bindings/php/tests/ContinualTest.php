@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace IlsPrivacy\Tests;
 
 use IlsPrivacy\Accountant;
+use IlsPrivacy\Aggregator;
 use IlsPrivacy\AccountingMethod;
 use IlsPrivacy\Budget;
 use IlsPrivacy\BudgetExhaustedException;
@@ -14,6 +15,7 @@ use IlsPrivacy\InvalidArgumentException;
 use IlsPrivacy\Library;
 use IlsPrivacy\Noise;
 use IlsPrivacy\Status;
+use IlsPrivacy\TableNoise;
 
 /** Continual release and amplification by sampling through the real library. */
 final class ContinualTest extends TestCase
@@ -70,5 +72,21 @@ final class ContinualTest extends TestCase
         $this->assertTrue($sigma > 0.9 && $sigma < 1.1, "sigma $sigma");
         $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument, 'rate',
             fn () => $acc->addSampledNoise(Noise::Gaussian, 1.0, 1.0, 2.0));
+    }
+
+    public function testGaussianTableWithSelectionIsOneEpsilonDeltaCharge(): void
+    {
+        $job = new Aggregator(1);
+        for ($i = 0; $i < 200; $i++) {
+            $job->add("patron-$i", $i % 2 === 0 ? 'EAST' : 'WEST');
+        }
+        $job->add('lonely', 'RARE');
+        $budget = new Budget();
+        $budget->setLimit('reports', 3.0, 1e-5);
+        $t = $job->release($budget, 'reports', 1, 0.1, 0.0, [1.0, 1e-6], 0, TableNoise::Gaussian);
+        $this->assertSame(1e-6, $t['delta']);
+        $this->assertTrue($t['epsilon'] > 1.0 && $t['epsilon'] < 3.0, "epsilon {$t['epsilon']}");
+        $this->assertSame([$t['epsilon'], 1e-6], $budget->spent('reports'));
+        $this->assertNotContains('RARE', array_column($t['rows'], 'partition'));
     }
 }

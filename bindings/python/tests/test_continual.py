@@ -69,3 +69,20 @@ class SampledAccountingTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GaussianSelectionTest(unittest.TestCase):
+    def test_gaussian_table_with_selection_is_one_epsilon_delta_charge(self) -> None:
+        job = ilsprivacy.Aggregator(1)  # partitions from the data
+        for i in range(200):
+            job.add(f"patron-{i}", "EAST" if i % 2 == 0 else "WEST")
+        job.add("lonely", "RARE")
+        budget = ilsprivacy.Budget()
+        budget.set_limit("reports", 3.0, 1e-5)
+        table = job.release(budget, "reports", max_contributions_per_partition=1, rho=0.1,
+                            selection=(1.0, 1e-6))
+        self.assertEqual(table.delta, 1e-6)
+        self.assertTrue(1.0 < table.epsilon < 3.0, table.epsilon)
+        self.assertEqual(budget.spent("reports"), (table.epsilon, 1e-6))
+        # A partition held by one patron passes with probability <= 1e-6 / 2.
+        self.assertNotIn("RARE", [r.partition for r in table.rows])
