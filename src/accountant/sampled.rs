@@ -70,16 +70,14 @@ fn gaussian_ln_moment(mu: f64, q: f64, n: u64) -> f64 {
     let (ln_q, ln_1q) = (q.ln(), (-q).ln_1p());
     let nf = n as f64;
     let half_mu2 = mu * mu / 2.0;
+    let lg = 3.0 * libm::lgamma(nf + 1.0).abs();
     let terms: Vec<(f64, f64)> = (0..=n)
         .map(|i| {
             let i = i as f64;
             let c = ln_binomial(nf, i);
             let pow = times(i, ln_q) + times(nf - i, ln_1q);
             let shift = i * (i - 1.0) * half_mu2;
-            (
-                c + pow + shift,
-                3.0 * libm::lgamma(nf + 1.0).abs() + pow.abs() + shift,
-            )
+            (c + pow + shift, lg + pow.abs() + shift)
         })
         .collect();
     upper_ln_moment(&terms)
