@@ -165,3 +165,42 @@ fn other_methods_and_bad_rates() {
     assert!(e <= 0.5 * (1.0 + 1e-6) && e > 0.49, "{e}");
     assert_eq!(one.epsilon_at_delta(0.02).unwrap(), 0.0);
 }
+
+/// Extreme parameters never panic or hang, and answers stay ordered: a
+/// smaller rate never costs more (up to the float margins, which grow with
+/// |ln q|), and every answer is ≥ 0 (possibly +∞).
+#[test]
+fn extreme_parameters_give_ordered_answers() {
+    let started = std::time::Instant::now();
+    for sigma in [1e-300, 1e-6, 0.3, 1.0, 1e6, 1e300] {
+        let mut last = f64::INFINITY;
+        for rate in [1.0, 0.5, 1e-3, 1e-12, 1e-300, f64::MIN_POSITIVE] {
+            for k in [1u64, 1000, u64::MAX] {
+                for m in [Method::Rdp, Method::Basic, Method::Best] {
+                    let e = PrivacyEvent::PoissonSampledGaussian {
+                        l2_sensitivity: 1.0,
+                        sigma,
+                        rate,
+                    };
+                    let eps = epsilon_after(e, k, 1e-6, m).unwrap();
+                    assert!(eps >= 0.0, "{sigma} {rate} {k} {m}: {eps}");
+                    let l = PrivacyEvent::PoissonSampledLaplace {
+                        l1_sensitivity: 1.0,
+                        scale: sigma,
+                        rate,
+                    };
+                    let eps_l = epsilon_after(l, k, 1e-6, m).unwrap();
+                    assert!(eps_l >= 0.0, "{sigma} {rate} {k} {m}: {eps_l}");
+                }
+            }
+            let eps =
+                epsilon_after(sampled_gaussian(rate, sigma), 1000, 1e-6, Method::Rdp).unwrap();
+            assert!(
+                eps <= last * (1.0 + 1e-6) + 1e-12,
+                "sigma {sigma}: rate {rate} costs {eps} > {last}"
+            );
+            last = eps;
+        }
+    }
+    assert!(started.elapsed().as_secs() < 120, "{:?}", started.elapsed());
+}
