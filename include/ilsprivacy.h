@@ -330,24 +330,30 @@ ilsp_status ilsp_plan_noise_scale(int32_t noise,
                                   int32_t method,
                                   double *scale_out);
 
-// Writes to `*sigma_out` the smallest Gaussian σ (to 10⁻⁶ relative, rounded
-// up) such that `releases` Gaussian releases of L2 sensitivity
-// `sensitivity`, each run on a Poisson sample in which every privacy unit
-// is kept independently with probability `rate` (0 < rate ≤ 1), are
-// together (`epsilon`, `delta`)-DP under `method` (RDP, basic, zCDP or
-// best; with rate = 1 as `ilsp_plan_noise_scale`).
+// Writes to `*scale_out` the smallest noise scale (Laplace b or Gaussian σ,
+// to 10⁻⁶ relative, on the safe side) such that `releases` releases of
+// that noise with `sensitivity`, each run on a Poisson sample in which
+// every privacy unit is kept independently with probability `rate`
+// (0 < rate ≤ 1), are together (`epsilon`, `delta`)-DP under `method`
+// (with rate = 1 as `ilsp_plan_noise_scale`).
 //
-// Errors: `ILSP_ERR_NULL` (`sigma_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
-// bad parameter, or a method that does not credit sampling).
+// `noise` is `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`. Methods that
+// credit sampling: RDP and basic composition (and for Laplace noise also
+// advanced, optimal homogeneous and zCDP, through the amplified pure ε);
+// PLD declines sampled releases.
+//
+// Errors: `ILSP_ERR_NULL` (`scale_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
+// bad parameter, a discrete noise kind, or a method that does not apply).
 //
 // Thread safety: safe to call from any thread.
-ilsp_status ilsp_plan_sampled_gaussian_sigma(double sensitivity,
-                                             double rate,
-                                             uint64_t releases,
-                                             double epsilon,
-                                             double delta,
-                                             int32_t method,
-                                             double *sigma_out);
+ilsp_status ilsp_plan_sampled_noise_scale(int32_t noise,
+                                          double sensitivity,
+                                          double rate,
+                                          uint64_t releases,
+                                          double epsilon,
+                                          double delta,
+                                          int32_t method,
+                                          double *scale_out);
 
 // Creates an empty accountant and writes it to `*out`.
 //

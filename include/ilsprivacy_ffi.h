@@ -164,13 +164,14 @@ ilsp_status ilsp_plan_noise_scale(int32_t noise,
                                   int32_t method,
                                   double *scale_out);
 
-ilsp_status ilsp_plan_sampled_gaussian_sigma(double sensitivity,
-                                             double rate,
-                                             uint64_t releases,
-                                             double epsilon,
-                                             double delta,
-                                             int32_t method,
-                                             double *sigma_out);
+ilsp_status ilsp_plan_sampled_noise_scale(int32_t noise,
+                                          double sensitivity,
+                                          double rate,
+                                          uint64_t releases,
+                                          double epsilon,
+                                          double delta,
+                                          int32_t method,
+                                          double *scale_out);
 
 ilsp_status ilsp_accountant_new(ilsp_accountant **out);
 

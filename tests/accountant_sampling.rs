@@ -204,3 +204,37 @@ fn extreme_parameters_give_ordered_answers() {
     }
     assert!(started.elapsed().as_secs() < 120, "{:?}", started.elapsed());
 }
+
+/// The Laplace planner with a rate: the scale found fits and is the
+/// smallest that does (b·(1 − 10⁻⁵) does not), far below the unsampled one.
+#[test]
+fn sampled_laplace_planner() {
+    use ilsprivacy::accountant::{laplace_scale, sampled_laplace_scale};
+    let b = sampled_laplace_scale(1.0, 0.01, 1000, 2.0, 1e-5, Method::Best).unwrap();
+    let full = laplace_scale(1.0, 1000, 2.0, 1e-5, Method::Best).unwrap();
+    assert!(b < full / 5.0, "{b} vs {full}");
+    let best_eps = |scale: f64| {
+        let e = PrivacyEvent::PoissonSampledLaplace {
+            l1_sensitivity: 1.0,
+            scale,
+            rate: 0.01,
+        };
+        [
+            Method::Basic,
+            Method::Advanced,
+            Method::OptimalHomogeneous,
+            Method::Zcdp,
+            Method::Rdp,
+        ]
+        .into_iter()
+        .filter_map(|m| epsilon_after(e, 1000, 1e-5, m).ok())
+        .fold(f64::INFINITY, f64::min)
+    };
+    assert!(best_eps(b) <= 2.0, "{}", best_eps(b));
+    assert!(best_eps(b * (1.0 - 1e-5)) > 2.0 * (1.0 - 1e-4));
+    assert_eq!(
+        sampled_laplace_scale(1.0, 1.0, 1000, 2.0, 1e-5, Method::Rdp).unwrap(),
+        laplace_scale(1.0, 1000, 2.0, 1e-5, Method::Rdp).unwrap()
+    );
+    assert!(sampled_laplace_scale(1.0, 0.5, 10, 1.0, 1e-5, Method::Pld).is_err());
+}

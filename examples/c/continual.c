@@ -77,14 +77,21 @@ int main(void) {
                   ILSP_ERR_INVALID_ARGUMENT);
     ilsp_accountant_free(acc);
 
-    double sigma = 0.0;
-    EXPECT_STATUS(ilsp_plan_sampled_gaussian_sigma(1.0, 0.01, 1000, 2.0, 1e-5, ILSP_ACCOUNTING_BEST,
-                                                   &sigma), ILSP_OK);
+    double sigma = 0.0, scale = 0.0;
+    EXPECT_STATUS(ilsp_plan_sampled_noise_scale(ILSP_NOISE_GAUSSIAN, 1.0, 0.01, 1000, 2.0, 1e-5,
+                                                ILSP_ACCOUNTING_BEST, &sigma), ILSP_OK);
     printf("sigma for epsilon 2 over 1000 releases on 1%% samples: %.4f\n", sigma);
     EXPECT(sigma > 0.9 && sigma < 1.1);
-    EXPECT_STATUS(ilsp_plan_sampled_gaussian_sigma(1.0, 0.01, 1000, 2.0, 1e-5, ILSP_ACCOUNTING_PLD,
-                                                   &sigma), ILSP_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(ilsp_plan_sampled_gaussian_sigma(1.0, 0.01, 1000, 2.0, 1e-5, ILSP_ACCOUNTING_RDP,
-                                                   NULL), ILSP_ERR_NULL);
+    EXPECT_STATUS(ilsp_plan_sampled_noise_scale(ILSP_NOISE_LAPLACE, 1.0, 0.01, 1000, 2.0, 1e-5,
+                                                ILSP_ACCOUNTING_BEST, &scale), ILSP_OK);
+    printf("Laplace scale for the same target: %.4f\n", scale);
+    EXPECT(scale > 0.0 && scale < 100.0);
+    EXPECT_STATUS(ilsp_plan_sampled_noise_scale(ILSP_NOISE_GAUSSIAN, 1.0, 0.01, 1000, 2.0, 1e-5,
+                                                ILSP_ACCOUNTING_PLD, &sigma), ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(ilsp_plan_sampled_noise_scale(ILSP_NOISE_DISCRETE_LAPLACE, 1.0, 0.01, 1000, 2.0,
+                                                1e-5, ILSP_ACCOUNTING_RDP, &sigma),
+                  ILSP_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(ilsp_plan_sampled_noise_scale(ILSP_NOISE_GAUSSIAN, 1.0, 0.01, 1000, 2.0, 1e-5,
+                                                ILSP_ACCOUNTING_RDP, NULL), ILSP_ERR_NULL);
     return finish("continual");
 }

@@ -1024,8 +1024,6 @@ pub fn sampled_gaussian_sigma(
         return gaussian_sigma(l2_sensitivity, releases, epsilon, delta, method);
     }
     check_positive("l2_sensitivity", l2_sensitivity)?;
-    check_releases(releases)?;
-    check_target(epsilon, delta)?;
     let methods: &[Method] = match method {
         Method::Best => &[Method::Rdp, Method::Basic],
         Method::Rdp | Method::Basic | Method::Zcdp => &[method],
@@ -1041,12 +1039,81 @@ pub fn sampled_gaussian_sigma(
         sigma,
         rate,
     };
-    // σ below which even one release is not (ε, δ)-DP (exact profile of the
-    // unsampled Gaussian through the amplification map) is a lower bracket.
+    smallest_scale(l2_sensitivity, releases, epsilon, delta, methods, event)
+}
+
+/// The smallest Laplace scale b (to 10⁻⁶ relative, on the safe side) such
+/// that `releases` Laplace releases of L1 sensitivity `l1_sensitivity`, each
+/// on a Poisson sample of rate `rate` (see
+/// [`PrivacyEvent::PoissonSampledLaplace`]), compose to (ε, δ)-DP under
+/// `method`. With `rate` = 1 this is [`laplace_scale`]. [`Method::Best`]
+/// takes the smallest b of the methods other than PLD (which declines
+/// sampled releases).
+///
+/// # Errors
+///
+/// As [`sampled_gaussian_sigma`] (`l1_sensitivity` in place of
+/// `l2_sensitivity`); `method` for PLD when q < 1.
+pub fn sampled_laplace_scale(
+    l1_sensitivity: f64,
+    rate: f64,
+    releases: u64,
+    epsilon: f64,
+    delta: f64,
+    method: Method,
+) -> Result<f64> {
+    super::conversion::check_rate(rate)?;
+    if rate == 1.0 {
+        return laplace_scale(l1_sensitivity, releases, epsilon, delta, method);
+    }
+    check_positive("l1_sensitivity", l1_sensitivity)?;
+    let all = [
+        Method::Basic,
+        Method::Advanced,
+        Method::OptimalHomogeneous,
+        Method::Zcdp,
+        Method::Rdp,
+    ];
+    let methods: &[Method] = match method {
+        Method::Best => &all,
+        Method::Pld => {
+            return Err(unsupported(
+                method,
+                "does not apply to Poisson-sampled releases (use RDP or basic)",
+            ));
+        }
+        _ => std::slice::from_ref(&method),
+    };
+    let event = |scale: f64| PrivacyEvent::PoissonSampledLaplace {
+        l1_sensitivity,
+        scale,
+        rate,
+    };
+    smallest_scale(l1_sensitivity, releases, epsilon, delta, methods, event)
+}
+
+/// The smallest scale of `event(scale)` (to 10⁻⁶ relative, one that fits)
+/// for which `releases` releases are (ε, δ)-DP under one of `methods`.
+fn smallest_scale(
+    sensitivity: f64,
+    releases: u64,
+    epsilon: f64,
+    delta: f64,
+    methods: &[Method],
+    event: impl Fn(f64) -> PrivacyEvent,
+) -> Result<f64> {
+    check_releases(releases)?;
+    check_target(epsilon, delta)?;
     let mut best = f64::INFINITY;
     for &m in methods {
-        let fits = |sigma: f64| Ok(epsilon_after(event(sigma), releases, delta, m)? <= epsilon);
-        let start = l2_sensitivity * 1e-3;
+        let fits = |scale: f64| match epsilon_after(event(scale), releases, delta, m) {
+            Ok(e) => Ok(e <= epsilon),
+            Err(Error::InvalidArgument {
+                param: "method", ..
+            }) => Ok(false),
+            Err(e) => Err(e),
+        };
+        let start = sensitivity * 1e-3;
         let Some(hi) = grow_until(start, f64::MAX / 4.0, &fits)? else {
             continue;
         };
@@ -1058,7 +1125,7 @@ pub fn sampled_gaussian_sigma(
     } else {
         Err(Error::invalid(
             "epsilon",
-            "is too small for any finite sigma",
+            "is too small for any finite scale",
         ))
     }
 }

@@ -71,7 +71,7 @@ mod zcdp;
 
 pub use accounting::{
     Accountant, Method, delta_after, epsilon_after, gaussian_sigma, laplace_scale, max_releases,
-    sampled_gaussian_sigma,
+    sampled_gaussian_sigma, sampled_laplace_scale,
 };
 pub use composition::{
     ApproxDp, PureDp, advanced_composition_delta, advanced_composition_epsilon,

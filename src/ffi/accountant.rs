@@ -235,43 +235,69 @@ pub extern "C" fn ilsp_plan_noise_scale(
     })
 }
 
-/// Writes to `*sigma_out` the smallest Gaussian σ (to 10⁻⁶ relative, rounded
-/// up) such that `releases` Gaussian releases of L2 sensitivity
-/// `sensitivity`, each run on a Poisson sample in which every privacy unit
-/// is kept independently with probability `rate` (0 < rate ≤ 1), are
-/// together (`epsilon`, `delta`)-DP under `method` (RDP, basic, zCDP or
-/// best; with rate = 1 as `ilsp_plan_noise_scale`).
+/// Writes to `*scale_out` the smallest noise scale (Laplace b or Gaussian σ,
+/// to 10⁻⁶ relative, on the safe side) such that `releases` releases of
+/// that noise with `sensitivity`, each run on a Poisson sample in which
+/// every privacy unit is kept independently with probability `rate`
+/// (0 < rate ≤ 1), are together (`epsilon`, `delta`)-DP under `method`
+/// (with rate = 1 as `ilsp_plan_noise_scale`).
 ///
-/// Errors: `ILSP_ERR_NULL` (`sigma_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
-/// bad parameter, or a method that does not credit sampling).
+/// `noise` is `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`. Methods that
+/// credit sampling: RDP and basic composition (and for Laplace noise also
+/// advanced, optimal homogeneous and zCDP, through the amplified pure ε);
+/// PLD declines sampled releases.
+///
+/// Errors: `ILSP_ERR_NULL` (`scale_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
+/// bad parameter, a discrete noise kind, or a method that does not apply).
 ///
 /// Thread safety: safe to call from any thread.
 #[unsafe(no_mangle)]
-pub extern "C" fn ilsp_plan_sampled_gaussian_sigma(
+pub extern "C" fn ilsp_plan_sampled_noise_scale(
+    noise: i32,
     sensitivity: f64,
     rate: f64,
     releases: u64,
     epsilon: f64,
     delta: f64,
     method: i32,
-    sigma_out: *mut f64,
+    scale_out: *mut f64,
 ) -> ilsp_status {
     guard(|| {
-        check_out(sigma_out, "sigma_out")?;
+        check_out(scale_out, "scale_out")?;
         let method = Method::from_code(method)?;
-        let sigma =
-            accountant::sampled_gaussian_sigma(sensitivity, rate, releases, epsilon, delta, method)
-                .map_err(|e| match e {
-                    Error::InvalidArgument {
-                        param: "l2_sensitivity",
-                        reason,
-                    } => Error::InvalidArgument {
-                        param: "sensitivity",
-                        reason,
-                    },
-                    e => e,
-                })?;
-        write_out(sigma_out, sigma);
+        let scale = match noise {
+            ILSP_NOISE_LAPLACE => accountant::sampled_laplace_scale(
+                sensitivity,
+                rate,
+                releases,
+                epsilon,
+                delta,
+                method,
+            ),
+            ILSP_NOISE_GAUSSIAN => accountant::sampled_gaussian_sigma(
+                sensitivity,
+                rate,
+                releases,
+                epsilon,
+                delta,
+                method,
+            ),
+            other => Err(Error::invalid(
+                "noise",
+                format!("must be ILSP_NOISE_LAPLACE (0) or ILSP_NOISE_GAUSSIAN (1), got {other}"),
+            )),
+        }
+        .map_err(|e| match e {
+            Error::InvalidArgument {
+                param: "l1_sensitivity" | "l2_sensitivity",
+                reason,
+            } => Error::InvalidArgument {
+                param: "sensitivity",
+                reason,
+            },
+            e => e,
+        })?;
+        write_out(scale_out, scale);
         Ok(())
     })
 }

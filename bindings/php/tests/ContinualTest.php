@@ -68,7 +68,7 @@ final class ContinualTest extends TestCase
         $acc->addSampledNoise(Noise::Gaussian, 1.0, 1.0, 0.01, 1000);
         $eps = $acc->epsilon(1e-5, AccountingMethod::Rdp);
         $this->assertTrue($eps >= 2.101366525420273 && $eps <= 2.101366525420273 * 1.01, "eps $eps");
-        $sigma = Library::load()->planSampledGaussianSigma(1.0, 0.01, 1000, 2.0, 1e-5);
+        $sigma = Library::load()->planSampledNoiseScale(Noise::Gaussian, 1.0, 0.01, 1000, 2.0, 1e-5);
         $this->assertTrue($sigma > 0.9 && $sigma < 1.1, "sigma $sigma");
         $this->assertThrows(InvalidArgumentException::class, Status::InvalidArgument, 'rate',
             fn () => $acc->addSampledNoise(Noise::Gaussian, 1.0, 1.0, 2.0));

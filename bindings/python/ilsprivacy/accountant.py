@@ -51,8 +51,8 @@ _plan_max_releases = declare(
     "ilsp_plan_max_releases", status_t, [_i32, _d, _d, _d, _d, _i32, ctypes.POINTER(_u64)]
 )
 _plan_noise_scale = declare("ilsp_plan_noise_scale", status_t, [_i32, _d, _u64, _d, _d, _i32, _pd])
-_plan_sampled_sigma = declare(
-    "ilsp_plan_sampled_gaussian_sigma", status_t, [_d, _d, _u64, _d, _d, _i32, _pd]
+_plan_sampled_scale = declare(
+    "ilsp_plan_sampled_noise_scale", status_t, [_i32, _d, _d, _u64, _d, _d, _i32, _pd]
 )
 _new = declare("ilsp_accountant_new", status_t, [ctypes.POINTER(_handle_p)])
 _free = declare("ilsp_accountant_free", None, [_handle_p])
@@ -129,20 +129,22 @@ def plan_noise_scale(noise: Union[Noise, int], sensitivity: float, releases: int
     return out.value
 
 
-def plan_sampled_gaussian_sigma(sensitivity: float, rate: float, releases: int, epsilon: float,
-                                delta: float,
-                                method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
-    """The smallest Gaussian sigma such that ``releases`` releases, each on a
-    Poisson sample of rate ``rate`` (every privacy unit kept independently
-    with that probability), fit in (epsilon, delta). RDP credits the sampling.
+def plan_sampled_noise_scale(noise: Union[Noise, int], sensitivity: float, rate: float,
+                             releases: int, epsilon: float, delta: float,
+                             method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
+    """The smallest Laplace scale or Gaussian sigma such that ``releases``
+    releases, each on a Poisson sample of rate ``rate`` (every privacy unit
+    kept independently with that probability), fit in (epsilon, delta).
+    ``noise`` is NOISE_LAPLACE or NOISE_GAUSSIAN; RDP and basic composition
+    credit the sampling.
 
     Raises:
         InvalidArgumentError: for a bad parameter or a method that does not
-        credit sampling (PLD, advanced, optimal homogeneous).
+        apply (PLD declines sampled releases).
     """
     out = ctypes.c_double()
-    call(_plan_sampled_sigma, float(sensitivity), float(rate), _count(releases), float(epsilon),
-         float(delta), method, ctypes.byref(out))
+    call(_plan_sampled_scale, noise, float(sensitivity), float(rate), _count(releases),
+         float(epsilon), float(delta), method, ctypes.byref(out))
     return out.value
 
 

@@ -58,10 +58,13 @@ class SampledAccountingTest(unittest.TestCase):
             a.add_sampled_noise(acct.NOISE_GAUSSIAN, 1.0, 1.0, 0.01, 1000)
             eps = a.epsilon(1e-5, acct.ACCOUNTING_RDP)
         self.assertTrue(2.101366525420273 <= eps <= 2.101366525420273 * 1.01, eps)
-        sigma = acct.plan_sampled_gaussian_sigma(1.0, 0.01, 1000, 2.0, 1e-5)
+        sigma = acct.plan_sampled_noise_scale(acct.NOISE_GAUSSIAN, 1.0, 0.01, 1000, 2.0, 1e-5)
         self.assertTrue(0.9 < sigma < 1.1, sigma)
+        scale = acct.plan_sampled_noise_scale(acct.NOISE_LAPLACE, 1.0, 0.01, 1000, 2.0, 1e-5)
+        unsampled = acct.plan_noise_scale(acct.NOISE_LAPLACE, 1.0, 1000, 2.0, 1e-5)
+        self.assertTrue(0 < scale < unsampled / 5, (scale, unsampled))
         with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "rate"):
-            acct.plan_sampled_gaussian_sigma(1.0, 0.0, 1000, 2.0, 1e-5)
+            acct.plan_sampled_noise_scale(acct.NOISE_GAUSSIAN, 1.0, 0.0, 1000, 2.0, 1e-5)
         with acct.Accountant() as a:
             with self.assertRaisesRegex(ilsprivacy.InvalidArgumentError, "noise"):
                 a.add_sampled_noise(acct.NOISE_DISCRETE_GAUSSIAN, 1.0, 1.0, 0.5, 1)
