@@ -182,6 +182,11 @@ typedef struct ilsp_aggregator ilsp_aggregator;
 // ledger file. Opaque; made by `ilsp_budget_open`, freed by `ilsp_budget_free`.
 typedef struct ilsp_budget ilsp_budget;
 
+// A continual counter over a fixed number of periods. Opaque; made by
+// `ilsp_counter_new_laplace` or `ilsp_counter_new_gaussian`, freed by
+// `ilsp_counter_free`.
+typedef struct ilsp_counter ilsp_counter;
+
 // A ring of epoch keys backed by a file. Opaque.
 typedef struct ilsp_epoch_ring ilsp_epoch_ring;
 
@@ -332,6 +337,31 @@ ilsp_status ilsp_plan_noise_scale(int32_t noise,
                                   int32_t method,
                                   double *scale_out);
 
+// Writes to `*scale_out` the smallest noise scale (Laplace b or Gaussian σ,
+// to 10⁻⁶ relative, on the safe side) such that `releases` releases of
+// that noise with `sensitivity`, each run on a Poisson sample in which
+// every privacy unit is kept independently with probability `rate`
+// (0 < rate ≤ 1), are together (`epsilon`, `delta`)-DP under `method`
+// (with rate = 1 as `ilsp_plan_noise_scale`).
+//
+// `noise` is `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`. Methods that
+// credit sampling: RDP and basic composition (and for Laplace noise also
+// advanced, optimal homogeneous and zCDP, through the amplified pure ε);
+// PLD declines sampled releases.
+//
+// Errors: `ILSP_ERR_NULL` (`scale_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
+// bad parameter, a discrete noise kind, or a method that does not apply).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_plan_sampled_noise_scale(int32_t noise,
+                                          double sensitivity,
+                                          double rate,
+                                          uint64_t releases,
+                                          double epsilon,
+                                          double delta,
+                                          int32_t method,
+                                          double *scale_out);
+
 // Creates an empty accountant and writes it to `*out`.
 //
 // Errors: `ILSP_ERR_NULL` (`out`).
@@ -356,6 +386,25 @@ ilsp_status ilsp_accountant_add_noise(ilsp_accountant *accountant,
                                       double sensitivity,
                                       double scale,
                                       uint64_t releases);
+
+// Adds `releases` releases of Laplace or Gaussian noise (`noise` is
+// `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`, `sensitivity` and `scale`
+// as for `ilsp_accountant_add_noise`), each run on a Poisson sample in
+// which every privacy unit is kept independently with probability `rate`
+// (0 < rate ≤ 1). The RDP method credits the amplification (Mironov,
+// Talwar, Zhang 2019 for Gaussian noise; Zhu, Wang 2019 for Laplace);
+// basic composition uses the amplified (ε, δ) of each release; the PLD
+// method declines such releases. Nothing is added on error.
+//
+// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+//
+// Thread safety: not concurrently with any other call on the same accountant.
+ilsp_status ilsp_accountant_add_sampled_noise(ilsp_accountant *accountant,
+                                              int32_t noise,
+                                              double sensitivity,
+                                              double scale,
+                                              double rate,
+                                              uint64_t releases);
 
 // Adds `releases` releases that are each `epsilon`-DP (`epsilon` > 0 and finite).
 //
@@ -563,13 +612,17 @@ ilsp_status ilsp_aggregator_stats(const ilsp_aggregator *a,
 //   need an aggregator made with `sum_values = 1`).
 // - `selection_epsilon`, `selection_delta`: the (ε, δ) of private partition
 //   selection, required when the partitions come from the data and 0, 0
-//   with a public list (Laplace noise only).
+//   with a public list. With Gaussian noise the selection is Gaussian
+//   thresholding (δ split between the noise and the threshold).
 // - `suppress_below`: withhold cells whose noisy count is below this (0 or
 //   less: none).
 //
 // The charge is pure ε-DP for public partitions with Laplace noise
 // (ε = counts' + sums'), (ε, δ) with selection (ε adds the selection's),
-// ρ-zCDP with Gaussian noise. L1/L2 sensitivities charged: L0·L∞ and
+// ρ-zCDP with Gaussian noise and public partitions (a zCDP account), and
+// one (ε, δ) with Gaussian noise and selection (a basic account; ε is the
+// CKS20 conversion at δ/2 of the tables' and the selection's total ρ, the
+// other δ/2 covers the threshold). L1/L2 sensitivities charged: L0·L∞ and
 // √L0·L∞ (counts), times max(|lo|, |hi|) (sums).
 //
 // Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`account`),
@@ -1039,6 +1092,80 @@ ilsp_status ilsp_budget_recent_events(ilsp_budget *budget,
                                       char *out,
                                       size_t out_cap,
                                       size_t *out_len);
+
+// Creates an ε-DP counter over `periods` periods (1 ≤ periods ≤ 2^40) for
+// a stream to which one privacy unit adds at most `sensitivity` (> 0) in
+// total over all periods: the binary-tree mechanism with discrete Laplace
+// noise of scale L·sensitivity/ε per tree node (L = ⌊log₂ periods⌋ + 1).
+// The whole series of running totals is ε-DP.
+//
+// The counter does no accounting itself: charge it once with
+// `ilsp_budget_start_counter` before its first period, or account for ε
+// yourself.
+//
+// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_INVALID_ARGUMENT` (periods,
+// sensitivity or epsilon).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_counter_new_laplace(uint64_t periods,
+                                     int64_t sensitivity,
+                                     double epsilon,
+                                     ilsp_counter **out);
+
+// Creates a ρ-zCDP counter over `periods` periods: as
+// `ilsp_counter_new_laplace`, with discrete Gaussian noise of scale
+// sensitivity·√(L/(2ρ)) per node. The whole series is ρ-zCDP.
+//
+// Errors: `ILSP_ERR_NULL` (`out`), `ILSP_ERR_INVALID_ARGUMENT` (periods,
+// sensitivity or rho).
+//
+// Thread safety: safe to call from any thread.
+ilsp_status ilsp_counter_new_gaussian(uint64_t periods,
+                                      int64_t sensitivity,
+                                      double rho,
+                                      ilsp_counter **out);
+
+// Releases a counter; NULL is a no-op.
+//
+// Thread safety: no other call may use `counter` concurrently or afterwards.
+void ilsp_counter_free(ilsp_counter *counter);
+
+// Takes the next period's `value` and writes the noisy running total
+// through this period to `*total_out` (clamped to the int64 range).
+//
+// Errors: `ILSP_ERR_NULL` (`counter`, `total_out`),
+// `ILSP_ERR_INVALID_ARGUMENT` (all periods already released),
+// `ILSP_ERR_ENTROPY`.
+//
+// Thread safety: not concurrently with any other call on the same counter.
+ilsp_status ilsp_counter_push(ilsp_counter *counter, int64_t value, int64_t *total_out);
+
+// Writes to `*bound_out` a bound B such that, with probability at least
+// 1 − `beta` (0 < beta < 1), every running total the counter releases is
+// within B of the true one (a parameter of the counter, not of the data).
+//
+// Errors: `ILSP_ERR_NULL` (`counter`, `bound_out`),
+// `ILSP_ERR_INVALID_ARGUMENT` (beta).
+//
+// Thread safety: not concurrently with any other call on the same counter.
+ilsp_status ilsp_counter_error_bound(ilsp_counter *counter, double beta, double *bound_out);
+
+// Charges `account` (NUL-terminated UTF-8) once for every period of
+// `counter` — its ε on a basic account, its ρ on a zCDP account (a
+// Laplace counter's ρ = ε²/2) — and records the counter's event in the
+// ledger. Call it before the counter's first period; afterwards it is
+// refused.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (a counter that has released periods, a bad name, or a Gaussian counter
+// on a basic account), `ILSP_ERR_BUDGET_EXHAUSTED` (nothing recorded),
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY` (then release nothing).
+//
+// Thread safety: safe concurrently on one budget; not concurrently with any
+// other call on the same counter.
+ilsp_status ilsp_budget_start_counter(ilsp_budget *budget,
+                                      const char *account,
+                                      ilsp_counter *counter);
 
 // The loaded library's version as `"MAJOR.MINOR.PATCH"`, in static storage.
 //

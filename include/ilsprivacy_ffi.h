@@ -94,6 +94,8 @@ typedef struct ilsp_aggregator ilsp_aggregator;
 
 typedef struct ilsp_budget ilsp_budget;
 
+typedef struct ilsp_counter ilsp_counter;
+
 typedef struct ilsp_epoch_ring ilsp_epoch_ring;
 
 typedef struct ilsp_export_schema ilsp_export_schema;
@@ -166,6 +168,15 @@ ilsp_status ilsp_plan_noise_scale(int32_t noise,
                                   int32_t method,
                                   double *scale_out);
 
+ilsp_status ilsp_plan_sampled_noise_scale(int32_t noise,
+                                          double sensitivity,
+                                          double rate,
+                                          uint64_t releases,
+                                          double epsilon,
+                                          double delta,
+                                          int32_t method,
+                                          double *scale_out);
+
 ilsp_status ilsp_accountant_new(ilsp_accountant **out);
 
 void ilsp_accountant_free(ilsp_accountant *accountant);
@@ -175,6 +186,13 @@ ilsp_status ilsp_accountant_add_noise(ilsp_accountant *accountant,
                                       double sensitivity,
                                       double scale,
                                       uint64_t releases);
+
+ilsp_status ilsp_accountant_add_sampled_noise(ilsp_accountant *accountant,
+                                              int32_t noise,
+                                              double sensitivity,
+                                              double scale,
+                                              double rate,
+                                              uint64_t releases);
 
 ilsp_status ilsp_accountant_add_pure_dp(ilsp_accountant *accountant,
                                         double epsilon,
@@ -397,6 +415,26 @@ ilsp_status ilsp_budget_recent_events(ilsp_budget *budget,
                                       char *out,
                                       size_t out_cap,
                                       size_t *out_len);
+
+ilsp_status ilsp_counter_new_laplace(uint64_t periods,
+                                     int64_t sensitivity,
+                                     double epsilon,
+                                     ilsp_counter **out);
+
+ilsp_status ilsp_counter_new_gaussian(uint64_t periods,
+                                      int64_t sensitivity,
+                                      double rho,
+                                      ilsp_counter **out);
+
+void ilsp_counter_free(ilsp_counter *counter);
+
+ilsp_status ilsp_counter_push(ilsp_counter *counter, int64_t value, int64_t *total_out);
+
+ilsp_status ilsp_counter_error_bound(ilsp_counter *counter, double beta, double *bound_out);
+
+ilsp_status ilsp_budget_start_counter(ilsp_budget *budget,
+                                      const char *account,
+                                      ilsp_counter *counter);
 
 const char *ilsp_version(void);
 

@@ -3,6 +3,7 @@ dp_accounting 0.6.0 (an independent implementation).
 
     python3 -m venv /tmp/dpacc && /tmp/dpacc/bin/pip install dp-accounting==0.6.0
     /tmp/dpacc/bin/python benches/peers/accounting_reference.py
+    /tmp/dpacc/bin/python benches/peers/accounting_reference.py sampled   # sampled events only
 
 The printed values are recorded, with this command, in the comments of
 tests/accountant_reference.rs. Nothing here is imported by the library.
@@ -80,6 +81,39 @@ def main():
           f"{acc.get_epsilon(1e-6)!r} (count ignored by dp_accounting: "
           f"{pld_epsilon(rr, 20, 1e-6, replace_one)!r})")
 
+    sampled()
+
+
+# Poisson-sampled Gaussian and Laplace (add/remove one unit): (q, sigma or b
+# per unit of sensitivity, k releases, delta). dp_accounting's RDP accountant
+# handles Poisson-sampled Gaussians only; its PLD accountant both.
+SAMPLED_GAUSSIAN = [
+    (0.01, 1.0, 1000, 1e-5),
+    (0.001, 0.8, 10000, 1e-6),
+    (0.1, 2.0, 100, 1e-5),
+    (0.05, 1.5, 500, 1e-6),
+    (0.02, 4.0, 5000, 1e-5),
+]
+SAMPLED_LAPLACE = [
+    (0.01, 1.0, 1000, 1e-5),
+    (0.1, 5.0, 100, 1e-6),
+]
+
+
+def sampled():
+    for q, sigma, k, delta in SAMPLED_GAUSSIAN:
+        e = dp_event.PoissonSampledDpEvent(q, dp_event.GaussianDpEvent(sigma))
+        print(f"poisson gaussian q={q} sigma={sigma} k={k} delta={delta} "
+              f"RDP eps = {float(rdp_epsilon(e, k, delta))!r} PLD eps = {float(pld_epsilon(e, k, delta))!r}")
+    for q, b, k, delta in SAMPLED_LAPLACE:
+        e = dp_event.PoissonSampledDpEvent(q, dp_event.LaplaceDpEvent(b))
+        print(f"poisson laplace q={q} b={b} k={k} delta={delta} "
+              f"PLD eps = {float(pld_epsilon(e, k, delta))!r}")
+
 
 if __name__ == "__main__":
-    main()
+    import sys
+    if sys.argv[1:] == ["sampled"]:
+        sampled()
+    else:
+        main()

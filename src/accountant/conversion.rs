@@ -8,6 +8,9 @@ use super::atoms::Atoms;
 use super::gaussian::{gaussian_delta, gaussian_epsilon};
 use super::lattice::LatticeProfile;
 use super::rdp::RdpCurve;
+use super::sampled::{
+    amplified_epsilon, deamplified_epsilon, sampled_gaussian_renyi, sampled_laplace_renyi,
+};
 use super::search::bisect_fitting_min;
 use super::zcdp::{check_delta, check_epsilon, cks_delta, cks_epsilon};
 use super::{Pld, PrivacyEvent};
@@ -27,6 +30,42 @@ impl PrivacyEvent {
     pub fn validate(&self) -> Result<()> {
         use PrivacyEvent as E;
         match *self {
+            E::PoissonSampledGaussian {
+                l2_sensitivity,
+                sigma,
+                rate,
+            } => {
+                check_positive("l2_sensitivity", l2_sensitivity)?;
+                check_positive("sigma", sigma)?;
+                check_rate(rate)?;
+            }
+            E::PoissonSampledLaplace {
+                l1_sensitivity,
+                scale,
+                rate,
+            } => {
+                check_positive("l1_sensitivity", l1_sensitivity)?;
+                check_positive("scale", scale)?;
+                check_rate(rate)?;
+            }
+            E::ContinualCountLaplace {
+                periods,
+                sensitivity,
+                ..
+            }
+            | E::ContinualCountGaussian {
+                periods,
+                sensitivity,
+                ..
+            } => {
+                if periods == 0 {
+                    return Err(Error::invalid("periods", "must be >= 1, got 0"));
+                }
+                check_positive("sensitivity", sensitivity)?;
+                self.tree_equivalent()
+                    .expect("a continual count has a tree equivalent")
+                    .validate()?;
+            }
             E::Laplace {
                 l1_sensitivity,
                 scale,
@@ -99,8 +138,16 @@ impl PrivacyEvent {
     /// [`Error::InvalidArgument`] as for [`PrivacyEvent::validate`].
     pub fn pure_epsilon(&self) -> Result<Option<f64>> {
         self.validate()?;
+        if let Some(tree) = self.tree_equivalent() {
+            return tree.pure_epsilon();
+        }
         use PrivacyEvent as E;
         Ok(match *self {
+            E::PoissonSampledLaplace {
+                l1_sensitivity,
+                scale,
+                rate,
+            } => Some(amplified_epsilon(div_up(l1_sensitivity, scale), rate)),
             E::Laplace {
                 l1_sensitivity,
                 scale,
@@ -119,7 +166,10 @@ impl PrivacyEvent {
             E::Gaussian { .. }
             | E::DiscreteGaussian { .. }
             | E::ApproximateDp { .. }
-            | E::Zcdp { .. } => None,
+            | E::Zcdp { .. }
+            | E::PoissonSampledGaussian { .. }
+            | E::ContinualCountLaplace { .. }
+            | E::ContinualCountGaussian { .. } => None,
         })
     }
 
@@ -151,11 +201,19 @@ impl PrivacyEvent {
     /// [`Error::InvalidArgument`] as for [`PrivacyEvent::validate`].
     pub fn zcdp_rho(&self) -> Result<Option<f64>> {
         self.validate()?;
+        if let Some(tree) = self.tree_equivalent() {
+            return tree.zcdp_rho();
+        }
         use PrivacyEvent as E;
         Ok(match *self {
             E::Gaussian {
                 l2_sensitivity,
                 sigma,
+            }
+            | E::PoissonSampledGaussian {
+                l2_sensitivity,
+                sigma,
+                ..
             }
             | E::DiscreteGaussian {
                 l2_sensitivity,
@@ -171,7 +229,12 @@ impl PrivacyEvent {
             | E::DiscreteLaplace { .. }
             | E::RandomizedResponse { .. }
             | E::PureDp { .. }
-            | E::ApproximateDp { .. } => self.pure_epsilon()?.map(|e| mul_up(mul_up(e, e), 0.5)),
+            | E::ApproximateDp { .. }
+            | E::PoissonSampledLaplace { .. }
+            | E::ContinualCountLaplace { .. }
+            | E::ContinualCountGaussian { .. } => {
+                self.pure_epsilon()?.map(|e| mul_up(mul_up(e, e), 0.5))
+            }
         })
     }
 
@@ -188,8 +251,17 @@ impl PrivacyEvent {
     /// [`Error::InvalidArgument`] as for [`PrivacyEvent::validate`].
     pub fn rdp_curve(&self) -> Result<RdpCurve> {
         self.validate()?;
+        if let Some(tree) = self.tree_equivalent() {
+            return tree.rdp_curve();
+        }
         use PrivacyEvent as E;
         Ok(match *self {
+            E::PoissonSampledGaussian { .. } | E::PoissonSampledLaplace { .. } => {
+                RdpCurve::from_fn(|a| self.renyi_bound(a))
+            }
+            E::ContinualCountLaplace { .. } | E::ContinualCountGaussian { .. } => {
+                return Err(Error::Internal("continual counts are reduced above".into()));
+            }
             E::Gaussian { .. } | E::DiscreteGaussian { .. } | E::Zcdp { .. } => {
                 RdpCurve::from_zcdp(self.zcdp_rho()?.expect("these events have a rho"))
             }
@@ -237,10 +309,15 @@ impl PrivacyEvent {
                 Atoms::randomized_response(epsilon, 0.0)
             }
             E::ApproximateDp { epsilon, delta } => Atoms::randomized_response(epsilon, delta),
+            E::ContinualCountLaplace { .. } | E::ContinualCountGaussian { .. } => {
+                return self.tree_equivalent().and_then(|t| t.atoms());
+            }
             E::Laplace { .. }
             | E::Gaussian { .. }
             | E::DiscreteGaussian { .. }
-            | E::Zcdp { .. } => return None,
+            | E::Zcdp { .. }
+            | E::PoissonSampledGaussian { .. }
+            | E::PoissonSampledLaplace { .. } => return None,
         })
     }
 
@@ -264,6 +341,14 @@ impl PrivacyEvent {
     pub fn delta_at_epsilon(&self, epsilon: f64) -> Result<f64> {
         self.validate()?;
         check_epsilon(epsilon)?;
+        if let Some(tree) = self.tree_equivalent() {
+            return tree.delta_at_epsilon(epsilon);
+        }
+        if let Some((inner, q)) = self.unsampled() {
+            // (ε, δ) ↦ (ln(1 + q(e^ε − 1)), qδ) (Balle, Barthe, Gaboardi 2018).
+            let d = inner.delta_at_epsilon(deamplified_epsilon(epsilon, q))?;
+            return Ok(mul_up(d, q).min(1.0));
+        }
         use PrivacyEvent as E;
         Ok(match *self {
             E::Laplace {
@@ -283,6 +368,12 @@ impl PrivacyEvent {
             } => gaussian_delta(div_up(l2_sensitivity, sigma), epsilon),
             E::DiscreteGaussian { .. } => DiscreteGaussianProfile::of(self)?.delta(epsilon),
             E::Zcdp { rho } => cks_delta(rho, epsilon),
+            E::PoissonSampledGaussian { .. }
+            | E::PoissonSampledLaplace { .. }
+            | E::ContinualCountLaplace { .. }
+            | E::ContinualCountGaussian { .. } => {
+                return Err(Error::Internal("reduced above".into()));
+            }
             E::DiscreteLaplace { .. }
             | E::RandomizedResponse { .. }
             | E::Exponential { .. }
@@ -305,6 +396,17 @@ impl PrivacyEvent {
     pub fn epsilon_at_delta(&self, delta: f64) -> Result<f64> {
         self.validate()?;
         check_delta(delta)?;
+        if let Some(tree) = self.tree_equivalent() {
+            return tree.epsilon_at_delta(delta);
+        }
+        if let Some((inner, q)) = self.unsampled() {
+            // δ ≥ q: (0, q)-DP (the unit is used with probability q).
+            let inner_delta = crate::rounding::div_down(delta, q);
+            if inner_delta >= 1.0 {
+                return Ok(0.0);
+            }
+            return Ok(amplified_epsilon(inner.epsilon_at_delta(inner_delta)?, q));
+        }
         use PrivacyEvent as E;
         match *self {
             E::Laplace {
@@ -333,6 +435,10 @@ impl PrivacyEvent {
                 bisect_fitting_min(0.0, cks, 1e-12, |e| Ok(fits(e)))
             }
             E::Zcdp { rho } => Ok(cks_epsilon(rho, delta)),
+            E::PoissonSampledGaussian { .. }
+            | E::PoissonSampledLaplace { .. }
+            | E::ContinualCountLaplace { .. }
+            | E::ContinualCountGaussian { .. } => Err(Error::Internal("reduced above".into())),
             E::DiscreteLaplace { .. }
             | E::RandomizedResponse { .. }
             | E::Exponential { .. }
@@ -362,6 +468,19 @@ impl PrivacyEvent {
         use PrivacyEvent as E;
         let rho = |e: &PrivacyEvent| e.zcdp_rho().ok().flatten().unwrap_or(f64::INFINITY);
         match *self {
+            E::PoissonSampledGaussian {
+                l2_sensitivity,
+                sigma,
+                rate,
+            } => sampled_gaussian_renyi(div_up(l2_sensitivity, sigma), rate, alpha),
+            E::PoissonSampledLaplace {
+                l1_sensitivity,
+                scale,
+                rate,
+            } => sampled_laplace_renyi(div_up(l1_sensitivity, scale), rate, alpha),
+            E::ContinualCountLaplace { .. } | E::ContinualCountGaussian { .. } => self
+                .tree_equivalent()
+                .map_or(f64::INFINITY, |t| t.renyi_bound(alpha)),
             E::Gaussian { .. } | E::DiscreteGaussian { .. } | E::Zcdp { .. } => {
                 mul_up(rho(self), alpha)
             }
@@ -391,6 +510,58 @@ impl PrivacyEvent {
                 }
             }
         }
+    }
+}
+
+impl PrivacyEvent {
+    /// For a Poisson-sampled event, the unsampled event and the rate.
+    pub(crate) fn unsampled(&self) -> Option<(PrivacyEvent, f64)> {
+        match *self {
+            PrivacyEvent::PoissonSampledGaussian {
+                l2_sensitivity,
+                sigma,
+                rate,
+            } => Some((
+                PrivacyEvent::Gaussian {
+                    l2_sensitivity,
+                    sigma,
+                },
+                rate,
+            )),
+            PrivacyEvent::PoissonSampledLaplace {
+                l1_sensitivity,
+                scale,
+                rate,
+            } => Some((
+                PrivacyEvent::Laplace {
+                    l1_sensitivity,
+                    scale,
+                },
+                rate,
+            )),
+            _ => None,
+        }
+    }
+
+    /// The event whose cost a budget charges for this one: a continual
+    /// count's tree equivalent (the same cost), a Poisson-sampled event's
+    /// unsampled mechanism (an upper bound: a budget does not credit
+    /// amplification; accountants and planners do); `None` for the others.
+    pub fn budget_equivalent(&self) -> Option<PrivacyEvent> {
+        self.tree_equivalent()
+            .or_else(|| self.unsampled().map(|(inner, _)| inner))
+    }
+}
+
+/// Checks a sampling rate q ∈ (0, 1].
+pub(crate) fn check_rate(rate: f64) -> Result<()> {
+    if rate > 0.0 && rate <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "rate",
+            format!("must be in (0, 1], got {}", describe_f64(rate)),
+        ))
     }
 }
 

@@ -103,9 +103,106 @@ pub enum PrivacyEvent {
         /// ρ.
         rho: f64,
     },
+    /// The Gaussian mechanism (σ, L2 sensitivity Δ₂, continuous noise) run on
+    /// a Poisson sample of the input: each privacy unit is kept
+    /// independently with probability `rate` (q). Neighbouring relation:
+    /// add/remove one unit. Rényi DP at integer orders n: the exact
+    /// binomial expansion E[((1−q) + q·P/Q)ⁿ] = Σᵢ C(n,i) qⁱ(1−q)ⁿ⁻ⁱ
+    /// e^{i(i−1)Δ₂²/(2σ²)} of the removal direction, which dominates the
+    /// addition direction (Mironov, Talwar, Zhang 2019, Thm. 5); other
+    /// orders by the convexity of (α−1)·D_α in α. (ε, δ) of one release:
+    /// (ln(1 + q(e^ε − 1)), q·δ(ε)) from the unsampled profile (Balle,
+    /// Barthe, Gaboardi 2018, Thm. 8). zCDP: the unsampled ρ (sampling is
+    /// not credited there). Use [`crate::bound::poisson_sample`] to sample.
+    PoissonSampledGaussian {
+        /// Δ₂, the L2 sensitivity the noise was calibrated to.
+        l2_sensitivity: f64,
+        /// σ, the standard deviation.
+        sigma: f64,
+        /// q ∈ (0, 1], the probability with which each unit is kept.
+        rate: f64,
+    },
+    /// The Laplace mechanism (scale b, L1 sensitivity Δ₁, ε₀ = Δ₁/b) run on
+    /// a Poisson sample of rate q (add/remove one unit): pure
+    /// ln(1 + q(e^{ε₀} − 1))-DP (Li, Qardaji, Su 2012; Balle et al. 2018);
+    /// Rényi DP at integer orders by the general Poisson-subsampling bound
+    /// of Zhu and Wang 2019 (Thm. 6) applied to the Laplace curve, other
+    /// orders by convexity; (ε, δ) of one release as for
+    /// [`PrivacyEvent::PoissonSampledGaussian`].
+    PoissonSampledLaplace {
+        /// Δ₁, the L1 sensitivity the noise was calibrated to.
+        l1_sensitivity: f64,
+        /// b, the noise scale.
+        scale: f64,
+        /// q ∈ (0, 1], the probability with which each unit is kept.
+        rate: f64,
+    },
+    /// Continual release of a running count over `periods` periods by the
+    /// binary-tree mechanism (Dwork, Naor, Pitassi, Rothblum 2010; Chan,
+    /// Shi, Song 2011) with discrete Laplace noise of scale t on every tree
+    /// node: the whole series of prefix sums is ε-DP with ε = L·Δ/t, where
+    /// L = ⌊log₂ periods⌋ + 1 is the number of tree levels and Δ bounds
+    /// what one unit adds to the whole stream (Σ over periods of its
+    /// contribution). Each period lies in one node per level, so the node
+    /// vector has L1 sensitivity L·Δ. Accounted as a
+    /// [`PrivacyEvent::DiscreteLaplace`] of L1 sensitivity L·Δ.
+    ContinualCountLaplace {
+        /// The number of periods the counter accepts (its horizon T).
+        periods: u64,
+        /// Δ, the most one unit changes the stream, summed over periods.
+        sensitivity: f64,
+        /// t, the discrete Laplace scale of each node.
+        scale: f64,
+    },
+    /// As [`PrivacyEvent::ContinualCountLaplace`] with discrete Gaussian
+    /// noise of scale σ on every node: ρ-zCDP with ρ = L·Δ²/(2σ²), since the
+    /// change of each tree level has L1 (hence L2) norm at most Δ, so the
+    /// node vector has L2 sensitivity √L·Δ (CKS20 Thm. 14 for vectors).
+    /// Accounted as a [`PrivacyEvent::DiscreteGaussian`] vector of L2
+    /// sensitivity √L·Δ (any number of coordinates).
+    ContinualCountGaussian {
+        /// The number of periods the counter accepts (its horizon T).
+        periods: u64,
+        /// Δ, the most one unit changes the stream, summed over periods.
+        sensitivity: f64,
+        /// σ, the discrete Gaussian scale of each node.
+        sigma: f64,
+    },
+}
+
+/// The number of levels of the binary tree over `periods` periods:
+/// ⌊log₂ periods⌋ + 1 (0 for 0 periods).
+pub(crate) const fn tree_levels(periods: u64) -> u32 {
+    64 - periods.leading_zeros()
 }
 
 impl PrivacyEvent {
+    /// For a continual-count event, the single event the accountant treats
+    /// it as (the noisy tree nodes released together); `None` otherwise.
+    pub fn tree_equivalent(&self) -> Option<PrivacyEvent> {
+        use crate::rounding::{mul_up, sqrt_up};
+        match *self {
+            PrivacyEvent::ContinualCountLaplace {
+                periods,
+                sensitivity,
+                scale,
+            } => Some(PrivacyEvent::DiscreteLaplace {
+                l1_sensitivity: mul_up(f64::from(tree_levels(periods)), sensitivity),
+                scale,
+            }),
+            PrivacyEvent::ContinualCountGaussian {
+                periods,
+                sensitivity,
+                sigma,
+            } => Some(PrivacyEvent::DiscreteGaussian {
+                l2_sensitivity: mul_up(sqrt_up(f64::from(tree_levels(periods))), sensitivity),
+                sigma,
+                dimension: None,
+            }),
+            _ => None,
+        }
+    }
+
     /// A [`PrivacyEvent::DiscreteGaussian`] on one integer-valued query
     /// (`dimension: Some(1)`).
     pub const fn discrete_gaussian(l2_sensitivity: f64, sigma: f64) -> PrivacyEvent {

@@ -64,12 +64,14 @@ mod gaussian;
 mod lattice;
 mod pld;
 mod rdp;
+mod sampled;
 mod search;
 mod special;
 mod zcdp;
 
 pub use accounting::{
     Accountant, Method, delta_after, epsilon_after, gaussian_sigma, laplace_scale, max_releases,
+    sampled_gaussian_sigma, sampled_laplace_scale,
 };
 pub use composition::{
     ApproxDp, PureDp, advanced_composition_delta, advanced_composition_epsilon,
@@ -77,6 +79,7 @@ pub use composition::{
 };
 pub(crate) use conversion::DiscreteGaussianProfile;
 pub use event::PrivacyEvent;
+pub(crate) use event::tree_levels;
 pub(crate) use gaussian::gaussian_delta;
 pub use pld::Pld;
 pub use rdp::{RDP_ORDERS, RdpCurve};

@@ -237,6 +237,19 @@ impl Pld {
                     "a zCDP release has no privacy-loss distribution; use zCDP or RDP accounting",
                 ));
             }
+            E::ContinualCountLaplace { .. } | E::ContinualCountGaussian { .. } => {
+                let tree = event
+                    .tree_equivalent()
+                    .ok_or_else(|| Error::Internal("continual count without a tree".into()))?;
+                return Pld::build_event(&tree, step);
+            }
+            E::PoissonSampledGaussian { .. } | E::PoissonSampledLaplace { .. } => {
+                return Err(Error::invalid(
+                    "event",
+                    "Poisson-sampled releases are accounted with RDP (or basic composition); \
+                     their privacy-loss distribution is not implemented",
+                ));
+            }
         })
     }
 

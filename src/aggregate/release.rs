@@ -18,9 +18,11 @@
 //! Everything is charged in one [`Budget::spend`]: with Laplace noise, one
 //! (ε, δ) charge with ε the exact decimal sum of the tables' and the
 //! selection's ε and δ the selection's (pure ε-DP when the partitions are
-//! public); with Gaussian noise (public partitions only), one ρ-zCDP charge
+//! public); with Gaussian noise and public partitions, one ρ-zCDP charge
 //! with ρ the sum of the Gaussian tables' ρ and ε²/2 for a Laplace table
-//! (Bun, Steinke 2016), which needs an account with zCDP composition. When
+//! (Bun, Steinke 2016), which needs an account with zCDP composition; with
+//! Gaussian noise and partition selection, one (ε, δ) charge (Gaussian
+//! thresholding, below), which needs a basic account. When
 //! the release has a single part, its mechanism's [`PrivacyEvent`] goes to
 //! the ledger with the charge.
 //!
@@ -57,6 +59,21 @@
 //! Partitions seen in the data but held by no unit after L0 bounding are
 //! never candidates; released partitions are listed in key order (never in
 //! order of appearance).
+//!
+//! **Gaussian thresholding.** When a table has Gaussian noise, selection at
+//! (ε_sel, δ) splits δ in two halves (the approach of Google's
+//! differential-privacy library for Gaussian partition selection): the unit
+//! counts get discrete Gaussian noise of ρ_sel-zCDP, ρ_sel the largest ρ
+//! whose CKS20 conversion at δ/2 is at most ε_sel (L2 sensitivity √L0', so
+//! σ = √L0'/√(2ρ_sel)), and the threshold is τ = 1 + ⌈σ·√(2 ln(2L0'/δ))⌉,
+//! so that a partition with one unit passes with probability
+//! P(Z ≥ τ − 1) ≤ e^{−(τ−1)²/(2σ²)} ≤ δ/(2L0') (the discrete Gaussian is
+//! σ²-subgaussian: Canonne, Kamath, Steinke 2020, Cor. 9), at most δ/2 for
+//! the L0' partitions one unit can create. Everything noised — the tables
+//! (ρ, or ε²/2 for a Laplace table) and the selection's unit counts — is
+//! ρ_total-zCDP together, hence (ε, δ/2)-DP with ε the CKS20 conversion of
+//! ρ_total (rounded up); with the threshold's δ/2 the release is (ε, δ)-DP,
+//! charged as that one (ε, δ).
 
 use std::fmt;
 
@@ -68,7 +85,7 @@ use crate::budget::{Budget, Charge, Decimal, Rounding, at_most_charged};
 use crate::error::{Error, Result, check_positive, describe_f64};
 use crate::mechanism::{DiscreteGaussian, DiscreteLaplace, Quantile};
 use crate::rng::{NoiseRng, with_secure_rng};
-use crate::rounding::{div_up, mul_up, sqrt_down};
+use crate::rounding::{add_up, div_up, mul_up, sqrt_down};
 
 /// The noise added to every released count (or sum).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -413,11 +430,58 @@ fn sqrt_up(n: u32) -> f64 {
 
 /// Partition selection, ready to draw.
 struct Selection {
-    noise: DiscreteLaplace,
+    noise: Noise,
     threshold: i64,
+    /// ρ of the selection noise (Gaussian thresholding), 0 for Laplace.
+    rho: f64,
 }
 
 impl Selection {
+    /// Gaussian thresholding (module documentation): discrete Gaussian noise
+    /// of ρ_sel = the largest ρ whose CKS20 ε at δ/2 is at most `epsilon`,
+    /// on unit counts of L2 sensitivity √L0'; threshold τ with
+    /// τ − 1 ≥ σ·√(2 ln(2L0'/δ)).
+    fn build_gaussian(l0: u32, epsilon: f64, delta: f64) -> Result<(Selection, PrivacyEvent)> {
+        let half = delta / 2.0;
+        let rho = crate::accountant::cks_max_rho(at_most_charged(epsilon), half);
+        let too_small = || {
+            Error::invalid(
+                "epsilon",
+                format!(
+                    "is too small for Gaussian partition selection at delta = {}",
+                    describe_f64(delta)
+                ),
+            )
+        };
+        if rho.is_nan() || rho <= 0.0 {
+            return Err(too_small());
+        }
+        let l2 = sqrt_up(l0);
+        let sigma = div_up(l2, sqrt_down(2.0 * rho));
+        if !sigma.is_finite() || sigma >= 2f64.powi(60) {
+            return Err(too_small());
+        }
+        let m = DiscreteGaussian::from_sigma(l2.ceil() as i64, sigma)?;
+        // Subgaussian tail of the discrete Gaussian (CKS20, Cor. 9):
+        // P(Z ≥ x) ≤ e^{−x²/(2σ²)} ≤ δ/(2L0') for x ≥ σ·√(2 ln(2L0'/δ)).
+        let x = m.sigma() * (2.0 * (2.0 * f64::from(l0) / delta).ln()).sqrt();
+        let x = x * (1.0 + 1e-9) + 1e-9;
+        if !x.is_finite() || x >= 2f64.powi(62) {
+            return Err(too_small());
+        }
+        let threshold = 1 + x.ceil() as i64;
+        let event = PrivacyEvent::discrete_gaussian_vector(l2, m.sigma(), Some(u64::from(l0)));
+        let rho = event.zcdp_rho()?.unwrap_or(f64::INFINITY);
+        Ok((
+            Selection {
+                noise: Noise::Gaussian(m),
+                threshold,
+                rho,
+            },
+            event,
+        ))
+    }
+
     fn build(l0: u32, epsilon: f64, delta: f64) -> Result<(Selection, PrivacyEvent)> {
         let noise = DiscreteLaplace::new(i64::from(l0), epsilon)?;
         let t = noise.scale();
@@ -435,7 +499,14 @@ impl Selection {
         }
         let threshold = 1 + x.ceil() as i64;
         let event = PrivacyEvent::ApproximateDp { epsilon, delta };
-        Ok((Selection { noise, threshold }, event))
+        Ok((
+            Selection {
+                noise: Noise::Laplace(noise),
+                threshold,
+                rho: 0.0,
+            },
+            event,
+        ))
     }
 }
 
@@ -480,12 +551,6 @@ impl Aggregator {
         }
         let gaussian = matches!(plan.count, TableNoise::Gaussian { .. })
             || matches!(plan.sum, Some(TableNoise::Gaussian { .. }));
-        if gaussian && plan.selection.is_some() {
-            return Err(Error::invalid(
-                "plan",
-                "combines Gaussian noise with partition selection, which has no single zCDP or (epsilon, delta) charge; use Laplace noise",
-            ));
-        }
         let l0 = self.config.effective_l0();
         let l_inf = plan.max_contributions_per_partition;
         let mut events = Vec::with_capacity(3);
@@ -510,7 +575,11 @@ impl Aggregator {
 
         let selection = match plan.selection {
             Some((e, d)) => {
-                let (s, event) = Selection::build(l0, e, d)?;
+                let (s, event) = if gaussian {
+                    Selection::build_gaussian(l0, e, d)?
+                } else {
+                    Selection::build(l0, e, d)?
+                };
                 events.push(event);
                 Some(s)
             }
@@ -536,9 +605,10 @@ impl Aggregator {
     ///
     /// - [`Error::InvalidArgument`]: the plan does not fit this aggregator
     ///   (selection missing for data partitions, or given for a public list;
-    ///   sums without value bounds; a sensitivity too large to calibrate;
-    ///   Gaussian noise with selection), or the account's rule cannot charge
-    ///   the release (Gaussian noise needs a zCDP account).
+    ///   sums without value bounds; a sensitivity too large to calibrate),
+    ///   or the account's rule cannot charge the release (Gaussian noise
+    ///   with public partitions needs a zCDP account, with partition
+    ///   selection a basic one).
     /// - [`Error::BudgetExhausted`]: the charge does not fit; nothing is
     ///   released or recorded.
     /// - [`Error::Io`], [`Error::LedgerIntegrity`]: the ledger failed; nothing
@@ -683,7 +753,25 @@ impl PreparedRelease<'_> {
                 TableNoise::Laplace { .. } => None,
             })
             .collect();
-        let charge = if rhos.is_empty() {
+        let charge = if let (false, Some(sel), Some((_, delta))) =
+            (rhos.is_empty(), &self.selection, self.plan.selection)
+        {
+            // Gaussian thresholding: everything noised is ρ-zCDP together
+            // (the tables' ρ, ε²/2 for a Laplace table, the selection's ρ),
+            // hence (ε, δ/2)-DP by CKS20; a partition that exists only
+            // because of one unit passes with probability ≤ δ/(2L0'), so
+            // ≤ δ/2 for all of them. One (ε, δ) charge covers both parts.
+            let mut rho = rhos.iter().fold(sel.rho, |acc, r| add_up(acc, *r));
+            for e in laplace_eps {
+                rho = add_up(rho, mul_up(mul_up(e, e), 0.5));
+            }
+            let epsilon = crate::accountant::cks_epsilon(rho, delta / 2.0);
+            if !epsilon.is_finite() {
+                return Err(Error::invalid("rho", "is too large for budget accounting"));
+            }
+            // The next double up prints as a decimal above the bound.
+            Charge::approximate_dp(epsilon.next_up(), delta)?
+        } else if rhos.is_empty() {
             let mut eps = laplace_eps;
             let mut delta = 0.0;
             if let Some((e, d)) = self.plan.selection {
@@ -725,7 +813,7 @@ impl PreparedRelease<'_> {
             order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
             let mut selected = Vec::with_capacity(order.len());
             for p in order {
-                if sel.noise.release_with(self.totals[p].units, rng)? >= sel.threshold {
+                if sel.noise.add(self.totals[p].units, rng)?.value() >= sel.threshold {
                     selected.push(p);
                 }
             }
@@ -910,16 +998,99 @@ mod tests {
             Some(&PrivacyEvent::DiscreteLaplace { l1_sensitivity, scale })
                 if l1_sensitivity == 3.0 && (10.0..10.000001).contains(&scale)
         ));
+        // Gaussian noise with selection: one (ε, δ) charge covering the
+        // tables' ρ and the selection's ρ (CKS20 at δ/2) and the
+        // threshold's δ/2, and no ρ (a zCDP account cannot take a δ).
         let gaussian = ReleasePlan::new(3, TableNoise::Gaussian { rho: 0.1 })
             .unwrap()
             .with_partition_selection(0.5, 1e-6)
             .unwrap();
-        let e = agg.prepare_release(&gaussian).err().unwrap();
+        let p = agg.prepare_release(&gaussian).unwrap();
+        let sel_rho = p.selection.as_ref().unwrap().rho;
+        let charge = p.charge().unwrap();
+        assert_eq!(charge.delta().unwrap().to_f64_nearest(), 1e-6);
+        assert!(charge.rho().is_none() && charge.event().is_none());
+        let eps = charge.epsilon().unwrap().to_f64_nearest();
+        let both = crate::accountant::cks_epsilon(0.1 + sel_rho, 0.5e-6);
+        let tables_only = crate::accountant::cks_epsilon(0.1, 0.5e-6);
         assert!(
-            e.to_string()
-                .contains("Gaussian noise with partition selection"),
-            "{e}"
+            eps >= both && eps <= both * (1.0 + 1e-12),
+            "{eps} vs {both}"
         );
+        assert!(eps > tables_only, "the selection's noise is charged");
+        // The selection's noise alone is within its (ε, δ/2).
+        assert!(sel_rho > 0.0 && crate::accountant::cks_epsilon(sel_rho, 0.5e-6) <= 0.5);
+        // A zCDP account cannot take this charge; a basic one can.
+        let budget = Budget::in_memory();
+        budget
+            .set_composition("z", crate::budget::Composition::Zcdp)
+            .unwrap();
+        budget
+            .set_limit(
+                "z",
+                crate::budget::Limit::epsilon_delta(10.0, 1e-5).unwrap(),
+                "",
+            )
+            .unwrap();
+        let e = agg.release(&gaussian, &budget, "z").err().unwrap();
+        assert_eq!(e.status(), crate::error::Status::InvalidArgument, "{e}");
+    }
+
+    /// Gaussian thresholding: a partition held by a single patron passes
+    /// with probability P(Z ≥ τ − 1), Z discrete Gaussian of the selection's
+    /// σ, which the subgaussian tail bounds by its share δ/(2·L0) of δ. Here
+    /// L0 = 2, δ = 0.2 (share 0.05). Over 20,000 seeded releases the
+    /// observed rate must lie within 5 standard errors of the exact
+    /// probability (false failure ≈ 6·10⁻⁷ for a random seed), and the exact
+    /// probability must be at most the share. Partitions with 40 patrons
+    /// pass almost always.
+    #[test]
+    fn gaussian_selection_passes_a_lone_patron_with_probability_at_most_its_share() {
+        let mut agg = Aggregator::new(config(2));
+        agg.add(Event::new("lonely", "RARE")).unwrap();
+        for i in 0..40 {
+            agg.add(Event::new(&format!("p{i}"), "COMMON")).unwrap();
+        }
+        let (epsilon, delta) = (1.0, 0.2);
+        let plan = ReleasePlan::new(1, TableNoise::Gaussian { rho: 0.5 })
+            .unwrap()
+            .with_partition_selection(epsilon, delta)
+            .unwrap();
+        let prepared = agg.prepare_release(&plan).unwrap();
+        let sel = prepared.selection.as_ref().unwrap();
+        let Noise::Gaussian(m) = &sel.noise else {
+            panic!("Gaussian plans select with Gaussian noise");
+        };
+        let (sigma, threshold) = (m.sigma(), sel.threshold);
+        let cdf = crate::sample::stats::discrete_gaussian_cdf(sigma);
+        let exact = 1.0 - cdf(i128::from(threshold - 2)); // P(Z ≥ τ − 1)
+        let share = delta / 2.0 / 2.0;
+        assert!(exact <= share, "exact {exact} > share {share}");
+        let mut rng = InsecureSeededRng::from_seed_insecure(2022);
+        let runs = 20_000u32;
+        let (mut rare, mut common) = (0u32, 0u32);
+        for _ in 0..runs {
+            let t = release(&agg, &plan, &mut rng);
+            assert_eq!(t.selection_threshold, Some(threshold));
+            for row in &t.rows {
+                match row.partition_str() {
+                    Some("RARE") => rare += 1,
+                    Some("COMMON") => common += 1,
+                    other => panic!("unexpected partition {other:?}"),
+                }
+            }
+        }
+        let observed = f64::from(rare) / f64::from(runs);
+        eprintln!(
+            "lone patron: sigma {sigma}, tau {threshold}, exact {exact}, observed {observed}, share {share}"
+        );
+        let z = crate::sample::stats::binomial_z(u64::from(rare), u64::from(runs), exact);
+        assert!(
+            z.abs() < 5.0,
+            "observed {observed}, exact {exact} (sigma {sigma}, tau {threshold})"
+        );
+        assert!(observed <= share, "observed {observed} > share {share}");
+        assert!(f64::from(common) / f64::from(runs) > 0.999);
     }
 
     /// One patron with 10,000 checkouts at one branch moves that branch's

@@ -146,6 +146,13 @@ impl Charge {
     /// depends on the ε at which it is read; charge it with
     /// `Charge::approximate_dp(ε, δ)?.with_event(event)` to a basic account.
     pub fn from_event(event: &PrivacyEvent) -> Result<Charge> {
+        if let Some(equivalent) = event.budget_equivalent() {
+            event.validate()?;
+            return Ok(Charge {
+                event: Some(*event),
+                ..Charge::from_event(&equivalent)?
+            });
+        }
         let charge = match *event {
             PrivacyEvent::Laplace {
                 l1_sensitivity,
@@ -197,6 +204,7 @@ impl Charge {
                 Charge::approximate_dp(epsilon, delta)?
             }
             PrivacyEvent::Zcdp { rho } => Charge::zcdp(rho)?,
+            _ => return Err(Error::Internal("an event without a cost".into())),
         };
         Ok(Charge {
             event: Some(*event),
@@ -234,9 +242,11 @@ impl Charge {
     /// `Error::InvalidArgument` when the event costs more than the charge or
     /// has invalid parameters.
     pub fn with_event(self, event: PrivacyEvent) -> Result<Charge> {
-        let own = OwnCost::of(&event)?;
+        event.validate()?;
+        let charged_as = event.budget_equivalent().unwrap_or(event);
+        let own = OwnCost::of(&charged_as)?;
         match self.approx {
-            Some((e, d)) => self.check_epsilon_delta(&own, &event, e, d)?,
+            Some((e, d)) => self.check_epsilon_delta(&own, &charged_as, e, d)?,
             None => self.check_rho(&own)?,
         }
         // Written as plain branches on the discriminants, so that no float of
@@ -533,6 +543,10 @@ impl OwnCost {
                     rho: Some(rho),
                 }
             }
+            _ => match event.budget_equivalent() {
+                Some(equivalent) => OwnCost::of(&equivalent)?,
+                None => return Err(Error::Internal("an event without a cost".into())),
+            },
         })
     }
 

@@ -101,6 +101,7 @@ mod account;
 /// cbindgen:ignore
 mod audit;
 mod charge;
+mod continual;
 /// cbindgen:ignore
 mod decimal;
 /// cbindgen:ignore

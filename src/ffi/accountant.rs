@@ -235,6 +235,73 @@ pub extern "C" fn ilsp_plan_noise_scale(
     })
 }
 
+/// Writes to `*scale_out` the smallest noise scale (Laplace b or Gaussian σ,
+/// to 10⁻⁶ relative, on the safe side) such that `releases` releases of
+/// that noise with `sensitivity`, each run on a Poisson sample in which
+/// every privacy unit is kept independently with probability `rate`
+/// (0 < rate ≤ 1), are together (`epsilon`, `delta`)-DP under `method`
+/// (with rate = 1 as `ilsp_plan_noise_scale`).
+///
+/// `noise` is `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`. Methods that
+/// credit sampling: RDP and basic composition (and for Laplace noise also
+/// advanced, optimal homogeneous and zCDP, through the amplified pure ε);
+/// PLD declines sampled releases.
+///
+/// Errors: `ILSP_ERR_NULL` (`scale_out`), `ILSP_ERR_INVALID_ARGUMENT` (a
+/// bad parameter, a discrete noise kind, or a method that does not apply).
+///
+/// Thread safety: safe to call from any thread.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_plan_sampled_noise_scale(
+    noise: i32,
+    sensitivity: f64,
+    rate: f64,
+    releases: u64,
+    epsilon: f64,
+    delta: f64,
+    method: i32,
+    scale_out: *mut f64,
+) -> ilsp_status {
+    guard(|| {
+        check_out(scale_out, "scale_out")?;
+        let method = Method::from_code(method)?;
+        let scale = match noise {
+            ILSP_NOISE_LAPLACE => accountant::sampled_laplace_scale(
+                sensitivity,
+                rate,
+                releases,
+                epsilon,
+                delta,
+                method,
+            ),
+            ILSP_NOISE_GAUSSIAN => accountant::sampled_gaussian_sigma(
+                sensitivity,
+                rate,
+                releases,
+                epsilon,
+                delta,
+                method,
+            ),
+            other => Err(Error::invalid(
+                "noise",
+                format!("must be ILSP_NOISE_LAPLACE (0) or ILSP_NOISE_GAUSSIAN (1), got {other}"),
+            )),
+        }
+        .map_err(|e| match e {
+            Error::InvalidArgument {
+                param: "l1_sensitivity" | "l2_sensitivity",
+                reason,
+            } => Error::InvalidArgument {
+                param: "sensitivity",
+                reason,
+            },
+            e => e,
+        })?;
+        write_out(scale_out, scale);
+        Ok(())
+    })
+}
+
 /// Creates an empty accountant and writes it to `*out`.
 ///
 /// Errors: `ILSP_ERR_NULL` (`out`).
@@ -309,6 +376,59 @@ pub extern "C" fn ilsp_accountant_add_noise(
 ) -> ilsp_status {
     with_mut(accountant, |acc| {
         let event = noise_event(noise, sensitivity, scale)?;
+        add(acc, event, releases)
+    })
+}
+
+/// Adds `releases` releases of Laplace or Gaussian noise (`noise` is
+/// `ILSP_NOISE_LAPLACE` or `ILSP_NOISE_GAUSSIAN`, `sensitivity` and `scale`
+/// as for `ilsp_accountant_add_noise`), each run on a Poisson sample in
+/// which every privacy unit is kept independently with probability `rate`
+/// (0 < rate ≤ 1). The RDP method credits the amplification (Mironov,
+/// Talwar, Zhang 2019 for Gaussian noise; Zhu, Wang 2019 for Laplace);
+/// basic composition uses the amplified (ε, δ) of each release; the PLD
+/// method declines such releases. Nothing is added on error.
+///
+/// Errors: `ILSP_ERR_NULL` (`accountant`), `ILSP_ERR_INVALID_ARGUMENT`.
+///
+/// Thread safety: not concurrently with any other call on the same accountant.
+#[unsafe(no_mangle)]
+pub extern "C" fn ilsp_accountant_add_sampled_noise(
+    accountant: *mut ilsp_accountant,
+    noise: i32,
+    sensitivity: f64,
+    scale: f64,
+    rate: f64,
+    releases: u64,
+) -> ilsp_status {
+    with_mut(accountant, |acc| {
+        let event = match noise_event(noise, sensitivity, scale)? {
+            PrivacyEvent::Laplace {
+                l1_sensitivity,
+                scale,
+            } => PrivacyEvent::PoissonSampledLaplace {
+                l1_sensitivity,
+                scale,
+                rate,
+            },
+            PrivacyEvent::Gaussian {
+                l2_sensitivity,
+                sigma,
+            } => PrivacyEvent::PoissonSampledGaussian {
+                l2_sensitivity,
+                sigma,
+                rate,
+            },
+            _ => {
+                return Err(Error::invalid(
+                    "noise",
+                    format!(
+                        "must be ILSP_NOISE_LAPLACE (0) or ILSP_NOISE_GAUSSIAN (1), got {noise}"
+                    ),
+                ));
+            }
+        };
+        event.validate()?;
         add(acc, event, releases)
     })
 }

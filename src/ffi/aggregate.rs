@@ -428,13 +428,17 @@ fn table_ref<'a>(t: *const ilsp_table) -> Result<&'a ReleasedTable> {
 ///   need an aggregator made with `sum_values = 1`).
 /// - `selection_epsilon`, `selection_delta`: the (ε, δ) of private partition
 ///   selection, required when the partitions come from the data and 0, 0
-///   with a public list (Laplace noise only).
+///   with a public list. With Gaussian noise the selection is Gaussian
+///   thresholding (δ split between the noise and the threshold).
 /// - `suppress_below`: withhold cells whose noisy count is below this (0 or
 ///   less: none).
 ///
 /// The charge is pure ε-DP for public partitions with Laplace noise
 /// (ε = counts' + sums'), (ε, δ) with selection (ε adds the selection's),
-/// ρ-zCDP with Gaussian noise. L1/L2 sensitivities charged: L0·L∞ and
+/// ρ-zCDP with Gaussian noise and public partitions (a zCDP account), and
+/// one (ε, δ) with Gaussian noise and selection (a basic account; ε is the
+/// CKS20 conversion at δ/2 of the tables' and the selection's total ρ, the
+/// other δ/2 covers the threshold). L1/L2 sensitivities charged: L0·L∞ and
 /// √L0·L∞ (counts), times max(|lo|, |hi|) (sums).
 ///
 /// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING` (`account`),

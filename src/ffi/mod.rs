@@ -28,6 +28,7 @@ pub mod aggregate;
 pub mod bound;
 pub mod budget;
 pub(crate) mod chacha_simd;
+pub mod continual;
 pub mod core;
 pub(crate) mod cpu;
 pub mod epoch;

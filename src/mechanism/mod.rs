@@ -8,6 +8,7 @@
 //! | [`DiscreteGaussian`] | `i64` | (ε, δ)-DP / ρ-zCDP | [`DiscreteGaussian`](crate::accountant::PrivacyEvent::DiscreteGaussian) |
 //! | [`RandomizedResponse`] | category `< k` | ε-DP per report | [`RandomizedResponse`](crate::accountant::PrivacyEvent::RandomizedResponse) |
 //! | [`Quantile`] | `&[f64]` | ε-DP (add/remove one value) | [`Exponential`](crate::accountant::PrivacyEvent::Exponential) |
+//! | [`ContinualCounter`] | one `i64` per period, T periods | ε-DP or ρ-zCDP for the whole series of running totals | [`ContinualCountLaplace`](crate::accountant::PrivacyEvent::ContinualCountLaplace) / [`ContinualCountGaussian`](crate::accountant::PrivacyEvent::ContinualCountGaussian) |
 //!
 //! # Input domains, and what a refusal reveals
 //!
@@ -62,6 +63,7 @@
 //! ```
 
 mod calibrate;
+mod continual;
 mod discrete;
 mod gaussian;
 pub mod grid;
@@ -71,6 +73,7 @@ mod quantile;
 mod response;
 
 pub use calibrate::{analytic_gaussian_delta, discrete_gaussian_delta};
+pub use continual::{ContinualCounter, MAX_PERIODS};
 pub use discrete::{DiscreteGaussian, DiscreteLaplace};
 pub use gaussian::Gaussian;
 pub use laplace::Laplace;

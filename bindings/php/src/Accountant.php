@@ -65,6 +65,16 @@ final class Accountant
             $sensitivity, $scale, self::count($releases))));
     }
 
+    /**
+     * Adds $releases Laplace or Gaussian releases, each run on a Poisson
+     * sample of rate $rate (amplification by sampling, credited by RDP).
+     */
+    public function addSampledNoise(Noise $noise, float $sensitivity, float $scale, float $rate, int $releases = 1): void
+    {
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_accountant_add_sampled_noise($h,
+            $noise->value, $sensitivity, $scale, $rate, self::count($releases))));
+    }
+
     /** Adds $releases releases that are each epsilon-DP. */
     public function addPureDp(float $epsilon, int $releases = 1): void
     {

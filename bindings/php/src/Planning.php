@@ -68,4 +68,23 @@ trait Planning
             Accountant::count($releases), $epsilon, $delta, $method->value, \FFI::addr($out)));
         return $out->cdata;
     }
+
+    /**
+     * The smallest Laplace scale or Gaussian sigma such that $releases
+     * releases, each on a Poisson sample of rate $rate (every privacy unit
+     * kept independently with that probability), fit in ($epsilon, $delta).
+     * $noise is Noise::Laplace or Noise::Gaussian; RDP and basic composition
+     * credit the sampling, PLD declines sampled releases.
+     *
+     * @throws InvalidArgumentException for a bad parameter or a method that does not apply.
+     */
+    public function planSampledNoiseScale(Noise $noise, float $sensitivity, float $rate, int $releases,
+                                          float $epsilon, float $delta,
+                                          AccountingMethod $method = AccountingMethod::Best): float
+    {
+        $out = $this->ffi->new('double');
+        $this->check($this->ffi->ilsp_plan_sampled_noise_scale($noise->value, $sensitivity, $rate,
+            Accountant::count($releases), $epsilon, $delta, $method->value, \FFI::addr($out)));
+        return $out->cdata;
+    }
 }

@@ -27,6 +27,7 @@ from .budget import (
     Budget,
 )
 from . import accountant
+from . import continual
 from .columns import PackedColumn
 from .core import clamp, version
 from .enums import (
@@ -132,6 +133,7 @@ __all__ = [
     "Tokenizer",
     "age_band",
     "accountant",
+    "continual",
     "clamp",
     "clip_l1",
     "clip_l2",

@@ -51,9 +51,15 @@ _plan_max_releases = declare(
     "ilsp_plan_max_releases", status_t, [_i32, _d, _d, _d, _d, _i32, ctypes.POINTER(_u64)]
 )
 _plan_noise_scale = declare("ilsp_plan_noise_scale", status_t, [_i32, _d, _u64, _d, _d, _i32, _pd])
+_plan_sampled_scale = declare(
+    "ilsp_plan_sampled_noise_scale", status_t, [_i32, _d, _d, _u64, _d, _d, _i32, _pd]
+)
 _new = declare("ilsp_accountant_new", status_t, [ctypes.POINTER(_handle_p)])
 _free = declare("ilsp_accountant_free", None, [_handle_p])
 _add_noise = declare("ilsp_accountant_add_noise", status_t, [_handle_p, _i32, _d, _d, _u64])
+_add_sampled = declare(
+    "ilsp_accountant_add_sampled_noise", status_t, [_handle_p, _i32, _d, _d, _d, _u64]
+)
 _add_pure = declare("ilsp_accountant_add_pure_dp", status_t, [_handle_p, _d, _u64])
 _add_approx = declare("ilsp_accountant_add_approximate_dp", status_t, [_handle_p, _d, _d, _u64])
 _add_zcdp = declare("ilsp_accountant_add_zcdp", status_t, [_handle_p, _d, _u64])
@@ -123,6 +129,25 @@ def plan_noise_scale(noise: Union[Noise, int], sensitivity: float, releases: int
     return out.value
 
 
+def plan_sampled_noise_scale(noise: Union[Noise, int], sensitivity: float, rate: float,
+                             releases: int, epsilon: float, delta: float,
+                             method: Union[AccountingMethod, int] = AccountingMethod.BEST) -> float:
+    """The smallest Laplace scale or Gaussian sigma such that ``releases``
+    releases, each on a Poisson sample of rate ``rate`` (every privacy unit
+    kept independently with that probability), fit in (epsilon, delta).
+    ``noise`` is NOISE_LAPLACE or NOISE_GAUSSIAN; RDP and basic composition
+    credit the sampling.
+
+    Raises:
+        InvalidArgumentError: for a bad parameter or a method that does not
+        apply (PLD declines sampled releases).
+    """
+    out = ctypes.c_double()
+    call(_plan_sampled_scale, noise, float(sensitivity), float(rate), _count(releases),
+         float(epsilon), float(delta), method, ctypes.byref(out))
+    return out.value
+
+
 class Accountant(Handle):
     """A sequence of releases whose total (epsilon, delta) can be queried.
 
@@ -144,6 +169,13 @@ class Accountant(Handle):
     def add_noise(self, noise: Union[Noise, int], sensitivity: float, scale: float, releases: int = 1) -> None:
         """Adds ``releases`` releases of Laplace/Gaussian/discrete noise."""
         self._call(_add_noise, noise, float(sensitivity), float(scale), _count(releases))
+
+    def add_sampled_noise(self, noise: Union[Noise, int], sensitivity: float, scale: float,
+                          rate: float, releases: int = 1) -> None:
+        """Adds ``releases`` Laplace or Gaussian releases, each run on a
+        Poisson sample of rate ``rate`` (amplification by sampling)."""
+        self._call(_add_sampled, noise, float(sensitivity), float(scale), float(rate),
+                   _count(releases))
 
     def add_pure_dp(self, epsilon: float, releases: int = 1) -> None:
         """Adds ``releases`` releases that are each epsilon-DP."""

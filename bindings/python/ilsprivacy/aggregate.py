@@ -454,7 +454,8 @@ class Aggregator(Handle):
         Give ``epsilon`` (discrete Laplace; ``sum_epsilon`` for sums) or ``rho``
         (discrete Gaussian, zCDP accounts; ``sum_rho``). ``selection`` is the
         ``(epsilon, delta)`` of private partition selection, required when the
-        partitions come from the data. Cells whose noisy count is below
+        partitions come from the data (with ``rho``: Gaussian thresholding,
+        charged as one (epsilon, delta) to a basic account). Cells whose noisy count is below
         ``suppress_below`` are withheld.
 
         ``private_max_contributions=(quantile, bound_epsilon)`` chooses L∞ from
