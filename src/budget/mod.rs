@@ -100,6 +100,7 @@
 mod account;
 /// cbindgen:ignore
 mod audit;
+mod burn;
 mod charge;
 /// cbindgen:ignore
 mod decimal;
@@ -108,20 +109,31 @@ mod exact;
 mod fork_mutex;
 mod handle;
 pub mod ledger;
+mod metrics;
 mod release;
 mod state;
+mod template;
 mod time;
 mod zcdp;
 
 pub use account::{
     Composition, Cost, DEFAULT_ALERT_THRESHOLD, Limit, MAX_ACCOUNT_NAME_BYTES, MAX_ACCOUNTS,
-    MAX_REASON_BYTES, Period, validate_account_name,
+    MAX_CORRELATION_ID_BYTES, MAX_REASON_BYTES, Period, validate_account_name,
+    validate_correlation_id,
 };
 pub use audit::{AUDIT_RING_CAPACITY, AuditEvent, AuditKind};
+pub use burn::{BurnPlan, MAX_BURN_WINDOW_SECS, MAX_WINDOW_SPENDS, MIN_BURN_WINDOW_SECS};
 pub use charge::Charge;
 pub(crate) use decimal::at_most_charged;
 pub use decimal::{Decimal, ParseDecimalError, Rounding, SCALE};
 pub use handle::{
-    AccountStatus, Alert, Budget, BudgetOptions, DEFAULT_LOCK_TIMEOUT, Receipt, verify_ledger_file,
+    AccountStatus, Alert, AlertKind, Budget, BudgetOptions, DEFAULT_LOCK_TIMEOUT, DryRun,
+    DryRunItem, MAX_DRY_RUN_SPENDS, Receipt, verify_ledger_file,
 };
 pub use ledger::LedgerSummary;
+pub use metrics::{AccountMetrics, BudgetMetrics, LedgerMetrics};
+pub use template::{
+    AmountRange, MAX_TEMPLATE_NAME_BYTES, MAX_TEMPLATES_PER_ACCOUNT, QueryTemplate,
+    TemplateMechanism, validate_template_name,
+};
+pub use time::{Clock, SystemClock};

@@ -132,6 +132,7 @@ pub extern "C" fn ilsp_budget_open_with_timeout(
 ) -> ilsp_status {
     let options = BudgetOptions {
         lock_timeout: Duration::from_millis(u64::from(lock_timeout_ms)),
+        ..BudgetOptions::default()
     };
     guard(|| open(ledger_path, &options, out))
 }

@@ -181,9 +181,14 @@ impl LedgerFile {
         Ok(())
     }
 
-    /// The time for new entries.
-    pub fn next_time(&self) -> i64 {
-        self.chain.next_time()
+    /// The time for new entries by `clock_ms` (never before the last entry).
+    pub fn next_time_from(&self, clock_ms: i64) -> i64 {
+        self.chain.next_time_from(clock_ms)
+    }
+
+    /// The time of the last entry.
+    pub fn last_time_ms(&self) -> i64 {
+        self.chain.last_time_ms()
     }
 
     fn size(&self) -> Result<u64> {
@@ -463,6 +468,7 @@ mod tests {
             delta: Some(Decimal::ZERO),
             rho: Some(d("0.0078125")),
             event: None,
+            correlation_id: None,
         };
         let (line, _) = entry::encode(&body, entries, time::now_ms() + 10, &prev);
         (base, line)
