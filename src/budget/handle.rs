@@ -1144,6 +1144,8 @@ fn lost() -> Error {
 }
 
 /// The most spends one [`Budget::check_spends`] takes.
+///
+/// cbindgen:ignore
 pub const MAX_DRY_RUN_SPENDS: usize = 100_000;
 
 /// The answer of [`Budget::check_spends`].

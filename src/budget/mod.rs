@@ -100,6 +100,7 @@
 mod account;
 /// cbindgen:ignore
 mod audit;
+/// cbindgen:ignore
 mod burn;
 mod charge;
 /// cbindgen:ignore
@@ -109,9 +110,11 @@ mod exact;
 mod fork_mutex;
 mod handle;
 pub mod ledger;
+/// cbindgen:ignore
 mod metrics;
 mod release;
 mod state;
+/// cbindgen:ignore
 mod template;
 mod time;
 mod zcdp;

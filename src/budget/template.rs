@@ -112,7 +112,12 @@ pub struct QueryTemplate {
     /// The mechanism a spend must carry (`None`: any, also none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mechanism: Option<TemplateMechanism>,
-    /// The largest sensitivity allowed (L1 for Laplace, L2 for Gaussian).
+    /// The largest sensitivity allowed (L1 for Laplace, L2 for Gaussian),
+    /// compared with the sensitivity the spend's event records. The
+    /// library's float mechanisms record the sensitivity they charge, which
+    /// includes the rounding of the input to their noise grid (Δ + γ, with γ
+    /// at most 2⁻³⁰ of the noise scale): allow a little above the nominal
+    /// sensitivity (e.g. 1.001 for Δ = 1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_sensitivity: Option<f64>,
     /// The ε range a spend's ε must lie in.

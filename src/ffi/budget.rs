@@ -60,7 +60,7 @@ pub(crate) unsafe fn budget_arg<'a>(b: *mut ilsp_budget) -> Result<&'a Budget> {
 ///
 /// As [`budget_arg`]; `account` must be NULL or a NUL-terminated string
 /// valid for `'a`.
-unsafe fn budget_account<'a>(
+pub(crate) unsafe fn budget_account<'a>(
     b: *mut ilsp_budget,
     account: *const c_char,
 ) -> Result<(&'a Budget, &'a str)> {

@@ -30,6 +30,7 @@ pub mod budget;
 pub(crate) mod chacha_simd;
 pub mod core;
 pub(crate) mod cpu;
+pub mod governance;
 pub mod mask;
 pub mod mechanism;
 pub(crate) mod os;
