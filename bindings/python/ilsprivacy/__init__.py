@@ -67,6 +67,7 @@ from .masking import (
 )
 from .token import Key, Tokenizer
 from .errors import (
+    AccountSuspendedError,
     BudgetExhaustedError,
     BufferTooSmallError,
     ClosedHandleError,
@@ -79,6 +80,7 @@ from .errors import (
     LedgerIntegrityError,
     LedgerIOError,
     NullPointerError,
+    TemplateMismatchError,
 )
 
 __version__ = version()
@@ -110,6 +112,7 @@ __all__ = [
     "PERIOD_CALENDAR_MONTH",
     "PERIOD_CALENDAR_YEAR",
     "PERIOD_LIFETIME",
+    "AccountSuspendedError",
     "BudgetExhaustedError",
     "BufferTooSmallError",
     "ClosedHandleError",
@@ -125,6 +128,7 @@ __all__ = [
     "LedgerIntegrityError",
     "NullPointerError",
     "RecordOutcome",
+    "TemplateMismatchError",
     "SuppressedTable",
     "Tokenizer",
     "age_band",
