@@ -25,7 +25,18 @@ pub const MIN_BURN_WINDOW_SECS: u64 = 60;
 /// The longest window, in seconds (366 days).
 pub const MAX_BURN_WINDOW_SECS: u64 = 366 * 86_400;
 
-/// An account's planned spend rate (see the [module docs](self)).
+/// An account's planned spend rate: `planned` per window of `window_secs`;
+/// a spend that takes the spend over the sliding window past `factor` ×
+/// `planned` raises a burn-rate alert.
+///
+/// The amount tracked is the one the account's limit is enforced in: ε for
+/// basic composition, ρ for zCDP. The window counts spends (and charged
+/// repairs) recorded since the plan was set (replayed from the ledger on
+/// open); it is exact while the window holds at most
+/// [`MAX_WINDOW_SPENDS`] spends, and beyond that the two oldest are merged
+/// into one at the later time, so the windowed sum can only be overstated
+/// (an alert may come early, never late). Alerts are telemetry (a float
+/// comparison), never a privacy guarantee.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct BurnPlan {
     /// The planned spend per window (ε for basic accounts, ρ for zCDP).

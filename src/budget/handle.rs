@@ -642,10 +642,7 @@ impl Budget {
         validate_account_name(account)?;
         validate_reason(reason)?;
         self.core()?.transact(|state, _| {
-            if !state
-                .account(account)
-                .is_some_and(|a| a.suspended.is_some())
-            {
+            if state.account(account).is_none_or(|a| a.suspended.is_none()) {
                 return Err(Error::invalid(
                     "account",
                     format!("{account:?} is not suspended"),

@@ -132,7 +132,8 @@ impl BudgetMetrics {
                 }
             }
         }
-        let counters: [(&str, &str, fn(&AccountMetrics) -> u64); 2] = [
+        type Counter = (&'static str, &'static str, fn(&AccountMetrics) -> u64);
+        let counters: [Counter; 2] = [
             (
                 "ilsprivacy_budget_spends_total",
                 "Spends recorded in the ledger for the account.",

@@ -104,7 +104,11 @@ pub struct AmountRange {
     pub max: Decimal,
 }
 
-/// A pre-approved query template (see the [module docs](self)).
+/// A pre-approved query template: a mechanism (or none: any), a bound on
+/// the mechanism's sensitivity, and the allowed ranges of ε, δ and/or ρ. A
+/// spend matches when every rule holds; an account that accepts templated
+/// spends only (`Budget::set_templates_only`) admits a spend only if it
+/// matches at least one of its templates — and, as always, fits the limit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueryTemplate {
     /// Its name: 1–64 bytes of `A-Z a-z 0-9 . _ -`.
@@ -277,8 +281,12 @@ impl QueryTemplate {
             if got != m {
                 return Err(format!("mechanism {} is not {}", got.name(), m.name()));
             }
+            // NaN is never within the bound.
             if let (Some(max), Some(s)) = (self.max_sensitivity, sensitivity)
-                && !(s <= max)
+                && !matches!(
+                    s.partial_cmp(&max),
+                    Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
+                )
             {
                 return Err(format!("sensitivity {s} is above its maximum {max}"));
             }
@@ -414,7 +422,7 @@ mod tests {
                 .unwrap_err()
                 .contains("epsilon is required")
         );
-        let e = match_any(&[t.clone()], &shape("1", Some(&ok))).unwrap_err();
+        let e = match_any(std::slice::from_ref(&t), &shape("1", Some(&ok))).unwrap_err();
         assert!(
             e.starts_with("matches no template (template \"loans-count\": epsilon 1"),
             "{e}"
