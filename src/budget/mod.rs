@@ -80,6 +80,17 @@
 //! handle's [`Budget::on_alert`] callback, and shows in
 //! [`AccountStatus::alerted`] (in C: `ilsp_budget_alert_status`).
 //!
+//! **Governance.** Per-account query templates with templates-only
+//! enforcement ([`Budget::set_template`], [`Budget::set_templates_only`]),
+//! suspension ([`Budget::suspend`]), dry runs ([`Budget::check_spends`]),
+//! correlation IDs ([`Budget::spend_correlated`]), burn-rate plans and
+//! alerts ([`Budget::set_burn_plan`], [`BurnPlan`]) and metrics
+//! ([`Budget::metrics`], [`BudgetMetrics::to_prometheus`]). Template and
+//! suspension refusals (`Error::TemplateMismatch`, `Error::AccountSuspended`)
+//! come before anything is recorded or released, like an exhausted budget.
+//! A template or suspension does not change the privacy guarantee (which is
+//! the limit's); it narrows what may be spent.
+//!
 //! **Durability, crashes, tampering, replaced or deleted ledgers, hostile
 //! files, several processes:** see [`ledger`].
 //!
