@@ -653,4 +653,65 @@ mod tests {
         assert_eq!(unhex("0aff"), Some(vec![10, 255]));
         assert_eq!(unhex("0AFF"), None);
     }
+
+    #[test]
+    fn replay_refuses_spends_a_governance_rule_forbade() {
+        use crate::budget::template::QueryTemplate;
+        let mut s = State::new();
+        s.apply(&header(), 0, 0).unwrap();
+        s.apply(&limit("a", "1"), 1, 0).unwrap();
+        let suspend = Body::Suspend {
+            account: "a".into(),
+            reason: "r".into(),
+        };
+        s.apply(&suspend, 2, 0).unwrap();
+        let e = s.apply(&spend("a", "0.1"), 3, 0).unwrap_err();
+        assert!(e.contains("is suspended"), "{e}");
+        let resume = Body::Resume {
+            account: "a".into(),
+            reason: "r".into(),
+        };
+        s.apply(&resume, 3, 0).unwrap();
+        assert!(
+            s.apply(&resume, 4, 0)
+                .unwrap_err()
+                .contains("not suspended")
+        );
+        let template = QueryTemplate::new("t").unwrap().epsilon(0.0, 0.05).unwrap();
+        let add = Body::Template {
+            account: "a".into(),
+            template,
+            reason: String::new(),
+        };
+        s.apply(&add, 4, 0).unwrap();
+        let only = Body::TemplatesOnly {
+            account: "a".into(),
+            enabled: true,
+            reason: String::new(),
+        };
+        s.apply(&only, 5, 0).unwrap();
+        let e = s.apply(&spend("a", "0.1"), 6, 0).unwrap_err();
+        assert!(e.contains("above its maximum 0.05"), "{e}");
+        s.apply(&spend("a", "0.05"), 6, 0).unwrap();
+        let bad_id = Body::Spend {
+            account: "a".into(),
+            epsilon: Some(d("0.01")),
+            delta: Some(Decimal::ZERO),
+            rho: None,
+            event: None,
+            correlation_id: Some("patron 12".into()),
+        };
+        assert!(
+            s.apply(&bad_id, 7, 0)
+                .unwrap_err()
+                .contains("correlation_id")
+        );
+        let removed = Body::TemplateRemoved {
+            account: "a".into(),
+            name: "absent".into(),
+            reason: String::new(),
+        };
+        assert!(s.apply(&removed, 7, 0).unwrap_err().contains("never added"));
+        assert_eq!(s.account("a").unwrap().spends, 1);
+    }
 }
