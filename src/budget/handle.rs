@@ -129,8 +129,6 @@ pub struct AccountStatus {
     pub burn_alerted: bool,
     /// Burn-rate alert entries recorded for it.
     pub burn_alerts: u64,
-    /// Spends refused by this handle since it opened (refusals are not in the ledger).
-    pub refusals: u64,
 }
 
 impl AccountStatus {
@@ -988,7 +986,6 @@ impl Budget {
                 .burn_window_spent(time)
                 .is_some_and(|(plan, spent)| spent.to_f64_approx() > plan.threshold()),
             burn_alerts: a.burn_alerts,
-            refusals: a.refusals,
         })
     }
 
