@@ -136,14 +136,31 @@ impl BurnPlan {
 pub(crate) struct BurnWindow {
     /// (time, amount), oldest first.
     spends: VecDeque<(i64, Decimal)>,
+    /// The sum of `spends` (saturating).
+    total: Decimal,
+}
+
+fn saturating_add(a: Decimal, b: Decimal) -> Decimal {
+    a.checked_add(b).unwrap_or(Decimal::from_units(u128::MAX))
 }
 
 impl BurnWindow {
     /// Drops spends at or before `now − window`.
     fn prune(&mut self, plan: &BurnPlan, now_ms: i64) {
         let start = now_ms.saturating_sub(plan.window_ms());
-        while self.spends.front().is_some_and(|&(t, _)| t <= start) {
+        let saturated = self.total == Decimal::from_units(u128::MAX);
+        while let Some(&(t, a)) = self.spends.front()
+            && t <= start
+        {
             self.spends.pop_front();
+            self.total = self.total.saturating_sub(a);
+        }
+        if saturated {
+            // A saturated total is not the sum: re-add what is left.
+            self.total = self
+                .spends
+                .iter()
+                .fold(Decimal::ZERO, |s, &(_, a)| saturating_add(s, a));
         }
     }
 
@@ -156,21 +173,28 @@ impl BurnWindow {
         if self.spends.len() >= MAX_WINDOW_SPENDS
             && let (Some((_, a)), Some((t, b))) = (self.spends.pop_front(), self.spends.pop_front())
         {
-            let merged = a.checked_add(b).unwrap_or(Decimal::from_units(u128::MAX));
-            self.spends.push_front((t, merged));
+            self.spends.push_front((t, saturating_add(a, b)));
         }
         self.spends.push_back((time_ms, amount));
+        self.total = saturating_add(self.total, amount);
     }
 
-    /// The spend inside the window that ends at `now_ms`.
+    /// The spend inside the window that ends at `now_ms`: the running total
+    /// less the spends that have left the window since the last prune.
     pub fn sum_at(&self, plan: &BurnPlan, now_ms: i64) -> Decimal {
         let start = now_ms.saturating_sub(plan.window_ms());
+        let expired = self
+            .spends
+            .iter()
+            .take_while(|&&(t, _)| t <= start)
+            .fold(Decimal::ZERO, |s, &(_, a)| saturating_add(s, a));
+        if expired.is_zero() {
+            return self.total;
+        }
         self.spends
             .iter()
             .filter(|&&(t, _)| t > start)
-            .fold(Decimal::ZERO, |s, &(_, a)| {
-                s.checked_add(a).unwrap_or(Decimal::from_units(u128::MAX))
-            })
+            .fold(Decimal::ZERO, |s, &(_, a)| saturating_add(s, a))
     }
 }
 
@@ -218,5 +242,16 @@ mod tests {
         }
         // Merging never loses an amount inside the window.
         assert_eq!(w.sum_at(&plan, 100_000), Decimal::from_units(5000));
+        // A steady trickle: the running total follows the window exactly.
+        let mut w = BurnWindow::default();
+        for i in 0..10_000i64 {
+            w.add(&plan, i * 1000, Decimal::UNIT);
+            assert_eq!(
+                w.sum_at(&plan, i * 1000),
+                Decimal::from_units((i + 1).min(60) as u128),
+                "{i}"
+            );
+        }
+        assert_eq!(w.total, Decimal::from_units(60));
     }
 }

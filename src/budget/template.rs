@@ -271,15 +271,21 @@ impl QueryTemplate {
 
     /// `Ok` if `spend` matches every rule, else the first rule it breaks.
     pub(crate) fn check(&self, spend: &SpendShape<'_>) -> std::result::Result<(), String> {
+        match self.violation(spend) {
+            None => Ok(()),
+            Some(v) => Err(v.to_string()),
+        }
+    }
+
+    /// The first rule `spend` breaks, if any (no allocation: the hot path
+    /// of a templated spend).
+    fn violation(&self, spend: &SpendShape<'_>) -> Option<Violation> {
         if let Some(m) = self.mechanism {
             let Some((got, sensitivity)) = spend.event.and_then(TemplateMechanism::of_event) else {
-                return Err(format!(
-                    "mechanism must be {} (the spend names no such mechanism)",
-                    m.name()
-                ));
+                return Some(Violation::NoMechanism(m));
             };
             if got != m {
-                return Err(format!("mechanism {} is not {}", got.name(), m.name()));
+                return Some(Violation::Mechanism { got, want: m });
             }
             // NaN is never within the bound.
             if let (Some(max), Some(s)) = (self.max_sensitivity, sensitivity)
@@ -288,7 +294,7 @@ impl QueryTemplate {
                     Some(std::cmp::Ordering::Less | std::cmp::Ordering::Equal)
                 )
             {
-                return Err(format!("sensitivity {s} is above its maximum {max}"));
+                return Some(Violation::Sensitivity { got: s, max });
             }
         }
         for (what, range, amount) in [
@@ -298,17 +304,50 @@ impl QueryTemplate {
         ] {
             let Some(r) = range else { continue };
             match amount {
-                None => return Err(format!("{what} is required (the spend has none)")),
-                Some(a) if a < r.min => {
-                    return Err(format!("{what} {a} is below its minimum {}", r.min));
-                }
-                Some(a) if a > r.max => {
-                    return Err(format!("{what} {a} is above its maximum {}", r.max));
-                }
+                None => return Some(Violation::Missing(what)),
+                Some(a) if a < r.min => return Some(Violation::Below(what, a, r.min)),
+                Some(a) if a > r.max => return Some(Violation::Above(what, a, r.max)),
                 Some(_) => {}
             }
         }
-        Ok(())
+        None
+    }
+}
+
+/// The rule a spend breaks (see [`QueryTemplate::check`]).
+enum Violation {
+    NoMechanism(TemplateMechanism),
+    Mechanism {
+        got: TemplateMechanism,
+        want: TemplateMechanism,
+    },
+    Sensitivity {
+        got: f64,
+        max: f64,
+    },
+    Missing(&'static str),
+    Below(&'static str, Decimal, Decimal),
+    Above(&'static str, Decimal, Decimal),
+}
+
+impl std::fmt::Display for Violation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Violation::NoMechanism(m) => write!(
+                f,
+                "mechanism must be {} (the spend names no such mechanism)",
+                m.name()
+            ),
+            Violation::Mechanism { got, want } => {
+                write!(f, "mechanism {} is not {}", got.name(), want.name())
+            }
+            Violation::Sensitivity { got, max } => {
+                write!(f, "sensitivity {got} is above its maximum {max}")
+            }
+            Violation::Missing(what) => write!(f, "{what} is required (the spend has none)"),
+            Violation::Below(what, a, min) => write!(f, "{what} {a} is below its minimum {min}"),
+            Violation::Above(what, a, max) => write!(f, "{what} {a} is above its maximum {max}"),
+        }
     }
 }
 
@@ -321,13 +360,16 @@ pub(crate) fn match_any(
     if templates.is_empty() {
         return Err("the account accepts only templated spends and has no template".into());
     }
-    let mut why = Vec::with_capacity(templates.len());
-    for t in templates {
-        match t.check(spend) {
-            Ok(()) => return Ok(()),
-            Err(rule) => why.push(format!("template {:?}: {rule}", t.name)),
-        }
+    if templates.iter().any(|t| t.violation(spend).is_none()) {
+        return Ok(());
     }
+    let why: Vec<String> = templates
+        .iter()
+        .filter_map(|t| {
+            t.violation(spend)
+                .map(|v| format!("template {:?}: {v}", t.name))
+        })
+        .collect();
     Err(format!("matches no template ({})", why.join("; ")))
 }
 
