@@ -270,7 +270,8 @@ impl QueryTemplate {
     }
 
     /// `Ok` if `spend` matches every rule, else the first rule it breaks.
-    pub(crate) fn check(&self, spend: &SpendShape<'_>) -> std::result::Result<(), String> {
+    #[cfg(test)]
+    fn check(&self, spend: &SpendShape<'_>) -> std::result::Result<(), String> {
         match self.violation(spend) {
             None => Ok(()),
             Some(v) => Err(v.to_string()),
@@ -314,7 +315,7 @@ impl QueryTemplate {
     }
 }
 
-/// The rule a spend breaks (see [`QueryTemplate::check`]).
+/// The rule a spend breaks (see `QueryTemplate::violation`).
 enum Violation {
     NoMechanism(TemplateMechanism),
     Mechanism {
