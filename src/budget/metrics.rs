@@ -94,11 +94,11 @@ impl BudgetMetrics {
                 "gauge",
                 "Time of the last ledger entry, seconds since the Unix epoch.",
             );
+            // Exact for every time a ledger can hold (|ms| < 2^53).
             let _ = writeln!(
                 s,
-                "ilsprivacy_ledger_last_entry_timestamp_seconds {}.{:03}",
-                l.last_entry_time_ms.div_euclid(1000),
-                l.last_entry_time_ms.rem_euclid(1000)
+                "ilsprivacy_ledger_last_entry_timestamp_seconds {}",
+                l.last_entry_time_ms as f64 / 1000.0
             );
         }
         if self.accounts.is_empty() {
@@ -222,6 +222,27 @@ mod tests {
     fn label_values_are_escaped() {
         assert_eq!(escape(r#"a"b\c"#), r#"a\"b\\c"#);
         assert_eq!(escape("bibliothèque/prêts"), "bibliothèque/prêts");
+    }
+
+    #[test]
+    fn entry_times_print_as_seconds() {
+        for (ms, text) in [
+            (1_796_318_105_803, "1796318105.803"),
+            (-1, "-0.001"),
+            (0, "0"),
+        ] {
+            let m = BudgetMetrics {
+                integrity_ok: true,
+                ledger: Some(LedgerMetrics {
+                    entries: 1,
+                    head: String::new(),
+                    last_entry_time_ms: ms,
+                }),
+                accounts: Vec::new(),
+            };
+            let want = format!("ilsprivacy_ledger_last_entry_timestamp_seconds {text}\n");
+            assert!(m.to_prometheus(false).contains(&want), "{ms}");
+        }
     }
 
     #[test]
