@@ -7,6 +7,11 @@
 //! - `in_memory/spend`: the spend alone; `mechanism/laplace_release`: the
 //!   release alone, for comparison.
 //! - `in_memory/c_abi_laplace`: `ilsp_budget_laplace` (per-thread mechanism cache).
+//! - `in_memory/spend_templated_burn_plan`: a spend on an account that
+//!   accepts only templated spends (8 templates, the last one matching) and
+//!   has a burn-rate plan (window of 1024 spends): the governance checks'
+//!   cost next to `in_memory/spend`.
+//! - `in_memory/check_spends_16`: a dry run of 16 spends on one account.
 //! - `ledger/spend`: a spend on a ledger file (lock, re-read, append, fsync).
 //! - `ledger/fsync_only`: appending one line of the same size and `sync_all`
 //!   on the same file system — the floor a durable spend cannot go below.
@@ -17,7 +22,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ilsprivacy::budget::{Budget, Charge, Limit};
+use ilsprivacy::budget::{Budget, BurnPlan, Charge, Limit, QueryTemplate};
 use ilsprivacy::ffi::budget::{
     ilsp_budget_free, ilsp_budget_laplace, ilsp_budget_open, ilsp_budget_set_limit,
 };
@@ -44,6 +49,37 @@ fn in_memory(c: &mut Criterion) {
     let charge = Charge::pure_dp(0.001).unwrap();
     g.bench_function("spend", |b| {
         b.iter(|| budget.spend(black_box("tenant/loans"), &charge).unwrap())
+    });
+
+    budget
+        .set_limit(
+            "tenant/gov",
+            Limit::epsilon_delta(1e6, 0.0).unwrap(),
+            "bench",
+        )
+        .unwrap();
+    for i in 0..8 {
+        let max = if i == 7 { 1.0 } else { 0.0001 };
+        let t = QueryTemplate::new(&format!("t{i}"))
+            .unwrap()
+            .epsilon(0.0, max)
+            .unwrap();
+        budget.set_template("tenant/gov", &t, "bench").unwrap();
+    }
+    budget
+        .set_templates_only("tenant/gov", true, "bench")
+        .unwrap();
+    let plan = BurnPlan::new(1e5, Duration::from_secs(86_400), 1000.0).unwrap();
+    budget.set_burn_plan("tenant/gov", Some(plan)).unwrap();
+    for _ in 0..1100 {
+        budget.spend("tenant/gov", &charge).unwrap();
+    }
+    g.bench_function("spend_templated_burn_plan", |b| {
+        b.iter(|| budget.spend(black_box("tenant/gov"), &charge).unwrap())
+    });
+    let list: Vec<(&str, &Charge)> = (0..16).map(|_| ("tenant/gov", &charge)).collect();
+    g.bench_function("check_spends_16", |b| {
+        b.iter(|| budget.check_spends(black_box(&list)).unwrap())
     });
 
     let mut handle = std::ptr::null_mut();

@@ -98,6 +98,9 @@
 // Patch version of the library this header belongs to.
 #define ILSP_VERSION_PATCH 0
 
+// The longest template description `ilsp_budget_set_template` reads, in bytes.
+#define ILSP_MAX_TEMPLATE_JSON_BYTES 4096
+
 // Date granularity: `YYYY-MM-DD`.
 #define ILSP_DATE_DAY 0
 
@@ -250,6 +253,13 @@ typedef int32_t ilsp_status;
 
 // A bug in this library (a caught panic).
 #define ILSP_ERR_INTERNAL 10
+
+// The spend matches none of the account's query templates (the account
+// accepts only templated spends); nothing was released or recorded.
+#define ILSP_ERR_TEMPLATE_MISMATCH 11
+
+// The account is suspended; nothing was released or recorded.
+#define ILSP_ERR_ACCOUNT_SUSPENDED 12
 
 #ifdef __cplusplus
 extern "C" {
@@ -1272,6 +1282,163 @@ ilsp_status ilsp_epoch_ring_verify(const ilsp_epoch_ring *ring,
                                    const char *id,
                                    size_t id_len,
                                    int32_t *matches);
+
+// Adds a query template to `account` (replacing its template of the same
+// name; creating the account if needed), recorded in the ledger with
+// `reason` (NULL: none). `template_json` (NUL-terminated, at most 4096
+// bytes) describes it, e.g.
+// `{"name":"monthly-loans","mechanism":"laplace","max_sensitivity":1.001,"epsilon":[0.05,0.25]}`:
+// `name` (1–64 bytes of `A-Z a-z 0-9 . _ -`), optional `mechanism`
+// (`laplace`, `discrete_laplace`, `gaussian`, `discrete_gaussian`,
+// `randomized_response`, `exponential`; a spend must carry it — the
+// mechanism entry points such as `ilsp_budget_laplace` do, plain
+// `ilsp_budget_spend` does not), optional `max_sensitivity` (needs a
+// Laplace or Gaussian mechanism; it bounds the sensitivity the mechanism
+// charges, which includes its grid rounding — slightly above the nominal
+// one, so allow e.g. 1.001 for a sensitivity of 1), and at least one inclusive range
+// `epsilon`, `delta` or `rho` as `[min, max]`. Templates restrict spends
+// once `ilsp_budget_set_templates_only` enables them.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (bad name, reason or description; more than 64 templates), `ILSP_ERR_IO`,
+// `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_template(ilsp_budget *budget,
+                                     const char *account,
+                                     const char *template_json,
+                                     const char *reason);
+
+// Removes `account`'s template named `name`, recorded with `reason` (NULL: none).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (no such account or template), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_remove_template(ilsp_budget *budget,
+                                        const char *account,
+                                        const char *name,
+                                        const char *reason);
+
+// Switches template enforcement on `account` (`enabled` 1) or off (0),
+// recorded with `reason` (NULL: none). While on, a spend that matches none
+// of the account's templates fails with `ILSP_ERR_TEMPLATE_MISMATCH` (the
+// message names the rule each template broke): nothing is recorded or
+// released.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (`enabled` not 0 or 1, bad name or reason), `ILSP_ERR_IO`,
+// `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_templates_only(ilsp_budget *budget,
+                                           const char *account,
+                                           int32_t enabled,
+                                           const char *reason);
+
+// Suspends `account` (creating it if needed), recorded with `reason`
+// (required): every spend on it fails with `ILSP_ERR_ACCOUNT_SUSPENDED`,
+// recording and releasing nothing, until `ilsp_budget_resume`.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`,
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_suspend(ilsp_budget *budget, const char *account, const char *reason);
+
+// Resumes a suspended `account`, recorded with `reason` (required).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (unknown or not suspended), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_resume(ilsp_budget *budget, const char *account, const char *reason);
+
+// `account`'s governance state now (re-reading a shared ledger):
+// `*suspended` and `*templates_only` are 1 or 0, `*burn_alerted` is 1 if
+// the spend over its burn-rate plan's window exceeds the plan's factor
+// times the plan now, `*burn_alerts` the burn-rate alert entries recorded.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`
+// (unknown account), `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_governance_status(ilsp_budget *budget,
+                                          const char *account,
+                                          int32_t *suspended,
+                                          int32_t *templates_only,
+                                          int32_t *burn_alerted,
+                                          uint64_t *burn_alerts);
+
+// `ilsp_budget_spend` recording `correlation_id` in the spend's ledger
+// entry and events, so the caller's audit log can be joined with the
+// ledger. The ID (NUL-terminated) is 1–64 bytes of `A-Z a-z 0-9 . _ : -`:
+// a request or job ID, never a patron identifier or other personal data.
+//
+// Errors: as `ilsp_budget_spend`, plus `ILSP_ERR_INVALID_ARGUMENT` for a
+// bad ID (the message never repeats it), `ILSP_ERR_TEMPLATE_MISMATCH`,
+// `ILSP_ERR_ACCOUNT_SUSPENDED` (nothing recorded).
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_spend_correlated(ilsp_budget *budget,
+                                         const char *account,
+                                         double epsilon,
+                                         double delta,
+                                         const char *correlation_id,
+                                         uint64_t *seq);
+
+// A dry run: would these `n` spends of (`epsilons[i]`, `deltas[i]`) on
+// `accounts[i]` fit now, made in this order? Answered from the current
+// ledger state without recording anything. `statuses[i]` receives what
+// `ilsp_budget_spend` would return for spend `i` after the ones before it
+// (`ILSP_OK`, `ILSP_ERR_BUDGET_EXHAUSTED`, `ILSP_ERR_TEMPLATE_MISMATCH`,
+// `ILSP_ERR_ACCOUNT_SUSPENDED`, `ILSP_ERR_INVALID_ARGUMENT`, …; a refused
+// spend does not count for the later ones) and `*all_fit` 1 if every one
+// is `ILSP_OK`, else 0. At most 100000 spends.
+//
+// Errors: `ILSP_ERR_NULL` (an array with `n` > 0, an account, `all_fit`),
+// `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT` (`n` too large),
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle; other handles
+// may spend between a dry run and a spend, so only the spend decides.
+ilsp_status ilsp_budget_check_spends(ilsp_budget *budget,
+                                     const char *const *accounts,
+                                     const double *epsilons,
+                                     const double *deltas,
+                                     size_t n,
+                                     int32_t *statuses,
+                                     int32_t *all_fit);
+
+// Sets `account`'s burn-rate plan (creating the account if needed):
+// `planned` (ε for a basic account, ρ for zCDP) per window of
+// `window_seconds` (60 s to 366 days); a spend that takes the spend over
+// the window past `factor` (≥ 1) × `planned` appends a `burn_alert` entry
+// to the ledger. `planned` 0 removes the plan.
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_ENCODING`, `ILSP_ERR_INVALID_ARGUMENT`,
+// `ILSP_ERR_IO`, `ILSP_ERR_LEDGER_INTEGRITY`.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_set_burn_plan(ilsp_budget *budget,
+                                      const char *account,
+                                      double planned,
+                                      uint64_t window_seconds,
+                                      double factor);
+
+// The budget's figures in the Prometheus text exposition format (remaining
+// and spent ε/δ/ρ, spends, refusals by this handle, alerts by kind, the
+// suspended flag per account; the ledger's entries, last entry time and
+// integrity), per the buffer convention. Ask for the length with
+// `out_cap` 0 (figures may change between two calls; retry while the
+// result is `ILSP_ERR_BUFFER_TOO_SMALL`).
+//
+// Errors: `ILSP_ERR_NULL`, `ILSP_ERR_BUFFER_TOO_SMALL`, `ILSP_ERR_IO`. A
+// ledger that fails its checks is reported in the text
+// (`ilsprivacy_ledger_integrity_ok 0`), not as an error.
+//
+// Thread safety: safe to call concurrently on one handle.
+ilsp_status ilsp_budget_metrics(ilsp_budget *budget, char *out, size_t out_cap, size_t *out_len);
 
 // Writes the partially redacted form of `email`: the local part's first
 // character (when it has at least four) and `***`, then `@` and the domain

@@ -46,6 +46,8 @@
 
 #define ILSP_VERSION_PATCH 0
 
+#define ILSP_MAX_TEMPLATE_JSON_BYTES 4096
+
 #define ILSP_DATE_DAY 0
 
 #define ILSP_DATE_ISO_WEEK 1
@@ -135,6 +137,10 @@ typedef int32_t ilsp_status;
 #define ILSP_ERR_ENTROPY 9
 
 #define ILSP_ERR_INTERNAL 10
+
+#define ILSP_ERR_TEMPLATE_MISMATCH 11
+
+#define ILSP_ERR_ACCOUNT_SUSPENDED 12
 
 ilsp_status ilsp_plan_epsilon(int32_t noise,
                               double sensitivity,
@@ -467,6 +473,55 @@ ilsp_status ilsp_epoch_ring_verify(const ilsp_epoch_ring *ring,
                                    const char *id,
                                    size_t id_len,
                                    int32_t *matches);
+
+ilsp_status ilsp_budget_set_template(ilsp_budget *budget,
+                                     const char *account,
+                                     const char *template_json,
+                                     const char *reason);
+
+ilsp_status ilsp_budget_remove_template(ilsp_budget *budget,
+                                        const char *account,
+                                        const char *name,
+                                        const char *reason);
+
+ilsp_status ilsp_budget_set_templates_only(ilsp_budget *budget,
+                                           const char *account,
+                                           int32_t enabled,
+                                           const char *reason);
+
+ilsp_status ilsp_budget_suspend(ilsp_budget *budget, const char *account, const char *reason);
+
+ilsp_status ilsp_budget_resume(ilsp_budget *budget, const char *account, const char *reason);
+
+ilsp_status ilsp_budget_governance_status(ilsp_budget *budget,
+                                          const char *account,
+                                          int32_t *suspended,
+                                          int32_t *templates_only,
+                                          int32_t *burn_alerted,
+                                          uint64_t *burn_alerts);
+
+ilsp_status ilsp_budget_spend_correlated(ilsp_budget *budget,
+                                         const char *account,
+                                         double epsilon,
+                                         double delta,
+                                         const char *correlation_id,
+                                         uint64_t *seq);
+
+ilsp_status ilsp_budget_check_spends(ilsp_budget *budget,
+                                     const char *const *accounts,
+                                     const double *epsilons,
+                                     const double *deltas,
+                                     size_t n,
+                                     int32_t *statuses,
+                                     int32_t *all_fit);
+
+ilsp_status ilsp_budget_set_burn_plan(ilsp_budget *budget,
+                                      const char *account,
+                                      double planned,
+                                      uint64_t window_seconds,
+                                      double factor);
+
+ilsp_status ilsp_budget_metrics(ilsp_budget *budget, char *out, size_t out_cap, size_t *out_len);
 
 ilsp_status ilsp_mask_email(const char *email,
                             uint32_t keep_domain,

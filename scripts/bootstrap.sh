@@ -32,6 +32,8 @@ apt_if_missing cmake cmake
 apt_if_missing unzip unzip
 apt_if_missing valgrind valgrind
 apt_if_missing chromium chromium
+# promtool checks the Prometheus text of `ilsprivacy ledger metrics`.
+apt_if_missing promtool prometheus
 apt_if_missing php php-cli
 # The PHP package's tests: Composer (autoloader only, no downloads), PHPUnit,
 # opcache and php-cgi (preloading, and FFI restricted to preloaded code as

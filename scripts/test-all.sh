@@ -367,5 +367,17 @@ step "the HTML report in headless Chromium (renders, no console message, screens
 # again in the release profile would only relink the library with LTO.
 scripts/check-html-report.sh "$root/target/release-test/ilsprivacy"
 
+step "ilsprivacy ledger metrics: promtool check metrics accepts the Prometheus text"
+metrics_dir=$build/metrics
+rm -rf "$metrics_dir" && mkdir -p "$metrics_dir"
+cli=$root/target/release/ilsprivacy
+"$cli" report --sample-events 5000 --ledger "$metrics_dir/l" --create-ledger >/dev/null
+"$cli" ledger set-limit --ledger "$metrics_dir/l" --account 'branch "7"/holds' --epsilon 1 --reason plan >/dev/null
+"$cli" ledger suspend --ledger "$metrics_dir/l" --account 'branch "7"/holds' --reason review >/dev/null
+"$cli" ledger burn-plan --ledger "$metrics_dir/l" --account demo/built-in-sample >/dev/null
+"$cli" ledger metrics --ledger "$metrics_dir/l" >"$metrics_dir/ilsprivacy.prom"
+promtool check metrics <"$metrics_dir/ilsprivacy.prom"
+grep -q '^ilsprivacy_budget_suspended{account="branch \\"7\\"/holds"} 1$' "$metrics_dir/ilsprivacy.prom"
+
 step "rustdoc without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet

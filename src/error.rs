@@ -51,11 +51,17 @@ pub enum Status {
     Entropy = 9,
     /// A bug in this library (for example a caught panic).
     Internal = 10,
+    /// The spend matches none of the account's query templates, and the
+    /// account accepts only templated spends; nothing was released or recorded.
+    TemplateMismatch = 11,
+    /// The account is suspended and refuses every spend; nothing was
+    /// released or recorded.
+    AccountSuspended = 12,
 }
 
 impl Status {
     /// Every status, in code order.
-    pub const ALL: [Status; 11] = [
+    pub const ALL: [Status; 13] = [
         Status::Ok,
         Status::Null,
         Status::InvalidArgument,
@@ -67,6 +73,8 @@ impl Status {
         Status::LedgerIntegrity,
         Status::Entropy,
         Status::Internal,
+        Status::TemplateMismatch,
+        Status::AccountSuspended,
     ];
 
     /// The number returned through the C ABI.
@@ -88,6 +96,8 @@ impl Status {
             Status::LedgerIntegrity => "ILSP_ERR_LEDGER_INTEGRITY",
             Status::Entropy => "ILSP_ERR_ENTROPY",
             Status::Internal => "ILSP_ERR_INTERNAL",
+            Status::TemplateMismatch => "ILSP_ERR_TEMPLATE_MISMATCH",
+            Status::AccountSuspended => "ILSP_ERR_ACCOUNT_SUSPENDED",
         }
     }
 }
@@ -128,6 +138,27 @@ pub enum Error {
         account: String,
         /// Requested and remaining budget.
         detail: String,
+    },
+
+    /// The account accepts only spends that match one of its query
+    /// templates, and this one matches none; nothing was released or recorded.
+    #[error("spend refused on account {account:?} by its query templates: {detail}")]
+    TemplateMismatch {
+        /// The account's name.
+        account: String,
+        /// Which template rule each template failed (parameters only).
+        detail: String,
+    },
+
+    /// The account is suspended; nothing was released or recorded.
+    #[error(
+        "account {account:?} is suspended ({reason}); every spend is refused until it is resumed"
+    )]
+    AccountSuspended {
+        /// The account's name.
+        account: String,
+        /// The reason recorded with the suspension.
+        reason: String,
     },
 
     /// An output buffer is too small.
@@ -190,6 +221,8 @@ impl Error {
             Error::LedgerIntegrity(_) => Status::LedgerIntegrity,
             Error::Entropy(_) => Status::Entropy,
             Error::Internal(_) => Status::Internal,
+            Error::TemplateMismatch { .. } => Status::TemplateMismatch,
+            Error::AccountSuspended { .. } => Status::AccountSuspended,
         }
     }
 
@@ -324,6 +357,20 @@ mod tests {
             (Error::LedgerIntegrity("x".into()), Status::LedgerIntegrity),
             (Error::Entropy("x".into()), Status::Entropy),
             (Error::Internal("x".into()), Status::Internal),
+            (
+                Error::TemplateMismatch {
+                    account: "a".into(),
+                    detail: "d".into(),
+                },
+                Status::TemplateMismatch,
+            ),
+            (
+                Error::AccountSuspended {
+                    account: "a".into(),
+                    reason: "r".into(),
+                },
+                Status::AccountSuspended,
+            ),
         ];
         for (e, s) in cases {
             assert_eq!(e.status(), s);

@@ -120,6 +120,7 @@ fn a_child_completes_a_call_while_a_parent_thread_was_inside_one() {
     new_ledger(&path);
     let options = BudgetOptions {
         lock_timeout: Duration::from_secs(30),
+        ..BudgetOptions::default()
     };
     let budget = Arc::new(Budget::open_with(&path, &options).unwrap());
     for _ in 0..ROUNDS {

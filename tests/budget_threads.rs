@@ -140,6 +140,7 @@ fn busy_writers_do_not_starve_an_opener() {
         std::thread::sleep(Duration::from_millis(200));
         let options = BudgetOptions {
             lock_timeout: Duration::from_millis(100),
+            ..BudgetOptions::default()
         };
         let attempts = 30;
         let mut opened = 0;

@@ -172,13 +172,174 @@ pub enum LedgerCommand {
     /// Accounts, limits, spent and left, alerts, the head hash.
     Status(LedgerStatusArgs),
     /// Check every entry and the hash chain; print the head to record elsewhere.
-    Verify(LedgerPath),
+    Verify(LedgerVerifyArgs),
     /// The entries (parameters only: accounts, amounts, mechanisms, reasons).
     Show(LedgerShowArgs),
     /// The ledger's bytes, checked, to standard output or a file.
     Export(LedgerExportArgs),
     /// Set or adjust an account's limit, with a reason recorded in the ledger.
     SetLimit(LedgerSetLimitArgs),
+    /// Every account's figures in the Prometheus text format (for a
+    /// node-exporter textfile collector or any scraper).
+    Metrics(LedgerPath),
+    /// Pre-approved query templates of an account.
+    #[command(subcommand)]
+    Template(LedgerTemplateCommand),
+    /// Suspend an account: it refuses every spend until resumed.
+    Suspend(LedgerReasonArgs),
+    /// Resume a suspended account.
+    Resume(LedgerReasonArgs),
+    /// Set or remove an account's burn-rate plan (alert when the spend over
+    /// a window exceeds a factor times the plan).
+    BurnPlan(LedgerBurnPlanArgs),
+    /// Dry run: would these spends fit now? Records nothing.
+    Plan(LedgerPlanArgs),
+}
+
+/// `ledger verify`.
+#[derive(Debug, Args)]
+pub struct LedgerVerifyArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub ledger: LedgerPath,
+    /// A head recorded earlier (64 hex characters): the ledger must still
+    /// contain it, as its last entry or followed by later ones; otherwise
+    /// it was truncated, rolled back or replaced.
+    #[arg(long, value_name = "HASH")]
+    pub expect_head: Option<String>,
+}
+
+/// An account and a reason (suspend, resume).
+#[derive(Debug, Args)]
+pub struct LedgerReasonArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub ledger: LedgerPath,
+    /// The account.
+    #[arg(long)]
+    pub account: String,
+    /// Why (recorded in the ledger; never patron data).
+    #[arg(long)]
+    pub reason: String,
+}
+
+/// `ledger template …`.
+#[derive(Debug, Subcommand)]
+pub enum LedgerTemplateCommand {
+    /// Add a template (or replace the one of the same name).
+    Add(LedgerTemplateAddArgs),
+    /// Remove a template.
+    Remove(LedgerTemplateNameArgs),
+    /// Accept only spends that match a template (--off: any spend again).
+    Enforce(LedgerTemplateEnforceArgs),
+}
+
+/// `ledger template add`.
+#[derive(Debug, Args)]
+pub struct LedgerTemplateAddArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub ledger: LedgerPath,
+    /// The account.
+    #[arg(long)]
+    pub account: String,
+    /// The template's name (A-Z a-z 0-9 . _ -, at most 64).
+    #[arg(long)]
+    pub name: String,
+    /// The mechanism a spend must use (laplace, discrete_laplace, gaussian,
+    /// discrete_gaussian, randomized_response, exponential).
+    #[arg(long)]
+    pub mechanism: Option<String>,
+    /// The largest sensitivity the mechanism may charge (its grid rounding
+    /// included: allow e.g. 1.001 for 1).
+    #[arg(long)]
+    pub max_sensitivity: Option<f64>,
+    /// The smallest ε allowed (with --epsilon-max; default 0).
+    #[arg(long, default_value_t = 0.0)]
+    pub epsilon_min: f64,
+    /// The largest ε allowed.
+    #[arg(long)]
+    pub epsilon_max: Option<f64>,
+    /// The largest δ allowed.
+    #[arg(long)]
+    pub delta_max: Option<f64>,
+    /// The largest ρ allowed.
+    #[arg(long)]
+    pub rho_max: Option<f64>,
+    /// Why (recorded in the ledger; never patron data).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+/// `ledger template remove`.
+#[derive(Debug, Args)]
+pub struct LedgerTemplateNameArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub ledger: LedgerPath,
+    /// The account.
+    #[arg(long)]
+    pub account: String,
+    /// The template's name.
+    #[arg(long)]
+    pub name: String,
+    /// Why (recorded in the ledger; never patron data).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+/// `ledger template enforce`.
+#[derive(Debug, Args)]
+pub struct LedgerTemplateEnforceArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub ledger: LedgerPath,
+    /// The account.
+    #[arg(long)]
+    pub account: String,
+    /// Switch enforcement off (accept any spend that fits the limit).
+    #[arg(long)]
+    pub off: bool,
+    /// Why (recorded in the ledger; never patron data).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+}
+
+/// `ledger burn-plan`.
+#[derive(Debug, Args)]
+pub struct LedgerBurnPlanArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub ledger: LedgerPath,
+    /// The account.
+    #[arg(long)]
+    pub account: String,
+    /// The planned spend per window (ε for basic accounts, ρ for zCDP);
+    /// default: the account's ε or ρ limit spread evenly over its period
+    /// (30 days for a calendar-month limit, else 365 days).
+    #[arg(long)]
+    pub planned: Option<f64>,
+    /// The window, in hours.
+    #[arg(long, default_value_t = 24)]
+    pub window_hours: u64,
+    /// Alert when the window's spend exceeds this many times the plan.
+    #[arg(long, default_value_t = 3.0)]
+    pub factor: f64,
+    /// Remove the plan instead.
+    #[arg(long)]
+    pub remove: bool,
+}
+
+/// `ledger plan`.
+#[derive(Debug, Args)]
+pub struct LedgerPlanArgs {
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub ledger: LedgerPath,
+    /// A spend to check, `ACCOUNT=EPSILON` or `ACCOUNT=EPSILON,DELTA`
+    /// (repeat; they add up in order).
+    #[arg(long = "spend", value_name = "ACCOUNT=EPS[,DELTA]", required = true)]
+    pub spends: Vec<String>,
 }
 
 /// The ledger to use.

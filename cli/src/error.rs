@@ -36,7 +36,9 @@ impl CliError {
             CliError::Input(_) => 4,
             CliError::Io { .. } => 1,
             CliError::Library(e) => match e.status() {
-                ilsprivacy::Status::BudgetExhausted => 3,
+                ilsprivacy::Status::BudgetExhausted
+                | ilsprivacy::Status::TemplateMismatch
+                | ilsprivacy::Status::AccountSuspended => 3,
                 ilsprivacy::Status::InvalidArgument => 2,
                 _ => 1,
             },

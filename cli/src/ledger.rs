@@ -3,15 +3,23 @@
 //! (accounts, amounts, mechanisms, reasons), never released values, so all
 //! of this may be shown. No subcommand creates a ledger.
 //!
-//! Each subcommand is a function here; more (metrics, templates …) can be
-//! added the same way.
+//! Each subcommand is a function here; the governance subcommands
+//! (templates, suspension, burn-rate plans, dry runs, metrics) too.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use ilsprivacy::budget::{AccountStatus, Budget, Composition, Limit, Period, verify_ledger_file};
+use std::time::Duration;
 
-use crate::args::{LedgerCommand, LedgerPath, PeriodArg};
+use ilsprivacy::budget::{
+    AccountStatus, Budget, BudgetMetrics, BurnPlan, Charge, Composition, Limit, Period,
+    QueryTemplate, TemplateMechanism, verify_ledger_file,
+};
+
+use crate::args::{
+    LedgerBurnPlanArgs, LedgerCommand, LedgerPath, LedgerPlanArgs, LedgerTemplateAddArgs,
+    LedgerTemplateCommand, LedgerVerifyArgs, PeriodArg,
+};
 use crate::channel::{Published, say};
 use crate::error::CliError;
 use crate::fsutil::PendingFile;
@@ -27,7 +35,7 @@ use crate::paths;
 pub fn run(cmd: LedgerCommand, out: &mut Published) -> Result<(), CliError> {
     match cmd {
         LedgerCommand::Status(a) => status(&existing(&a.ledger)?, a.account.as_deref(), out),
-        LedgerCommand::Verify(a) => verify(&existing(&a)?, out),
+        LedgerCommand::Verify(a) => verify(&a, out),
         LedgerCommand::Show(a) => show(&existing(&a.ledger)?, a.account.as_deref(), a.last, out),
         LedgerCommand::Export(a) => export(&existing(&a.ledger)?, a.out.as_deref(), out),
         LedgerCommand::SetLimit(a) => {
@@ -50,7 +58,192 @@ pub fn run(cmd: LedgerCommand, out: &mut Published) -> Result<(), CliError> {
             ));
             status(&path, Some(&a.account), out)
         }
+        LedgerCommand::Metrics(a) => metrics(&existing(&a)?, out),
+        LedgerCommand::Template(t) => template(t, out),
+        LedgerCommand::Suspend(a) => {
+            let path = existing(&a.ledger)?;
+            Budget::open(&path)?.suspend(&a.account, &a.reason)?;
+            say(&format!(
+                "account {:?} suspended: every spend on it is refused until `ilsprivacy ledger resume`",
+                a.account
+            ));
+            status(&path, Some(&a.account), out)
+        }
+        LedgerCommand::Resume(a) => {
+            let path = existing(&a.ledger)?;
+            Budget::open(&path)?.resume(&a.account, &a.reason)?;
+            say(&format!("account {:?} resumed", a.account));
+            status(&path, Some(&a.account), out)
+        }
+        LedgerCommand::BurnPlan(a) => burn_plan(&a, out),
+        LedgerCommand::Plan(a) => plan(&a, out),
     }
+}
+
+fn template(cmd: LedgerTemplateCommand, out: &mut Published) -> Result<(), CliError> {
+    match cmd {
+        LedgerTemplateCommand::Add(a) => {
+            let path = existing(&a.ledger)?;
+            let t = template_of(&a)?;
+            Budget::open(&path)?.set_template(&a.account, &t, &a.reason)?;
+            say(&format!(
+                "account {:?}: template {:?} recorded (it restricts spends once `ledger template enforce` is on)",
+                a.account, a.name
+            ));
+            status(&path, Some(&a.account), out)
+        }
+        LedgerTemplateCommand::Remove(a) => {
+            let path = existing(&a.ledger)?;
+            Budget::open(&path)?.remove_template(&a.account, &a.name, &a.reason)?;
+            status(&path, Some(&a.account), out)
+        }
+        LedgerTemplateCommand::Enforce(a) => {
+            let path = existing(&a.ledger)?;
+            Budget::open(&path)?.set_templates_only(&a.account, !a.off, &a.reason)?;
+            status(&path, Some(&a.account), out)
+        }
+    }
+}
+
+fn template_of(a: &LedgerTemplateAddArgs) -> Result<QueryTemplate, CliError> {
+    let mut t = QueryTemplate::new(&a.name)?;
+    if let Some(m) = &a.mechanism {
+        t = t.mechanism(TemplateMechanism::from_name(m).ok_or_else(|| {
+            CliError::Usage(format!(
+                "--mechanism {m:?} is not one of laplace, discrete_laplace, gaussian, discrete_gaussian, randomized_response, exponential"
+            ))
+        })?);
+    }
+    if let Some(s) = a.max_sensitivity {
+        t = t.max_sensitivity(s)?;
+    }
+    if let Some(max) = a.epsilon_max {
+        t = t.epsilon(a.epsilon_min, max)?;
+    }
+    if let Some(max) = a.delta_max {
+        t = t.delta(0.0, max)?;
+    }
+    if let Some(max) = a.rho_max {
+        t = t.rho(0.0, max)?;
+    }
+    t.validate()?;
+    Ok(t)
+}
+
+fn burn_plan(a: &LedgerBurnPlanArgs, out: &mut Published) -> Result<(), CliError> {
+    let path = existing(&a.ledger)?;
+    let budget = Budget::open(&path)?;
+    let plan = if a.remove {
+        None
+    } else {
+        let window = Duration::from_secs(a.window_hours.saturating_mul(3600));
+        Some(match a.planned {
+            Some(p) => BurnPlan::new(p, window, a.factor)?,
+            None => {
+                let st = budget.status(&a.account)?;
+                let total = match (st.composition, st.limit, st.rho_limit) {
+                    (Composition::Zcdp, _, Some(rho)) => rho,
+                    (_, Some(Limit::EpsilonDelta { epsilon, .. }), _) => epsilon,
+                    _ => {
+                        return Err(CliError::Usage(format!(
+                            "account {:?} has no limit to spread over a year: pass --planned",
+                            a.account
+                        )));
+                    }
+                };
+                // The limit's period: a month's limit over 30 days, else a year.
+                let days = match st.period {
+                    Period::CalendarMonth => 30,
+                    _ => 365,
+                };
+                BurnPlan::spread(
+                    total.to_f64_approx(),
+                    Duration::from_secs(days * 86_400),
+                    window,
+                    a.factor,
+                )?
+            }
+        })
+    };
+    budget.set_burn_plan(&a.account, plan)?;
+    status(&path, Some(&a.account), out)
+}
+
+/// `ACCOUNT=EPS[,DELTA]`.
+fn parse_spend(text: &str) -> Result<(String, Charge), CliError> {
+    let bad = || {
+        CliError::Usage(format!(
+            "--spend {text:?} is not ACCOUNT=EPSILON or ACCOUNT=EPSILON,DELTA"
+        ))
+    };
+    let (account, amounts) = text.rsplit_once('=').ok_or_else(bad)?;
+    let (eps, delta) = match amounts.split_once(',') {
+        Some((e, d)) => (e, d),
+        None => (amounts, "0"),
+    };
+    let eps: f64 = eps.trim().parse().map_err(|_| bad())?;
+    let delta: f64 = delta.trim().parse().map_err(|_| bad())?;
+    Ok((account.to_owned(), Charge::approximate_dp(eps, delta)?))
+}
+
+fn plan(a: &LedgerPlanArgs, out: &mut Published) -> Result<(), CliError> {
+    let path = existing(&a.ledger)?;
+    let parsed: Vec<(String, Charge)> = a
+        .spends
+        .iter()
+        .map(|s| parse_spend(s))
+        .collect::<Result<_, _>>()?;
+    let budget = Budget::open(&path)?;
+    let list: Vec<(&str, &Charge)> = parsed.iter().map(|(a, c)| (a.as_str(), c)).collect();
+    let run = budget.check_spends(&list)?;
+    let mut s = format!(
+        "dry run against {} (nothing recorded); in order:\n",
+        path.display()
+    );
+    for ((account, charge), item) in parsed.iter().zip(&run.items) {
+        let amount = format!(
+            "ε {}, δ {}",
+            charge.epsilon().unwrap_or_default(),
+            charge.delta().unwrap_or_default()
+        );
+        match &item.outcome {
+            Ok(_) => {
+                let _ = writeln!(s, "  {account:?} {amount}: fits");
+            }
+            Err(e) => {
+                let _ = writeln!(s, "  {account:?} {amount}: does not fit — {e}");
+            }
+        }
+    }
+    let _ = writeln!(
+        s,
+        "{}",
+        if run.fits() {
+            "all fit now (other spends may come first; only a spend decides)"
+        } else {
+            "not all fit"
+        }
+    );
+    out.text(&s)?;
+    if run.fits() {
+        Ok(())
+    } else {
+        Err(CliError::Budget(
+            "the dry run found spends that do not fit (see above); nothing was recorded".into(),
+        ))
+    }
+}
+
+fn metrics(path: &Path, out: &mut Published) -> Result<(), CliError> {
+    let text = match verify_ledger_file(path) {
+        Err(ilsprivacy::Error::LedgerIntegrity(e)) => {
+            say(&format!("ledger integrity error: {e}"));
+            BudgetMetrics::integrity_failed().to_prometheus(false)
+        }
+        Err(e) => return Err(e.into()),
+        Ok(_) => Budget::open(path)?.metrics()?.to_prometheus(false),
+    };
+    out.text(&text)
 }
 
 fn period(p: PeriodArg) -> Period {
@@ -85,6 +278,10 @@ fn status(path: &Path, only: Option<&str>, out: &mut Published) -> Result<(), Cl
         let _ = writeln!(
             s,
             "  integrity: every entry and the hash chain checked; {entries} entries, head {head}"
+        );
+        let _ = writeln!(
+            s,
+            "  record the head elsewhere; `ilsprivacy ledger verify --expect-head {head}` later detects a truncation or rollback"
         );
     }
     if accounts.is_empty() {
@@ -153,10 +350,76 @@ fn account(s: &mut String, st: &AccountStatus) {
         st.spends,
         if st.spends == 1 { "" } else { "s" }
     );
+    if let Some(reason) = &st.suspended {
+        let _ = writeln!(s, "  SUSPENDED: every spend is refused ({reason})");
+    }
+    if st.templates_only || !st.templates.is_empty() {
+        let _ = writeln!(
+            s,
+            "  templates ({}):",
+            if st.templates_only {
+                "enforced: only matching spends are admitted"
+            } else {
+                "not enforced"
+            }
+        );
+        for t in &st.templates {
+            let _ = writeln!(s, "    {}", template_text(t));
+        }
+    }
+    if let Some(p) = &st.burn_plan {
+        let _ = writeln!(
+            s,
+            "  burn-rate plan: {} per {} h, alert past {}x; spent in the window {}{}; {} burn-rate alert{}",
+            p.planned,
+            p.window_secs / 3600,
+            p.factor,
+            st.burn_window_spent,
+            if st.burn_alerted {
+                " (ALERT: past the plan)"
+            } else {
+                ""
+            },
+            st.burn_alerts,
+            if st.burn_alerts == 1 { "" } else { "s" }
+        );
+    }
 }
 
-fn verify(path: &Path, out: &mut Published) -> Result<(), CliError> {
+fn template_text(t: &QueryTemplate) -> String {
+    let mut s = format!("{:?}:", t.name);
+    match t.mechanism {
+        Some(m) => {
+            let _ = write!(s, " {}", m.name());
+        }
+        None => s.push_str(" any mechanism"),
+    }
+    if let Some(x) = t.max_sensitivity {
+        let _ = write!(s, ", sensitivity ≤ {x}");
+    }
+    for (what, r) in [("ε", t.epsilon), ("δ", t.delta), ("ρ", t.rho)] {
+        if let Some(r) = r {
+            let _ = write!(s, ", {what} in [{}, {}]", r.min, r.max);
+        }
+    }
+    s
+}
+
+fn verify(a: &LedgerVerifyArgs, out: &mut Published) -> Result<(), CliError> {
+    let path = &existing(&a.ledger)?;
+    if let Some(h) = &a.expect_head
+        && !(h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(CliError::Usage(format!(
+            "--expect-head must be 64 hexadecimal characters (a head printed by `ledger status` or `ledger verify`), got {} characters",
+            h.len()
+        )));
+    }
     let summary = verify_ledger_file(path)?;
+    let reconciled = match &a.expect_head {
+        None => None,
+        Some(h) => Some(find_head(path, &h.to_ascii_lowercase(), summary.entries)?),
+    };
     let mut s = format!(
         "ledger {}: OK — {} entries, {} accounts, every hash and the chain checked\nhead {}\n",
         path.display(),
@@ -171,8 +434,45 @@ fn verify(path: &Path, out: &mut Published) -> Result<(), CliError> {
             summary.torn_tail_bytes
         );
     }
-    s.push_str("record the head elsewhere: a later verify showing a different history reveals truncation\n");
+    match reconciled {
+        Some(0) => s.push_str("the recorded head is this ledger's head: nothing was appended since\n"),
+        Some(n) => {
+            let _ = writeln!(
+                s,
+                "the recorded head is in this ledger, followed by {n} later entr{} (appended since it was recorded)",
+                if n == 1 { "y" } else { "ies" }
+            );
+        }
+        None => s.push_str(
+            "record the head elsewhere: `ledger verify --expect-head HEAD` later detects a truncation or rollback\n",
+        ),
+    }
     out.text(&s)
+}
+
+/// How many entries follow the entry whose hash is `head` (0: it is the
+/// last); an error when no entry has that hash: the ledger was truncated,
+/// rolled back or replaced since `head` was recorded.
+fn find_head(path: &Path, head: &str, entries: u64) -> Result<u64, CliError> {
+    use std::io::BufRead as _;
+    let file = std::fs::File::open(path).map_err(|e| CliError::io(path, &e))?;
+    let suffix = format!("\"hash\":\"{head}\"}}");
+    let mut seen = 0u64;
+    for line in std::io::BufReader::new(file).split(b'\n') {
+        let line = line.map_err(|e| CliError::io(path, &e))?;
+        if line.ends_with(&[0x18]) {
+            continue; // an unfinished write kept in place: not an entry
+        }
+        seen += 1;
+        if line.ends_with(suffix.as_bytes()) {
+            return Ok(entries.saturating_sub(seen));
+        }
+    }
+    Err(CliError::Library(ilsprivacy::Error::LedgerIntegrity(
+        format!(
+            "the recorded head {head} is not in this ledger ({entries} entries): it was truncated, rolled back to an older copy, or replaced since the head was recorded"
+        ),
+    )))
 }
 
 fn show(

@@ -71,7 +71,18 @@ pub fn run(args: &ReportArgs, out: &mut Published, diag: &mut Diagnostics) -> Re
     let ledger = open_ledger(&ledger_path, is_default, args, policy)?;
     let budget = &ledger.budget;
     let account = policy.account.as_str();
-    let fits = match budget.check_spend(account, &charge) {
+    // A dry run of the one spend against the ledger as it is now (records nothing).
+    let checked = budget.check_spends(&[(account, &charge)]).and_then(|run| {
+        run.items.into_iter().next().map_or_else(
+            || {
+                Err(ilsprivacy::Error::Internal(
+                    "a dry run gave no verdict".into(),
+                ))
+            },
+            |item| item.outcome,
+        )
+    });
+    let fits = match checked {
         Err(e) if !args.dry_run => {
             return Err(refusal(e, budget.status(account).ok(), &charge, policy));
         }

@@ -139,6 +139,7 @@ fn check(data: &[u8]) {
     std::fs::write(path, data).expect("write the scratch ledger");
     let options = BudgetOptions {
         lock_timeout: Duration::ZERO,
+        ..BudgetOptions::default()
     };
 
     let verified = verify_ledger_file(path);

@@ -16,6 +16,7 @@ pub mod cbuf;
 pub mod csv;
 pub mod export;
 pub mod ffi_budget;
+pub mod ffi_governance;
 pub mod ffi_text;
 pub mod ffi_token;
 pub mod key;
@@ -41,6 +42,7 @@ pub const TARGETS: &[(&str, Harness)] = &[
     ("ffi_token", ffi_token::run),
     ("ffi_text", ffi_text::run),
     ("ffi_budget", ffi_budget::run),
+    ("ffi_governance", ffi_governance::run),
     ("aggregate_csv", aggregate::csv),
     ("aggregate_state", aggregate::state),
     ("csv_records", csv::records),

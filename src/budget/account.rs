@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use super::burn::{BurnPlan, BurnWindow};
 use super::charge::Charge;
 use super::decimal::{Decimal, Rounding};
+use super::template::{QueryTemplate, SpendShape, match_any};
 use super::time;
 use crate::error::{Error, Result, describe_f64};
 
@@ -51,6 +53,37 @@ pub fn validate_account_name(name: &str) -> Result<()> {
         ));
     }
     Ok(())
+}
+
+/// Longest correlation ID, in bytes.
+pub const MAX_CORRELATION_ID_BYTES: usize = 64;
+
+/// Checks a spend's correlation ID: 1 to 64 bytes of `A-Z a-z 0-9 . _ : -`.
+/// It is written to the ledger and shown in events so that an ILS's own
+/// audit log can be joined with the ledger: use a request or job ID, never
+/// a patron identifier, name or any other personal data.
+///
+/// # Errors
+///
+/// `Error::InvalidArgument` naming `correlation_id` (the message gives the
+/// length, never the text).
+pub fn validate_correlation_id(id: &str) -> Result<()> {
+    let ok = !id.is_empty()
+        && id.len() <= MAX_CORRELATION_ID_BYTES
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            "correlation_id",
+            format!(
+                "must be 1 to {MAX_CORRELATION_ID_BYTES} bytes of A-Z a-z 0-9 . _ : - (got {} bytes)",
+                id.len()
+            ),
+        ))
+    }
 }
 
 /// Checks the reason of a limit change: at most 1024 bytes, no control
@@ -226,6 +259,17 @@ pub(crate) struct Account {
     month: Window,
     pub spends: u64,
     pub alerts: u64,
+    /// Query templates, in the order added.
+    pub templates: Vec<QueryTemplate>,
+    /// Whether only spends matching a template are admitted.
+    pub templates_only: bool,
+    /// The suspension's reason, while suspended.
+    pub suspended: Option<String>,
+    pub burn_plan: Option<BurnPlan>,
+    pub burn_window: BurnWindow,
+    pub burn_alerts: u64,
+    /// Refused spends seen by this handle (not in the ledger).
+    pub refusals: u64,
 }
 
 impl Account {
@@ -242,7 +286,46 @@ impl Account {
             month: Window::default(),
             spends: 0,
             alerts: 0,
+            templates: Vec::new(),
+            templates_only: false,
+            suspended: None,
+            burn_plan: None,
+            burn_window: BurnWindow::default(),
+            burn_alerts: 0,
+            refusals: 0,
         }
+    }
+
+    /// The amount a burn-rate plan tracks of `cost`: ε for basic, ρ for zCDP.
+    pub fn burn_amount(&self, cost: Cost) -> Decimal {
+        match self.composition {
+            Composition::Basic => cost.epsilon,
+            Composition::Zcdp => cost.rho,
+        }
+    }
+
+    /// The spend inside the burn-rate plan's window ending at `time_ms`.
+    pub fn burn_window_spent(&self, time_ms: i64) -> Option<(BurnPlan, Decimal)> {
+        self.burn_plan
+            .map(|p| (p, self.burn_window.sum_at(&p, time_ms)))
+    }
+
+    /// Suspension and templates: whether a spend of this shape may be
+    /// considered at all (before its cost is checked against the limit).
+    pub fn gate(&self, shape: &SpendShape<'_>) -> Result<()> {
+        if let Some(reason) = &self.suspended {
+            return Err(Error::AccountSuspended {
+                account: self.name.to_string(),
+                reason: reason.clone(),
+            });
+        }
+        if self.templates_only {
+            match_any(&self.templates, shape).map_err(|detail| Error::TemplateMismatch {
+                account: self.name.to_string(),
+                detail,
+            })?;
+        }
+        Ok(())
     }
 
     /// What counts against the limit at `time_ms` under the account's period.
@@ -256,6 +339,10 @@ impl Account {
 
     /// Adds a charge recorded at `time_ms` to every running total.
     pub fn add(&mut self, cost: Cost, time_ms: i64) {
+        if let Some(plan) = self.burn_plan {
+            let amount = self.burn_amount(cost);
+            self.burn_window.add(&plan, time_ms, amount);
+        }
         self.total = self.total.saturating_add(cost);
         self.year.add(time::year_of(time_ms), cost);
         self.month.add(time::month_index_of(time_ms), cost);

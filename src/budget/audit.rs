@@ -12,6 +12,8 @@ use std::sync::Arc;
 use serde::{Serialize, Serializer};
 
 use super::account::{Composition, Cost, Period};
+use super::burn::BurnPlan;
+use super::decimal::Decimal;
 
 /// How many recent events a budget handle keeps.
 pub const AUDIT_RING_CAPACITY: usize = 256;
@@ -69,6 +71,9 @@ pub enum AuditKind {
     Spend {
         /// What the account was charged under its rule.
         charged: Cost,
+        /// The caller's correlation ID, if one was given.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        correlation_id: Option<String>,
     },
     /// A spend was refused; nothing was recorded or released.
     Refused {
@@ -82,6 +87,51 @@ pub enum AuditKind {
         used_fraction: f64,
         /// The threshold.
         threshold: f64,
+    },
+    /// A query template was added or replaced.
+    TemplateSet {
+        /// The template's name.
+        template: String,
+        /// The reason recorded with it.
+        reason: String,
+    },
+    /// A query template was removed.
+    TemplateRemoved {
+        /// The template's name.
+        template: String,
+        /// The reason recorded with it.
+        reason: String,
+    },
+    /// Template enforcement was switched on or off.
+    TemplatesOnlySet {
+        /// Whether only templated spends are admitted now.
+        enabled: bool,
+        /// The reason recorded with it.
+        reason: String,
+    },
+    /// The account was suspended.
+    Suspended {
+        /// The reason recorded with it.
+        reason: String,
+    },
+    /// The account was resumed.
+    Resumed {
+        /// The reason recorded with it.
+        reason: String,
+    },
+    /// The burn-rate plan was set (`None`: removed).
+    BurnPlanSet {
+        /// The plan.
+        plan: Option<BurnPlan>,
+    },
+    /// The spend over the plan's window exceeded `factor` × the plan.
+    BurnAlert {
+        /// The spend inside the window.
+        window_spent: Decimal,
+        /// The planned spend per window.
+        planned: Decimal,
+        /// The factor.
+        factor: f64,
     },
     /// An unfinished write was cut off the end of the ledger.
     TornTail {

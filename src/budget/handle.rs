@@ -4,16 +4,22 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, MutexGuard};
 use std::time::Duration;
 
-use super::account::{Composition, Cost, Limit, Period, validate_account_name, validate_reason};
+use super::account::{
+    Composition, Cost, Limit, Period, validate_account_name, validate_correlation_id,
+    validate_reason,
+};
 use super::audit::AuditEvent;
+use super::burn::BurnPlan;
 use super::charge::Charge;
 use super::decimal::Decimal;
 use super::fork_mutex::ForkMutex;
 use super::ledger::LedgerSummary;
 use super::ledger::entry::Body;
 use super::ledger::file::{self, LedgerFile, Pin};
+use super::metrics::{AccountMetrics, BudgetMetrics, LedgerMetrics};
 use super::state::State;
-use super::time;
+use super::template::{QueryTemplate, SpendShape, validate_template_name};
+use super::time::{Clock, SystemClock};
 use super::zcdp;
 use crate::accountant::PrivacyEvent;
 use crate::error::{Error, Result, describe_f64};
@@ -27,14 +33,28 @@ pub struct BudgetOptions {
     /// How long to wait for the ledger's lock before failing with
     /// `Error::Io` (default [`DEFAULT_LOCK_TIMEOUT`]; zero tries once).
     pub lock_timeout: Duration,
+    /// Where entry times come from (default: the system clock). Period
+    /// policies and burn-rate windows are judged by it; inject a clock to
+    /// test them without waiting.
+    pub clock: Arc<dyn Clock>,
 }
 
 impl Default for BudgetOptions {
     fn default() -> Self {
         BudgetOptions {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            clock: Arc::new(SystemClock),
         }
     }
+}
+
+/// Which kind of alert an [`Alert`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlertKind {
+    /// The used fraction of the limit reached the account's alert threshold.
+    Threshold,
+    /// The spend over the burn-rate plan's window exceeded `factor` × the plan.
+    BurnRate,
 }
 
 /// What a successful spend recorded.
@@ -48,16 +68,21 @@ pub struct Receipt {
     pub alert: bool,
 }
 
-/// An account reaching its alert threshold (passed to [`Budget::on_alert`]).
+/// An account reaching its alert threshold or exceeding its burn-rate plan
+/// (passed to [`Budget::on_alert`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Alert {
     /// The account.
     pub account: String,
+    /// Which alert this is.
+    pub kind: AlertKind,
     /// The alert entry's ledger sequence number.
     pub seq: u64,
-    /// Fraction of the limit used.
+    /// [`AlertKind::Threshold`]: the fraction of the limit used.
+    /// [`AlertKind::BurnRate`]: the window's spend divided by the planned spend.
     pub used_fraction: f64,
-    /// The account's threshold.
+    /// [`AlertKind::Threshold`]: the account's threshold.
+    /// [`AlertKind::BurnRate`]: the plan's factor.
     pub threshold: f64,
 }
 
@@ -90,6 +115,20 @@ pub struct AccountStatus {
     pub alerted: bool,
     /// Alert entries recorded for it.
     pub alerts: u64,
+    /// The suspension's reason while the account is suspended.
+    pub suspended: Option<String>,
+    /// Its query templates.
+    pub templates: Vec<QueryTemplate>,
+    /// Whether it admits only spends that match a template.
+    pub templates_only: bool,
+    /// Its burn-rate plan, if any.
+    pub burn_plan: Option<BurnPlan>,
+    /// The spend inside the plan's window now (zero without a plan).
+    pub burn_window_spent: Decimal,
+    /// Whether that spend exceeds `factor` × the plan now.
+    pub burn_alerted: bool,
+    /// Burn-rate alert entries recorded for it.
+    pub burn_alerts: u64,
 }
 
 impl AccountStatus {
@@ -141,8 +180,9 @@ enum Origin {
 impl Origin {
     /// A fresh core: for a ledger, reopened and re-read from the start on
     /// its first use (and refused unless it is the pinned file).
-    fn fresh_core(&self) -> Core {
+    fn fresh_core(&self, clock: &Arc<dyn Clock>) -> Core {
         Core {
+            clock: clock.clone(),
             state: State::new(),
             store: match self {
                 Origin::Memory => Store::Lost,
@@ -157,6 +197,7 @@ impl Origin {
 }
 
 struct Core {
+    clock: Arc<dyn Clock>,
     state: State,
     store: Store,
 }
@@ -173,7 +214,7 @@ impl Core {
                 next_seq,
                 last_time_ms,
             } => {
-                let time = time::now_ms().max(*last_time_ms);
+                let time = self.clock.now_ms().max(*last_time_ms);
                 let (bodies, out) = decide(&mut self.state, time)?;
                 self.state.room_for(&bodies)?;
                 let mut seqs = Vec::with_capacity(bodies.len());
@@ -190,7 +231,7 @@ impl Core {
             Store::File(ledger) => {
                 let _lock = ledger.lock()?;
                 ledger.refresh(&mut self.state)?;
-                let time = ledger.next_time();
+                let time = ledger.next_time_from(self.clock.now_ms());
                 let (bodies, out) = decide(&mut self.state, time)?;
                 self.state.room_for(&bodies)?;
                 let seqs = if bodies.is_empty() {
@@ -225,6 +266,7 @@ impl Core {
 pub struct Budget {
     core: ForkMutex<Core>,
     origin: Origin,
+    clock: Arc<dyn Clock>,
     on_alert: ForkMutex<Option<Arc<AlertCallback>>>,
 }
 
@@ -241,8 +283,14 @@ impl Budget {
     /// it resets when the process ends — use a ledger file for anything
     /// that must last).
     pub fn in_memory() -> Budget {
+        Budget::in_memory_with_clock(Arc::new(SystemClock))
+    }
+
+    /// [`Budget::in_memory`] reading entry times from `clock`.
+    pub fn in_memory_with_clock(clock: Arc<dyn Clock>) -> Budget {
         Budget::from_core(
             Core {
+                clock,
                 state: State::new(),
                 store: Store::Memory {
                     next_seq: 1,
@@ -286,6 +334,7 @@ impl Budget {
         };
         Ok(Budget::from_core(
             Core {
+                clock: options.clock.clone(),
                 state,
                 store: Store::File(ledger),
             },
@@ -295,6 +344,7 @@ impl Budget {
 
     fn from_core(core: Core, origin: Origin) -> Budget {
         Budget {
+            clock: core.clock.clone(),
             core: ForkMutex::new(core),
             origin,
             on_alert: ForkMutex::new(None),
@@ -302,13 +352,15 @@ impl Budget {
     }
 
     fn core(&self) -> Result<MutexGuard<'_, Core>> {
-        self.core.lock(|| self.origin.fresh_core()).map_err(|_| {
-            Error::Internal(
-                "the budget's state lock was poisoned by a panic in another thread; \
+        self.core
+            .lock(|| self.origin.fresh_core(&self.clock))
+            .map_err(|_| {
+                Error::Internal(
+                    "the budget's state lock was poisoned by a panic in another thread; \
                  this handle refuses all further operations (open a new one)"
-                    .into(),
-            )
-        })
+                        .into(),
+                )
+            })
     }
 
     /// The ledger file's path, or `None` for an in-memory budget.
@@ -382,7 +434,15 @@ impl Budget {
             }
             Ok((bodies, alert))
         })?;
-        self.fire(account, alert, &seqs);
+        if let (Some((used_fraction, threshold)), Some(&seq)) = (alert, seqs.last()) {
+            self.fire(Alert {
+                account: account.to_owned(),
+                kind: AlertKind::Threshold,
+                seq,
+                used_fraction,
+                threshold,
+            });
+        }
         Ok(())
     }
 
@@ -466,6 +526,204 @@ impl Budget {
         Ok(())
     }
 
+    /// Adds a query template to `account` (replacing its template of the
+    /// same name), creating the account if needed, recorded with `reason`.
+    /// Templates restrict spends only once [`Budget::set_templates_only`]
+    /// switches enforcement on.
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidArgument` for a bad name, reason or template
+    /// ([`QueryTemplate::validate`]), or a 65th template.
+    pub fn set_template(
+        &self,
+        account: &str,
+        template: &QueryTemplate,
+        reason: &str,
+    ) -> Result<()> {
+        validate_account_name(account)?;
+        validate_reason(reason)?;
+        template.validate()?;
+        self.core()?.transact(|state, _| {
+            if let Some(a) = state.account(account)
+                && a.templates.len() >= super::MAX_TEMPLATES_PER_ACCOUNT
+                && !a.templates.iter().any(|t| t.name == template.name)
+            {
+                return Err(Error::invalid(
+                    "template",
+                    format!(
+                        "account {account:?} already has {} templates (the most it holds)",
+                        super::MAX_TEMPLATES_PER_ACCOUNT
+                    ),
+                ));
+            }
+            Ok((
+                vec![Body::Template {
+                    account: account.to_owned(),
+                    template: template.clone(),
+                    reason: reason.to_owned(),
+                }],
+                (),
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// Removes `account`'s template named `name`, recorded with `reason`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidArgument` if the account or template does not exist.
+    pub fn remove_template(&self, account: &str, name: &str, reason: &str) -> Result<()> {
+        validate_account_name(account)?;
+        validate_template_name(name)?;
+        validate_reason(reason)?;
+        self.core()?.transact(|state, _| {
+            if !state
+                .account(account)
+                .is_some_and(|a| a.templates.iter().any(|t| t.name == name))
+            {
+                return Err(Error::invalid(
+                    "template",
+                    format!("{name:?} is not a template of account {account:?}"),
+                ));
+            }
+            Ok((
+                vec![Body::TemplateRemoved {
+                    account: account.to_owned(),
+                    name: name.to_owned(),
+                    reason: reason.to_owned(),
+                }],
+                (),
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// Switches template enforcement on `account` (creating it if needed):
+    /// when `enabled`, a spend that matches none of its templates is refused
+    /// with `Error::TemplateMismatch` (naming the rule each template broke)
+    /// before anything is recorded. Recorded with `reason`.
+    pub fn set_templates_only(&self, account: &str, enabled: bool, reason: &str) -> Result<()> {
+        validate_account_name(account)?;
+        validate_reason(reason)?;
+        let body = Body::TemplatesOnly {
+            account: account.to_owned(),
+            enabled,
+            reason: reason.to_owned(),
+        };
+        self.core()?.transact(|_, _| Ok((vec![body], ())))?;
+        Ok(())
+    }
+
+    /// Suspends `account` (creating it if needed): every spend on it is
+    /// refused with `Error::AccountSuspended`, before anything is recorded,
+    /// until [`Budget::resume`]. Recorded with `reason` (suspending a
+    /// suspended account records the new reason).
+    pub fn suspend(&self, account: &str, reason: &str) -> Result<()> {
+        validate_account_name(account)?;
+        validate_reason(reason)?;
+        let body = Body::Suspend {
+            account: account.to_owned(),
+            reason: reason.to_owned(),
+        };
+        self.core()?.transact(|_, _| Ok((vec![body], ())))?;
+        Ok(())
+    }
+
+    /// Resumes a suspended `account`, recorded with `reason`.
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidArgument` if the account does not exist or is not suspended.
+    pub fn resume(&self, account: &str, reason: &str) -> Result<()> {
+        validate_account_name(account)?;
+        validate_reason(reason)?;
+        self.core()?.transact(|state, _| {
+            if state.account(account).is_none_or(|a| a.suspended.is_none()) {
+                return Err(Error::invalid(
+                    "account",
+                    format!("{account:?} is not suspended"),
+                ));
+            }
+            Ok((
+                vec![Body::Resume {
+                    account: account.to_owned(),
+                    reason: reason.to_owned(),
+                }],
+                (),
+            ))
+        })?;
+        Ok(())
+    }
+
+    /// Sets (or with `None` removes) `account`'s burn-rate plan, creating
+    /// the account if needed. A spend that takes the spend over the plan's
+    /// window past `factor` × the plan appends a `burn_alert` entry and
+    /// calls [`Budget::on_alert`] ([`AlertKind::BurnRate`]). The window
+    /// counts spends recorded from now on (see [`super::BurnPlan`]).
+    pub fn set_burn_plan(&self, account: &str, plan: Option<BurnPlan>) -> Result<()> {
+        validate_account_name(account)?;
+        if let Some(p) = &plan {
+            p.validate()?;
+        }
+        let body = Body::BurnPlan {
+            account: account.to_owned(),
+            plan,
+        };
+        self.core()?.transact(|_, _| Ok((vec![body], ())))?;
+        Ok(())
+    }
+
+    /// The figures of every account and of the ledger now (re-reading a
+    /// shared ledger), for monitoring: render them with
+    /// [`BudgetMetrics::to_prometheus`]. A ledger that fails its integrity
+    /// check gives `integrity_ok: false` and no account figures instead of
+    /// an error (so a scraper sees it).
+    ///
+    /// # Errors
+    ///
+    /// `Error::Io` if the ledger cannot be read; `Error::Internal` for a
+    /// poisoned handle.
+    pub fn metrics(&self) -> Result<BudgetMetrics> {
+        let mut core = self.core()?;
+        let time = match core.sync() {
+            Ok(t) => t,
+            Err(Error::LedgerIntegrity(_)) => return Ok(BudgetMetrics::integrity_failed()),
+            Err(e) => return Err(e),
+        };
+        let ledger = match &core.store {
+            Store::File(l) => Some(LedgerMetrics {
+                entries: l.entries(),
+                head: l.head(),
+                last_entry_time_ms: l.last_time_ms(),
+            }),
+            Store::Memory { .. } | Store::Lost => None,
+        };
+        let mut accounts = Vec::new();
+        for name in core.state.account_names() {
+            let Some(a) = core.state.account(&name) else {
+                continue;
+            };
+            accounts.push(AccountMetrics {
+                composition: a.composition,
+                remaining: a.remaining_at(time),
+                spent: a.spent_at(time),
+                spends: a.spends,
+                refusals: a.refusals,
+                alerts: a.alerts,
+                burn_alerts: a.burn_alerts,
+                suspended: a.suspended.is_some(),
+                account: name,
+            });
+        }
+        Ok(BudgetMetrics {
+            integrity_ok: true,
+            ledger,
+            accounts,
+        })
+    }
+
     /// Charges `charge` to `account` if it fits, recording it (durably, with
     /// a ledger) before returning.
     ///
@@ -480,20 +738,41 @@ impl Budget {
     ///   released), although it may have reached the file (it then counts).
     /// - `Error::Internal`: a poisoned handle.
     pub fn spend(&self, account: &str, charge: &Charge) -> Result<Receipt> {
+        self.spend_inner(account, charge, None)
+    }
+
+    /// [`Budget::spend`] recording the caller's `correlation_id` in the
+    /// spend's ledger entry and events, so that the ILS's own audit log and
+    /// the ledger can be joined. The ID is 1–64 bytes of
+    /// `A-Z a-z 0-9 . _ : -` ([`super::validate_correlation_id`]): a request
+    /// or job ID, never a patron identifier or other personal data.
+    ///
+    /// # Errors
+    ///
+    /// As [`Budget::spend`]; `Error::InvalidArgument` for a bad ID.
+    pub fn spend_correlated(
+        &self,
+        account: &str,
+        charge: &Charge,
+        correlation_id: &str,
+    ) -> Result<Receipt> {
+        validate_correlation_id(correlation_id)?;
+        self.spend_inner(account, charge, Some(correlation_id))
+    }
+
+    fn spend_inner(
+        &self,
+        account: &str,
+        charge: &Charge,
+        correlation_id: Option<&str>,
+    ) -> Result<Receipt> {
         validate_account_name(account)?;
-        let ((charged, alert), seqs) = self.core()?.transact(|state, time| {
+        let ((charged, alerts), seqs) = self.core()?.transact(|state, time| {
             let Some(a) = state.account(account) else {
                 state.note_refusal(account, Cost::default(), time);
-                return Err(Error::BudgetExhausted {
-                    account: account.to_owned(),
-                    detail: "no such account (no limit is set), so every spend is refused".into(),
-                });
+                return Err(no_account(account));
             };
-            let checked = a.cost_of(charge).and_then(|cost| {
-                a.admit(cost, time)?;
-                Ok(cost)
-            });
-            let cost = match checked {
+            let cost = match admit(a, charge, time) {
                 Ok(cost) => cost,
                 Err(e) => {
                     let requested = a.cost_of(charge).unwrap_or_default();
@@ -510,33 +789,64 @@ impl Budget {
                 delta: spent.delta.checked_add(cost.delta).unwrap_or(spent.delta),
                 rho: spent.rho.checked_add(cost.rho).unwrap_or(spent.rho),
             };
-            let alert = crossing(
+            let threshold = crossing(
                 a.used_fraction_of(spent),
                 a.used_fraction_of(after),
                 a.threshold,
             );
-            let mut bodies = Vec::with_capacity(2);
+            let burn = a.burn_window_spent(time).and_then(|(plan, before)| {
+                let now = before
+                    .checked_add(a.burn_amount(cost))
+                    .unwrap_or(Decimal::from_units(u128::MAX));
+                let limit = plan.threshold();
+                (before.to_f64_approx() <= limit && now.to_f64_approx() > limit)
+                    .then_some((plan, now))
+            });
+            let mut bodies = Vec::with_capacity(3);
             bodies.push(Body::Spend {
                 account: account.to_owned(),
                 epsilon: charge.epsilon(),
                 delta: charge.delta(),
                 rho: charge.rho(),
                 event: charge.event().copied(),
+                correlation_id: correlation_id.map(str::to_owned),
             });
-            if let Some((used, threshold)) = alert {
+            let mut alerts = Vec::new();
+            if let Some((used, threshold)) = threshold {
+                alerts.push((AlertKind::Threshold, used, threshold, bodies.len()));
                 bodies.push(Body::Alert {
                     account: account.to_owned(),
                     used_fraction: used,
                     threshold,
                 });
             }
-            Ok((bodies, (cost, alert)))
+            if let Some((plan, window_spent)) = burn {
+                let ratio = window_spent.to_f64_approx() / plan.planned.to_f64_approx();
+                alerts.push((AlertKind::BurnRate, ratio, plan.factor, bodies.len()));
+                bodies.push(Body::BurnAlert {
+                    account: account.to_owned(),
+                    window_spent,
+                    planned: plan.planned,
+                    factor: plan.factor,
+                });
+            }
+            Ok((bodies, (cost, alerts)))
         })?;
-        self.fire(account, alert, &seqs);
+        for &(kind, used_fraction, threshold, index) in &alerts {
+            if let Some(&seq) = seqs.get(index) {
+                self.fire(Alert {
+                    account: account.to_owned(),
+                    kind,
+                    seq,
+                    used_fraction,
+                    threshold,
+                });
+            }
+        }
         Ok(Receipt {
             seq: seqs[0],
             charged,
-            alert: alert.is_some(),
+            alert: alerts.iter().any(|a| a.0 == AlertKind::Threshold),
         })
     }
 
@@ -577,15 +887,64 @@ impl Budget {
         validate_account_name(account)?;
         let mut core = self.core()?;
         let time = core.sync()?;
-        let Some(a) = core.state.account(account) else {
-            return Err(Error::BudgetExhausted {
-                account: account.to_owned(),
-                detail: "no such account (no limit is set), so every spend is refused".into(),
+        let a = core
+            .state
+            .account(account)
+            .ok_or_else(|| no_account(account))?;
+        admit(a, charge, time)
+    }
+
+    /// Whether these spends would fit now, made in this order — a dry run
+    /// of [`Budget::spend`] for each, answered from the current ledger state
+    /// (re-read first) without recording anything (no spend, no refusal,
+    /// no event). Spends on one account add up: the second of 0.1 and 0.2
+    /// against a limit of 0.3 fits, a third does not. A refused item is not
+    /// counted for the items after it. Other handles may spend in between,
+    /// so only `spend` decides.
+    ///
+    /// # Errors
+    ///
+    /// `Error::InvalidArgument` for more than [`MAX_DRY_RUN_SPENDS`] items;
+    /// `Error::Io`, `Error::LedgerIntegrity` if the ledger cannot be
+    /// re-read; `Error::Internal` for a poisoned handle. Each item's own
+    /// verdict (fit, or the error `spend` would return) is in the result.
+    pub fn check_spends(&self, spends: &[(&str, &Charge)]) -> Result<DryRun> {
+        if spends.len() > MAX_DRY_RUN_SPENDS {
+            return Err(Error::invalid(
+                "spends",
+                format!(
+                    "at most {MAX_DRY_RUN_SPENDS} spends per dry run, got {}",
+                    spends.len()
+                ),
+            ));
+        }
+        let mut core = self.core()?;
+        let time = core.sync()?;
+        let mut scratch: std::collections::HashMap<&str, super::account::Account> =
+            std::collections::HashMap::new();
+        let mut items = Vec::with_capacity(spends.len());
+        for &(account, charge) in spends {
+            let outcome = validate_account_name(account).and_then(|()| {
+                if !scratch.contains_key(account) {
+                    let a = core
+                        .state
+                        .account(account)
+                        .ok_or_else(|| no_account(account))?;
+                    scratch.insert(account, a.clone());
+                }
+                let a = scratch
+                    .get_mut(account)
+                    .ok_or_else(|| Error::Internal("dry-run account vanished".into()))?;
+                let cost = admit(a, charge, time)?;
+                a.add(cost, time);
+                Ok(cost)
             });
-        };
-        let cost = a.cost_of(charge)?;
-        a.admit(cost, time)?;
-        Ok(cost)
+            items.push(DryRunItem {
+                account: account.to_owned(),
+                outcome,
+            });
+        }
+        Ok(DryRun { items })
     }
 
     /// `account`'s configuration and use now (re-reading a shared ledger).
@@ -616,6 +975,17 @@ impl Budget {
             used_fraction,
             alerted: used_fraction >= a.threshold,
             alerts: a.alerts,
+            suspended: a.suspended.clone(),
+            templates: a.templates.clone(),
+            templates_only: a.templates_only,
+            burn_plan: a.burn_plan,
+            burn_window_spent: a
+                .burn_window_spent(time)
+                .map_or(Decimal::ZERO, |(_, spent)| spent),
+            burn_alerted: a
+                .burn_window_spent(time)
+                .is_some_and(|(plan, spent)| spent.to_f64_approx() > plan.threshold()),
+            burn_alerts: a.burn_alerts,
         })
     }
 
@@ -641,22 +1011,14 @@ impl Budget {
         *slot = Some(Arc::new(callback));
     }
 
-    fn fire(&self, account: &str, alert: Option<(f64, f64)>, seqs: &[u64]) {
-        let (Some((used_fraction, threshold)), Some(&seq)) = (alert, seqs.last()) else {
-            return;
-        };
+    fn fire(&self, alert: Alert) {
         let callback = self
             .on_alert
             .lock(|| None)
             .unwrap_or_else(|p| p.into_inner())
             .clone();
         if let Some(callback) = callback {
-            callback(&Alert {
-                account: account.to_owned(),
-                seq,
-                used_fraction,
-                threshold,
-            });
+            callback(&alert);
         }
     }
 
@@ -719,8 +1081,9 @@ impl Budget {
     #[cfg(test)]
     fn as_forked_mid_call(&self) -> Budget {
         Budget {
-            core: ForkMutex::inherited_for_test(self.origin.fresh_core(), true),
+            core: ForkMutex::inherited_for_test(self.origin.fresh_core(&self.clock), true),
             origin: self.origin.clone(),
+            clock: self.clock.clone(),
             on_alert: ForkMutex::new(None),
         }
     }
@@ -772,6 +1135,55 @@ fn lost() -> Error {
          child's copy may be half-updated; it refuses everything (open a new budget)"
             .into(),
     )
+}
+
+/// The most spends one [`Budget::check_spends`] takes.
+///
+/// cbindgen:ignore
+pub const MAX_DRY_RUN_SPENDS: usize = 100_000;
+
+/// The answer of [`Budget::check_spends`].
+#[derive(Debug)]
+pub struct DryRun {
+    /// One verdict per spend, in order.
+    pub items: Vec<DryRunItem>,
+}
+
+impl DryRun {
+    /// Whether every spend would fit.
+    pub fn fits(&self) -> bool {
+        self.items.iter().all(|i| i.outcome.is_ok())
+    }
+}
+
+/// One spend's verdict in a [`DryRun`].
+#[derive(Debug)]
+pub struct DryRunItem {
+    /// The account.
+    pub account: String,
+    /// The cost it would be charged, or the error [`Budget::spend`] would return.
+    pub outcome: Result<Cost>,
+}
+
+fn no_account(account: &str) -> Error {
+    Error::BudgetExhausted {
+        account: account.to_owned(),
+        detail: "no such account (no limit is set), so every spend is refused".into(),
+    }
+}
+
+/// Whether `charge` may be spent on `a` at `time`: suspension, the cost
+/// under the account's rule, its templates, its limit — in that order.
+fn admit(a: &super::account::Account, charge: &Charge, time: i64) -> Result<Cost> {
+    a.gate(&SpendShape {
+        epsilon: charge.epsilon(),
+        delta: charge.delta(),
+        rho: charge.rho(),
+        event: charge.event(),
+    })?;
+    let cost = a.cost_of(charge)?;
+    a.admit(cost, time)?;
+    Ok(cost)
 }
 
 /// `Some((after, threshold))` if the used fraction went from below the threshold to at or past it.
@@ -1148,6 +1560,7 @@ mod tests {
         holder.lock().unwrap();
         let options = BudgetOptions {
             lock_timeout: Duration::from_millis(50),
+            ..BudgetOptions::default()
         };
         let e = Budget::open_with(&path, &options).unwrap_err();
         assert_eq!(e.status(), Status::Io);

@@ -80,6 +80,17 @@
 //! handle's [`Budget::on_alert`] callback, and shows in
 //! [`AccountStatus::alerted`] (in C: `ilsp_budget_alert_status`).
 //!
+//! **Governance.** Per-account query templates with templates-only
+//! enforcement ([`Budget::set_template`], [`Budget::set_templates_only`]),
+//! suspension ([`Budget::suspend`]), dry runs ([`Budget::check_spends`]),
+//! correlation IDs ([`Budget::spend_correlated`]), burn-rate plans and
+//! alerts ([`Budget::set_burn_plan`], [`BurnPlan`]) and metrics
+//! ([`Budget::metrics`], [`BudgetMetrics::to_prometheus`]). Template and
+//! suspension refusals (`Error::TemplateMismatch`, `Error::AccountSuspended`)
+//! come before anything is recorded or released, like an exhausted budget.
+//! A template or suspension does not change the privacy guarantee (which is
+//! the limit's); it narrows what may be spent.
+//!
 //! **Durability, crashes, tampering, replaced or deleted ledgers, hostile
 //! files, several processes:** see [`ledger`].
 //!
@@ -100,6 +111,8 @@
 mod account;
 /// cbindgen:ignore
 mod audit;
+/// cbindgen:ignore
+mod burn;
 mod charge;
 mod continual;
 /// cbindgen:ignore
@@ -109,20 +122,33 @@ mod exact;
 mod fork_mutex;
 mod handle;
 pub mod ledger;
+/// cbindgen:ignore
+mod metrics;
 mod release;
 mod state;
+/// cbindgen:ignore
+mod template;
 mod time;
 mod zcdp;
 
 pub use account::{
     Composition, Cost, DEFAULT_ALERT_THRESHOLD, Limit, MAX_ACCOUNT_NAME_BYTES, MAX_ACCOUNTS,
-    MAX_REASON_BYTES, Period, validate_account_name,
+    MAX_CORRELATION_ID_BYTES, MAX_REASON_BYTES, Period, validate_account_name,
+    validate_correlation_id,
 };
 pub use audit::{AUDIT_RING_CAPACITY, AuditEvent, AuditKind};
+pub use burn::{BurnPlan, MAX_BURN_WINDOW_SECS, MAX_WINDOW_SPENDS, MIN_BURN_WINDOW_SECS};
 pub use charge::Charge;
 pub(crate) use decimal::at_most_charged;
 pub use decimal::{Decimal, ParseDecimalError, Rounding, SCALE};
 pub use handle::{
-    AccountStatus, Alert, Budget, BudgetOptions, DEFAULT_LOCK_TIMEOUT, Receipt, verify_ledger_file,
+    AccountStatus, Alert, AlertKind, Budget, BudgetOptions, DEFAULT_LOCK_TIMEOUT, DryRun,
+    DryRunItem, MAX_DRY_RUN_SPENDS, Receipt, verify_ledger_file,
 };
 pub use ledger::LedgerSummary;
+pub use metrics::{AccountMetrics, BudgetMetrics, LedgerMetrics};
+pub use template::{
+    AmountRange, MAX_TEMPLATE_NAME_BYTES, MAX_TEMPLATES_PER_ACCOUNT, QueryTemplate,
+    TemplateMechanism, validate_template_name,
+};
+pub use time::{Clock, SystemClock};

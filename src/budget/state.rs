@@ -13,11 +13,13 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use super::account::{
-    Account, Composition, Cost, Limit, MAX_ACCOUNTS, validate_account_name, validate_reason,
+    Account, Composition, Cost, Limit, MAX_ACCOUNTS, validate_account_name,
+    validate_correlation_id, validate_reason,
 };
 use super::audit::{AuditEvent, AuditKind, AuditRing};
 use super::decimal::Decimal;
 use super::ledger::entry::{Body, FORMAT_NAME, TornCharge, hex};
+use super::template::{MAX_TEMPLATES_PER_ACCOUNT, SpendShape};
 
 /// Every account, plus the telemetry ring.
 #[derive(Debug)]
@@ -54,7 +56,11 @@ impl State {
                 Body::Limit { account, .. }
                 | Body::Composition { account, .. }
                 | Body::AlertThreshold { account, .. }
-                | Body::Period { account, .. } => account,
+                | Body::Period { account, .. }
+                | Body::Template { account, .. }
+                | Body::TemplatesOnly { account, .. }
+                | Body::Suspend { account, .. }
+                | Body::BurnPlan { account, .. } => account,
                 _ => continue,
             };
             new += usize::from(!self.accounts.contains_key(account.as_str()));
@@ -231,9 +237,20 @@ impl State {
                 epsilon,
                 delta,
                 rho,
-                ..
+                event,
+                correlation_id,
             } => {
+                if let Some(id) = correlation_id {
+                    validate_correlation_id(id).map_err(|e| e.to_string())?;
+                }
                 let a = self.existing(account)?;
+                a.gate(&SpendShape {
+                    epsilon: *epsilon,
+                    delta: *delta,
+                    rho: *rho,
+                    event: event.as_ref(),
+                })
+                .map_err(|e| format!("a recorded spend was not admissible: {e}"))?;
                 let cost = match a.composition {
                     Composition::Basic => match (epsilon, delta) {
                         (Some(e), Some(d)) => Cost {
@@ -256,7 +273,155 @@ impl State {
                 a.add(cost, time_ms);
                 a.spends += 1;
                 let name = a.name.clone();
-                self.note(seq, time_ms, Some(name), AuditKind::Spend { charged: cost });
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::Spend {
+                        charged: cost,
+                        correlation_id: correlation_id.clone(),
+                    },
+                );
+            }
+            Body::Template {
+                account,
+                template,
+                reason,
+            } => {
+                validate_reason(reason).map_err(|e| e.to_string())?;
+                template.validate().map_err(|e| e.to_string())?;
+                let a = self.named(account)?;
+                let count = a.templates.len();
+                match a.templates.iter_mut().find(|t| t.name == template.name) {
+                    Some(t) => *t = template.clone(),
+                    None if count >= MAX_TEMPLATES_PER_ACCOUNT => {
+                        return Err(format!(
+                            "more than {MAX_TEMPLATES_PER_ACCOUNT} templates on one account"
+                        ));
+                    }
+                    None => a.templates.push(template.clone()),
+                }
+                let name = a.name.clone();
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::TemplateSet {
+                        template: template.name.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Body::TemplateRemoved {
+                account,
+                name: template,
+                reason,
+            } => {
+                validate_reason(reason).map_err(|e| e.to_string())?;
+                let a = self.existing(account)?;
+                let before = a.templates.len();
+                a.templates.retain(|t| &t.name != template);
+                if a.templates.len() == before {
+                    return Err(format!(
+                        "template {template:?} is removed but was never added"
+                    ));
+                }
+                let name = a.name.clone();
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::TemplateRemoved {
+                        template: template.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Body::TemplatesOnly {
+                account,
+                enabled,
+                reason,
+            } => {
+                validate_reason(reason).map_err(|e| e.to_string())?;
+                let a = self.named(account)?;
+                a.templates_only = *enabled;
+                let name = a.name.clone();
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::TemplatesOnlySet {
+                        enabled: *enabled,
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Body::Suspend { account, reason } => {
+                validate_reason(reason).map_err(|e| e.to_string())?;
+                let a = self.named(account)?;
+                a.suspended = Some(reason.clone());
+                let name = a.name.clone();
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::Suspended {
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Body::Resume { account, reason } => {
+                validate_reason(reason).map_err(|e| e.to_string())?;
+                let a = self.existing(account)?;
+                if a.suspended.take().is_none() {
+                    return Err("an account is resumed but was not suspended".into());
+                }
+                let name = a.name.clone();
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::Resumed {
+                        reason: reason.clone(),
+                    },
+                );
+            }
+            Body::BurnPlan { account, plan } => {
+                if let Some(p) = plan {
+                    p.validate().map_err(|e| e.to_string())?;
+                }
+                let a = self.named(account)?;
+                if a.burn_plan.map(|p| p.window_secs) != plan.map(|p| p.window_secs) {
+                    a.burn_window = Default::default();
+                }
+                a.burn_plan = *plan;
+                let name = a.name.clone();
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::BurnPlanSet { plan: *plan },
+                );
+            }
+            Body::BurnAlert {
+                account,
+                window_spent,
+                planned,
+                factor,
+            } => {
+                let a = self.existing(account)?;
+                a.burn_alerts += 1;
+                let name = a.name.clone();
+                self.note(
+                    seq,
+                    time_ms,
+                    Some(name),
+                    AuditKind::BurnAlert {
+                        window_spent: *window_spent,
+                        planned: *planned,
+                        factor: *factor,
+                    },
+                );
             }
             Body::Alert {
                 account,
@@ -335,11 +500,13 @@ impl State {
 
     /// A refused spend, for the telemetry ring only.
     pub fn note_refusal(&mut self, account: &str, requested: Cost, time_ms: i64) {
-        let name = self
-            .accounts
-            .get_key_value(account)
-            .map(|(k, _)| k.clone())
-            .unwrap_or_else(|| account.into());
+        let name = match self.accounts.get_mut(account) {
+            Some(a) => {
+                a.refusals += 1;
+                a.name.clone()
+            }
+            None => account.into(),
+        };
         self.audit.push(AuditEvent {
             seq: None,
             time_ms,
@@ -398,6 +565,7 @@ mod tests {
             delta: Some(Decimal::ZERO),
             rho: None,
             event: None,
+            correlation_id: None,
         }
     }
 
@@ -484,5 +652,66 @@ mod tests {
         assert!(s.apply(&bad, 3, 0).unwrap_err().contains("length or hash"));
         assert_eq!(unhex("0aff"), Some(vec![10, 255]));
         assert_eq!(unhex("0AFF"), None);
+    }
+
+    #[test]
+    fn replay_refuses_spends_a_governance_rule_forbade() {
+        use crate::budget::template::QueryTemplate;
+        let mut s = State::new();
+        s.apply(&header(), 0, 0).unwrap();
+        s.apply(&limit("a", "1"), 1, 0).unwrap();
+        let suspend = Body::Suspend {
+            account: "a".into(),
+            reason: "r".into(),
+        };
+        s.apply(&suspend, 2, 0).unwrap();
+        let e = s.apply(&spend("a", "0.1"), 3, 0).unwrap_err();
+        assert!(e.contains("is suspended"), "{e}");
+        let resume = Body::Resume {
+            account: "a".into(),
+            reason: "r".into(),
+        };
+        s.apply(&resume, 3, 0).unwrap();
+        assert!(
+            s.apply(&resume, 4, 0)
+                .unwrap_err()
+                .contains("not suspended")
+        );
+        let template = QueryTemplate::new("t").unwrap().epsilon(0.0, 0.05).unwrap();
+        let add = Body::Template {
+            account: "a".into(),
+            template,
+            reason: String::new(),
+        };
+        s.apply(&add, 4, 0).unwrap();
+        let only = Body::TemplatesOnly {
+            account: "a".into(),
+            enabled: true,
+            reason: String::new(),
+        };
+        s.apply(&only, 5, 0).unwrap();
+        let e = s.apply(&spend("a", "0.1"), 6, 0).unwrap_err();
+        assert!(e.contains("above its maximum 0.05"), "{e}");
+        s.apply(&spend("a", "0.05"), 6, 0).unwrap();
+        let bad_id = Body::Spend {
+            account: "a".into(),
+            epsilon: Some(d("0.01")),
+            delta: Some(Decimal::ZERO),
+            rho: None,
+            event: None,
+            correlation_id: Some("patron 12".into()),
+        };
+        assert!(
+            s.apply(&bad_id, 7, 0)
+                .unwrap_err()
+                .contains("correlation_id")
+        );
+        let removed = Body::TemplateRemoved {
+            account: "a".into(),
+            name: "absent".into(),
+            reason: String::new(),
+        };
+        assert!(s.apply(&removed, 7, 0).unwrap_err().contains("never added"));
+        assert_eq!(s.account("a").unwrap().spends, 1);
     }
 }

@@ -7,6 +7,25 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 const MS_PER_DAY: i64 = 86_400_000;
 
+/// Where a budget reads the time of its entries from: the system clock by
+/// default ([`SystemClock`]); tests and simulations inject their own (see
+/// `BudgetOptions::clock`). Entry times never decrease whatever the clock
+/// says: a clock behind the last entry gives the last entry's time.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// Milliseconds since the Unix epoch (UTC).
+    fn now_ms(&self) -> i64;
+}
+
+/// The system clock.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+}
+
 /// Milliseconds since the Unix epoch now (0 if the clock is before 1970).
 pub(crate) fn now_ms() -> i64 {
     SystemTime::now()

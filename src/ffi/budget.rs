@@ -60,7 +60,7 @@ pub(crate) unsafe fn budget_arg<'a>(b: *mut ilsp_budget) -> Result<&'a Budget> {
 ///
 /// As [`budget_arg`]; `account` must be NULL or a NUL-terminated string
 /// valid for `'a`.
-unsafe fn budget_account<'a>(
+pub(crate) unsafe fn budget_account<'a>(
     b: *mut ilsp_budget,
     account: *const c_char,
 ) -> Result<(&'a Budget, &'a str)> {
@@ -132,6 +132,7 @@ pub extern "C" fn ilsp_budget_open_with_timeout(
 ) -> ilsp_status {
     let options = BudgetOptions {
         lock_timeout: Duration::from_millis(u64::from(lock_timeout_ms)),
+        ..BudgetOptions::default()
     };
     guard(|| open(ledger_path, &options, out))
 }

@@ -32,6 +32,7 @@ pub mod continual;
 pub mod core;
 pub(crate) mod cpu;
 pub mod epoch;
+pub mod governance;
 pub mod mask;
 pub mod mechanism;
 pub(crate) mod os;
@@ -63,6 +64,11 @@ pub const ILSP_ERR_LEDGER_INTEGRITY: ilsp_status = 8;
 pub const ILSP_ERR_ENTROPY: ilsp_status = 9;
 /// A bug in this library (a caught panic).
 pub const ILSP_ERR_INTERNAL: ilsp_status = 10;
+/// The spend matches none of the account's query templates (the account
+/// accepts only templated spends); nothing was released or recorded.
+pub const ILSP_ERR_TEMPLATE_MISMATCH: ilsp_status = 11;
+/// The account is suspended; nothing was released or recorded.
+pub const ILSP_ERR_ACCOUNT_SUSPENDED: ilsp_status = 12;
 
 thread_local! {
     static LAST_ERROR: RefCell<CString> = RefCell::new(CString::default());
@@ -451,6 +457,8 @@ mod tests {
             (ILSP_ERR_LEDGER_INTEGRITY, Status::LedgerIntegrity),
             (ILSP_ERR_ENTROPY, Status::Entropy),
             (ILSP_ERR_INTERNAL, Status::Internal),
+            (ILSP_ERR_TEMPLATE_MISMATCH, Status::TemplateMismatch),
+            (ILSP_ERR_ACCOUNT_SUSPENDED, Status::AccountSuspended),
         ];
         for (i, (c, s)) in pairs.iter().enumerate() {
             assert_eq!(*c, i as i32);

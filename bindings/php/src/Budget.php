@@ -128,14 +128,196 @@ final class Budget
     /**
      * Records a spend of (epsilon, delta) on a basic account and returns its
      * sequence number. Release the value it pays for only after this returns.
+     * $correlationId (1-64 characters of A-Z a-z 0-9 . _ : -) is recorded in
+     * the spend's ledger entry and events so your own audit log can be joined
+     * with the ledger: a request or job ID, never a patron identifier or other
+     * personal data.
      *
      * @throws BudgetExhaustedException if it does not fit (nothing recorded).
+     * @throws TemplateMismatchException if the account accepts only templated
+     *         spends and this one matches none (nothing recorded).
+     * @throws AccountSuspendedException if the account is suspended (nothing recorded).
      */
-    public function spend(string $account, float $epsilon, float $delta = 0.0): int
+    public function spend(string $account, float $epsilon, float $delta = 0.0, ?string $correlationId = null): int
     {
         $seq = $this->lib->ffi->new('uint64_t');
-        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_spend($h, self::noNul($account, 'account'), $epsilon, $delta, \FFI::addr($seq))));
+        if ($correlationId === null) {
+            $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_spend($h, self::noNul($account, 'account'), $epsilon, $delta, \FFI::addr($seq))));
+        } else {
+            $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_spend_correlated(
+                $h,
+                self::noNul($account, 'account'),
+                $epsilon,
+                $delta,
+                self::noNul($correlationId, 'correlation_id'),
+                \FFI::addr($seq)
+            )));
+        }
         return $seq->cdata;
+    }
+
+    /** The longest template description the library reads, in bytes. */
+    public const MAX_TEMPLATE_JSON_BYTES = 4096;
+
+    /**
+     * Adds (or replaces) a pre-approved query template on $account. $mechanism
+     * ('laplace', 'gaussian', ...) must be carried by the spend (laplace() and
+     * gaussian() do, spend() does not); $maxSensitivity bounds the sensitivity
+     * the mechanism charges (its grid rounding included: allow e.g. 1.001 for
+     * 1); the ranges are inclusive [min, max] pairs, at least one required.
+     * Templates restrict spends once setTemplatesOnly() is on.
+     *
+     * @param array{0: float, 1: float}|null $epsilon
+     * @param array{0: float, 1: float}|null $delta
+     * @param array{0: float, 1: float}|null $rho
+     */
+    public function setTemplate(
+        string $account,
+        string $name,
+        ?string $mechanism = null,
+        ?float $maxSensitivity = null,
+        ?array $epsilon = null,
+        ?array $delta = null,
+        ?array $rho = null,
+        ?string $reason = null,
+    ): void {
+        $spec = ['name' => $name];
+        if ($mechanism !== null) {
+            $spec['mechanism'] = $mechanism;
+        }
+        if ($maxSensitivity !== null) {
+            $spec['max_sensitivity'] = $maxSensitivity;
+        }
+        foreach (['epsilon' => $epsilon, 'delta' => $delta, 'rho' => $rho] as $key => $range) {
+            if ($range !== null) {
+                if (count($range) !== 2) {
+                    throw new InvalidArgumentException("$key must be a [min, max] pair", Status::InvalidArgument->value);
+                }
+                $spec[$key] = [(float) $range[0], (float) $range[1]];
+            }
+        }
+        try {
+            $json = json_encode($spec, JSON_THROW_ON_ERROR | JSON_PRESERVE_ZERO_FRACTION);
+        } catch (\JsonException $e) {
+            throw new InvalidArgumentException('template bounds must be finite numbers', Status::InvalidArgument->value);
+        }
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_template(
+            $h,
+            self::noNul($account, 'account'),
+            self::noNul($json, 'template'),
+            $reason === null ? null : self::noNul($reason, 'reason')
+        )));
+    }
+
+    /** Removes $account's template named $name. */
+    public function removeTemplate(string $account, string $name, ?string $reason = null): void
+    {
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_remove_template(
+            $h,
+            self::noNul($account, 'account'),
+            self::noNul($name, 'name'),
+            $reason === null ? null : self::noNul($reason, 'reason')
+        )));
+    }
+
+    /** When $enabled, a spend that matches none of $account's templates throws TemplateMismatchException (nothing recorded). */
+    public function setTemplatesOnly(string $account, bool $enabled, ?string $reason = null): void
+    {
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_templates_only(
+            $h,
+            self::noNul($account, 'account'),
+            $enabled ? 1 : 0,
+            $reason === null ? null : self::noNul($reason, 'reason')
+        )));
+    }
+
+    /** Suspends $account: every spend throws AccountSuspendedException (nothing recorded or released) until resume(). */
+    public function suspend(string $account, string $reason): void
+    {
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_suspend($h, self::noNul($account, 'account'), self::noNul($reason, 'reason'))));
+    }
+
+    /** Resumes a suspended $account. */
+    public function resume(string $account, string $reason): void
+    {
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_resume($h, self::noNul($account, 'account'), self::noNul($reason, 'reason'))));
+    }
+
+    /** @return array{suspended: bool, templates_only: bool, burn_alerted: bool, burn_alerts: int} */
+    public function governanceStatus(string $account): array
+    {
+        $suspended = $this->lib->ffi->new('int32_t');
+        $only = $this->lib->ffi->new('int32_t');
+        $alerted = $this->lib->ffi->new('int32_t');
+        $alerts = $this->lib->ffi->new('uint64_t');
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_governance_status(
+            $h,
+            self::noNul($account, 'account'),
+            \FFI::addr($suspended),
+            \FFI::addr($only),
+            \FFI::addr($alerted),
+            \FFI::addr($alerts)
+        )));
+        return [
+            'suspended' => $suspended->cdata === 1,
+            'templates_only' => $only->cdata === 1,
+            'burn_alerted' => $alerted->cdata === 1,
+            'burn_alerts' => $alerts->cdata,
+        ];
+    }
+
+    /**
+     * A dry run: would these [account, epsilon, delta] spends fit now, made in
+     * this order? Records nothing.
+     *
+     * @param list<array{0: string, 1: float, 2: float}> $spends
+     * @return array{0: bool, 1: list<Status>} (all fit, one Status per spend)
+     */
+    public function checkSpends(array $spends): array
+    {
+        $ffi = $this->lib->ffi;
+        $n = count($spends);
+        $size = max($n, 1);
+        $names = $ffi->new("const char *[$size]");
+        $eps = $ffi->new("double[$size]");
+        $deltas = $ffi->new("double[$size]");
+        $out = $ffi->new("int32_t[$size]");
+        $keep = [];
+        foreach (array_values($spends) as $i => [$account, $epsilon, $delta]) {
+            $account = self::noNul($account, 'account');
+            $buf = $ffi->new('char[' . (strlen($account) + 1) . ']');
+            \FFI::memcpy($buf, $account, strlen($account));
+            $keep[] = $buf;
+            $names[$i] = $ffi->cast('const char *', $buf);
+            $eps[$i] = (float) $epsilon;
+            $deltas[$i] = (float) $delta;
+        }
+        $all = $ffi->new('int32_t');
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($ffi->ilsp_budget_check_spends($h, $names, $eps, $deltas, $n, $out, \FFI::addr($all))));
+        $statuses = [];
+        for ($i = 0; $i < $n; $i++) {
+            $statuses[] = Status::from($out[$i]);
+        }
+        return [$all->cdata === 1, $statuses];
+    }
+
+    /**
+     * Plans $planned (epsilon for basic accounts, rho for zCDP) per window of
+     * $windowSeconds; a spend taking the window's spend past $factor x
+     * $planned records a burn-rate alert. $planned 0 removes the plan.
+     */
+    public function setBurnPlan(string $account, float $planned, int $windowSeconds, float $factor): void
+    {
+        $this->native->use(fn (\FFI\CData $h) => $this->lib->check($this->lib->ffi->ilsp_budget_set_burn_plan($h, self::noNul($account, 'account'), $planned, $windowSeconds, $factor)));
+    }
+
+    /** The budget's figures in the Prometheus text exposition format. */
+    public function metrics(): string
+    {
+        return $this->native->use(fn (\FFI\CData $h) => self::readText(
+            $this->lib,
+            fn ($buf, $cap, $len) => $this->lib->ffi->ilsp_budget_metrics($h, $buf, $cap, $len)
+        ));
     }
 
     /** Records a spend of rho on a zCDP account and returns its sequence number. */

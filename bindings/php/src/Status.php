@@ -32,6 +32,10 @@ enum Status: int
     case Entropy = 9;
     /** A bug (a caught panic). */
     case Internal = 10;
+    /** The spend matches none of the account's query templates; nothing was released or recorded. */
+    case TemplateMismatch = 11;
+    /** The account is suspended; nothing was released or recorded. */
+    case AccountSuspended = 12;
 
     /**
      * The exception for the non-zero C status $code with the library's
@@ -50,6 +54,8 @@ enum Status: int
             self::LedgerIntegrity => LedgerIntegrityException::class,
             self::Entropy => EntropyException::class,
             self::Internal => InternalException::class,
+            self::TemplateMismatch => TemplateMismatchException::class,
+            self::AccountSuspended => AccountSuspendedException::class,
             self::Ok, null => null,
         };
         if ($class === null) {

@@ -5,6 +5,7 @@ namespace IlsPrivacy\Tests;
 
 use IlsPrivacy\AccountingMethod;
 use IlsPrivacy\Aggregator;
+use IlsPrivacy\Budget;
 use IlsPrivacy\Cell;
 use IlsPrivacy\Composition;
 use IlsPrivacy\DateGranularity;
@@ -64,8 +65,8 @@ final class AbiCoverageTest extends TestCase
     public function testStatusConstantsMatchTheHeader(): void
     {
         preg_match_all('/^#define ILSP_(OK|ERR_\w+) (\d+)$/m', $this->header(), $m, PREG_SET_ORDER);
-        $this->assertSame(11, count($m), 'status constants in the header');
-        $this->assertSame(11, count(Status::cases()), 'Status cases');
+        $this->assertSame(13, count($m), 'status constants in the header');
+        $this->assertSame(13, count(Status::cases()), 'Status cases');
         foreach ($m as [, $name, $value]) {
             $case = $name === 'OK' ? Status::Ok : constant(Status::class . '::' . self::caseName(substr($name, 4)));
             $this->assertSame((int) $value, $case->value, $name);
@@ -84,6 +85,7 @@ final class AbiCoverageTest extends TestCase
             'COMPAT_TOKEN_LEN' => Tokenizer::COMPAT_TOKEN_LEN,
             'MIN_KEY_LEN' => Key::MIN_LEN,
             'MAX_KEY_LEN' => Key::MAX_LEN,
+            'MAX_TEMPLATE_JSON_BYTES' => Budget::MAX_TEMPLATE_JSON_BYTES,
             'ROW_SUPPRESSED' => (new \ReflectionClassConstant(Aggregator::class, 'ROW_SUPPRESSED'))->getValue(),
             'ROW_HAS_SUM' => (new \ReflectionClassConstant(Aggregator::class, 'ROW_HAS_SUM'))->getValue(),
         ];

@@ -3,6 +3,7 @@ declare(strict_types=1);
 
 namespace IlsPrivacy\Tests;
 
+use IlsPrivacy\AccountSuspendedException;
 use IlsPrivacy\BudgetExhaustedException;
 use IlsPrivacy\BufferTooSmallException;
 use IlsPrivacy\ClosedHandleException;
@@ -17,6 +18,7 @@ use IlsPrivacy\LedgerIoException;
 use IlsPrivacy\Library;
 use IlsPrivacy\NullPointerException;
 use IlsPrivacy\Status;
+use IlsPrivacy\TemplateMismatchException;
 use IlsPrivacy\UnknownStatusException;
 
 /** Every C status becomes one class, which extends the SPL exception that fits it and implements IlsPrivacy\Exception. */
@@ -33,6 +35,8 @@ final class ExceptionTest extends TestCase
         [Status::LedgerIntegrity, LedgerIntegrityException::class, \UnexpectedValueException::class],
         [Status::Entropy, EntropyException::class, \RuntimeException::class],
         [Status::Internal, InternalException::class, \LogicException::class],
+        [Status::TemplateMismatch, TemplateMismatchException::class, \DomainException::class],
+        [Status::AccountSuspended, AccountSuspendedException::class, \RuntimeException::class],
     ];
 
     public function testEveryStatusHasItsClass(): void

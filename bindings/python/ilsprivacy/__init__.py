@@ -69,6 +69,7 @@ from .masking import (
 )
 from .token import Key, Tokenizer
 from .errors import (
+    AccountSuspendedError,
     BudgetExhaustedError,
     BufferTooSmallError,
     ClosedHandleError,
@@ -81,6 +82,7 @@ from .errors import (
     LedgerIntegrityError,
     LedgerIOError,
     NullPointerError,
+    TemplateMismatchError,
 )
 
 __version__ = version()
@@ -112,6 +114,7 @@ __all__ = [
     "PERIOD_CALENDAR_MONTH",
     "PERIOD_CALENDAR_YEAR",
     "PERIOD_LIFETIME",
+    "AccountSuspendedError",
     "BudgetExhaustedError",
     "BufferTooSmallError",
     "ClosedHandleError",
@@ -129,6 +132,7 @@ __all__ = [
     "NullPointerError",
     "Policy",
     "RecordOutcome",
+    "TemplateMismatchError",
     "SuppressedTable",
     "Tokenizer",
     "age_band",

@@ -25,7 +25,7 @@ from typing import Any, Optional, Union
 
 from . import errors
 from ._native import Handle, call, check, declare, status_t
-from .enums import Composition, Period
+from .enums import Composition, Period, Status
 
 # The module's constants (aliases of the enum members, kept for callers of
 # earlier versions).
@@ -127,6 +127,48 @@ _ledger_export = declare(
 _recent_events = declare(
     "ilsp_budget_recent_events", status_t, [_handle, _text_out, ctypes.c_size_t, _c_size_p]
 )
+
+_set_template = declare(
+    "ilsp_budget_set_template",
+    status_t,
+    [_handle, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p],
+)
+_remove_template = declare(
+    "ilsp_budget_remove_template",
+    status_t,
+    [_handle, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p],
+)
+_set_templates_only = declare(
+    "ilsp_budget_set_templates_only",
+    status_t,
+    [_handle, ctypes.c_char_p, ctypes.c_int32, ctypes.c_char_p],
+)
+_suspend = declare("ilsp_budget_suspend", status_t, [_handle, ctypes.c_char_p, ctypes.c_char_p])
+_resume = declare("ilsp_budget_resume", status_t, [_handle, ctypes.c_char_p, ctypes.c_char_p])
+_governance_status = declare(
+    "ilsp_budget_governance_status",
+    status_t,
+    [_handle, ctypes.c_char_p, _c_i32_p, _c_i32_p, _c_i32_p, _c_u64_p],
+)
+_spend_correlated = declare(
+    "ilsp_budget_spend_correlated",
+    status_t,
+    [_handle, ctypes.c_char_p, ctypes.c_double, ctypes.c_double, ctypes.c_char_p, _c_u64_p],
+)
+_check_spends = declare(
+    "ilsp_budget_check_spends",
+    status_t,
+    [_handle, ctypes.c_void_p, _c_double_p, _c_double_p, ctypes.c_size_t, _c_i32_p, _c_i32_p],
+)
+_set_burn_plan = declare(
+    "ilsp_budget_set_burn_plan",
+    status_t,
+    [_handle, ctypes.c_char_p, ctypes.c_double, ctypes.c_uint64, ctypes.c_double],
+)
+_metrics = declare("ilsp_budget_metrics", status_t, [_handle, _text_out, ctypes.c_size_t, _c_size_p])
+
+#: The longest template description the library reads, in bytes.
+MAX_TEMPLATE_JSON_BYTES = 4096
 
 Text = Union[str, bytes]
 
@@ -244,17 +286,41 @@ class Budget(Handle):
 
     # Spending ---------------------------------------------------------------
 
-    def spend(self, account: Text, epsilon: float, delta: float = 0.0) -> int:
+    def spend(
+        self,
+        account: Text,
+        epsilon: float,
+        delta: float = 0.0,
+        *,
+        correlation_id: Optional[str] = None,
+    ) -> int:
         """Records a spend of (epsilon, delta) on a basic account; returns its sequence number.
 
         Release the value you are paying for only after this returns.
+        ``correlation_id`` (1-64 characters of ``A-Z a-z 0-9 . _ : -``) is
+        recorded in the spend's ledger entry and events so your own audit log
+        can be joined with the ledger: a request or job ID, never a patron
+        identifier or other personal data.
 
         Raises:
             BudgetExhaustedError: it does not fit (or the account has no limit);
                 nothing was recorded.
+            TemplateMismatchError: the account accepts only templated spends
+                and this one matches none; nothing was recorded.
+            AccountSuspendedError: the account is suspended; nothing was recorded.
         """
         seq = ctypes.c_uint64()
-        self._call(_spend, _text(account, "account"), float(epsilon), float(delta), ctypes.byref(seq))
+        if correlation_id is None:
+            self._call(_spend, _text(account, "account"), float(epsilon), float(delta), ctypes.byref(seq))
+        else:
+            self._call(
+                _spend_correlated,
+                _text(account, "account"),
+                float(epsilon),
+                float(delta),
+                _text(correlation_id, "correlation_id"),
+                ctypes.byref(seq),
+            )
         return seq.value
 
     def spend_rho(self, account: Text, rho: float) -> int:
@@ -303,6 +369,113 @@ class Budget(Handle):
             ctypes.byref(out),
         )
         return out.value
+
+    # Governance -------------------------------------------------------------
+
+    def set_template(
+        self,
+        account: Text,
+        name: str,
+        *,
+        mechanism: Optional[str] = None,
+        max_sensitivity: Optional[float] = None,
+        epsilon: Optional[tuple[float, float]] = None,
+        delta: Optional[tuple[float, float]] = None,
+        rho: Optional[tuple[float, float]] = None,
+        reason: Optional[str] = None,
+    ) -> None:
+        """Adds (or replaces) a pre-approved query template on ``account``.
+
+        ``mechanism`` (``"laplace"``, ``"gaussian"``, ...) must be carried by
+        the spend (:meth:`laplace` and :meth:`gaussian` do, :meth:`spend` does
+        not); ``max_sensitivity`` bounds the sensitivity the mechanism charges
+        (which includes its grid rounding: allow e.g. 1.001 for 1); the
+        ranges are inclusive ``(min, max)`` pairs, at least one required.
+        Templates restrict spends once :meth:`set_templates_only` is on.
+        """
+        spec: dict[str, Any] = {"name": name}
+        if mechanism is not None:
+            spec["mechanism"] = mechanism
+        if max_sensitivity is not None:
+            spec["max_sensitivity"] = float(max_sensitivity)
+        for key, pair in (("epsilon", epsilon), ("delta", delta), ("rho", rho)):
+            if pair is not None:
+                lo, hi = pair
+                spec[key] = [float(lo), float(hi)]
+        try:
+            text = json.dumps(spec, allow_nan=False)
+        except ValueError as e:
+            raise errors.InvalidArgumentError(f"template bounds must be finite ({e})") from None
+        self._call(_set_template, _text(account, "account"), _text(text, "template"), _text(reason, "reason"))
+
+    def remove_template(self, account: Text, name: str, reason: Optional[str] = None) -> None:
+        """Removes ``account``'s template named ``name``."""
+        self._call(_remove_template, _text(account, "account"), _text(name, "name"), _text(reason, "reason"))
+
+    def set_templates_only(self, account: Text, enabled: bool, reason: Optional[str] = None) -> None:
+        """When ``enabled``, a spend on ``account`` that matches none of its
+        templates raises :class:`TemplateMismatchError` (nothing recorded)."""
+        self._call(_set_templates_only, _text(account, "account"), int(bool(enabled)), _text(reason, "reason"))
+
+    def suspend(self, account: Text, reason: str) -> None:
+        """Suspends ``account``: every spend raises :class:`AccountSuspendedError`
+        (nothing recorded or released) until :meth:`resume`. Recorded with ``reason``."""
+        self._call(_suspend, _text(account, "account"), _text(reason, "reason"))
+
+    def resume(self, account: Text, reason: str) -> None:
+        """Resumes a suspended ``account``, recorded with ``reason``."""
+        self._call(_resume, _text(account, "account"), _text(reason, "reason"))
+
+    def governance_status(self, account: Text) -> dict[str, Any]:
+        """``suspended``, ``templates_only``, ``burn_alerted`` (the spend over the
+        burn-rate plan's window exceeds factor x plan now) and ``burn_alerts``."""
+        suspended, only, alerted = ctypes.c_int32(), ctypes.c_int32(), ctypes.c_int32()
+        alerts = ctypes.c_uint64()
+        self._call(
+            _governance_status,
+            _text(account, "account"),
+            ctypes.byref(suspended),
+            ctypes.byref(only),
+            ctypes.byref(alerted),
+            ctypes.byref(alerts),
+        )
+        return {
+            "suspended": bool(suspended.value),
+            "templates_only": bool(only.value),
+            "burn_alerted": bool(alerted.value),
+            "burn_alerts": alerts.value,
+        }
+
+    def check_spends(self, spends: "list[tuple[Text, float, float]]") -> tuple[bool, list[Status]]:
+        """A dry run: would these (account, epsilon, delta) spends fit now, made
+        in this order? Records nothing. Returns (all fit, one :class:`Status`
+        per spend: what :meth:`spend` would raise, or ``Status.OK``)."""
+        n = len(spends)
+        names = (ctypes.c_char_p * max(n, 1))(*[_text(a, "account") for a, _, _ in spends])
+        eps = (ctypes.c_double * max(n, 1))(*[float(e) for _, e, _ in spends])
+        dls = (ctypes.c_double * max(n, 1))(*[float(d) for _, _, d in spends])
+        out = (ctypes.c_int32 * max(n, 1))()
+        all_fit = ctypes.c_int32()
+        self._call(
+            _check_spends,
+            ctypes.cast(names, ctypes.c_void_p),
+            eps,
+            dls,
+            n,
+            out,
+            ctypes.byref(all_fit),
+        )
+        return bool(all_fit.value), [Status(out[i]) for i in range(n)]
+
+    def set_burn_plan(self, account: Text, planned: float, window_seconds: int, factor: float) -> None:
+        """Plans ``planned`` (epsilon for basic, rho for zCDP) per window of
+        ``window_seconds``; a spend taking the window's spend past ``factor`` x
+        ``planned`` records a burn-rate alert. ``planned`` 0 removes the plan."""
+        self._call(_set_burn_plan, _text(account, "account"), float(planned), int(window_seconds), float(factor))
+
+    def metrics(self) -> str:
+        """The budget's figures in the Prometheus text exposition format."""
+        return self._run(lambda b: _read_text(_metrics, b)).decode("utf-8")
 
     # Reading ----------------------------------------------------------------
 

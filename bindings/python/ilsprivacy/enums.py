@@ -44,6 +44,11 @@ class Status(IntEnum):
     ENTROPY = 9
     #: A bug (a caught panic).
     INTERNAL = 10
+    #: The spend matches none of the account's query templates; nothing was
+    #: released or recorded.
+    TEMPLATE_MISMATCH = 11
+    #: The account is suspended; nothing was released or recorded.
+    ACCOUNT_SUSPENDED = 12
 
 
 class Composition(IntEnum):

@@ -24,6 +24,8 @@ ILSP_ERR_IO = Status.IO
 ILSP_ERR_LEDGER_INTEGRITY = Status.LEDGER_INTEGRITY
 ILSP_ERR_ENTROPY = Status.ENTROPY
 ILSP_ERR_INTERNAL = Status.INTERNAL
+ILSP_ERR_TEMPLATE_MISMATCH = Status.TEMPLATE_MISMATCH
+ILSP_ERR_ACCOUNT_SUSPENDED = Status.ACCOUNT_SUSPENDED
 
 
 class IlsPrivacyError(Exception):
@@ -105,6 +107,20 @@ class InternalError(IlsPrivacyError):
     status = ILSP_ERR_INTERNAL
 
 
+class TemplateMismatchError(IlsPrivacyError):
+    """The spend matches none of the account's query templates (the message
+    names the rule each template broke); nothing was recorded or released."""
+
+    status = ILSP_ERR_TEMPLATE_MISMATCH
+
+
+class AccountSuspendedError(IlsPrivacyError):
+    """The account is suspended (the message gives the recorded reason);
+    nothing was recorded or released."""
+
+    status = ILSP_ERR_ACCOUNT_SUSPENDED
+
+
 class ClosedHandleError(ValueError):
     """A method was called on an object after :meth:`close` (or while it was
     closing). Not a C status: the binding raises it before calling the library."""
@@ -123,6 +139,8 @@ _BY_STATUS: dict[int, type[IlsPrivacyError]] = {
         LedgerIntegrityError,
         EntropyError,
         InternalError,
+        TemplateMismatchError,
+        AccountSuspendedError,
     )
 }
 

@@ -74,7 +74,7 @@ class AbiCoverageTest(unittest.TestCase):
     def test_status_constants_match_the_header(self) -> None:
         header = FFI_HEADER.read_text()
         defines = dict(re.findall(r"^#define (ILSP_(?:OK|ERR_\w+)) (\d+)$", header, re.M))
-        self.assertEqual(len(defines), 11)
+        self.assertEqual(len(defines), 13)
         for name, value in defines.items():
             self.assertEqual(getattr(errors, name), int(value), name)
 
@@ -82,7 +82,7 @@ class AbiCoverageTest(unittest.TestCase):
         """Every ``#define ILSP_*`` of the header is a member (or a constant) of the
         package with its value, and every enum member is a header constant: a
         constant added to the C ABI without a Python name fails here."""
-        from ilsprivacy import enums, token
+        from ilsprivacy import budget, enums, token
 
         groups = [  # longest prefix first
             ("TABLE_NOISE_", enums.TableNoise),
@@ -104,6 +104,7 @@ class AbiCoverageTest(unittest.TestCase):
             "COMPAT_TOKEN_LEN": 64,
             "MIN_KEY_LEN": token.MIN_KEY_LEN,
             "MAX_KEY_LEN": token.MAX_KEY_LEN,
+            "MAX_TEMPLATE_JSON_BYTES": budget.MAX_TEMPLATE_JSON_BYTES,
         }
         header = FFI_HEADER.read_text()
         defines = {name: int(value) for name, value in re.findall(r"^#define ILSP_(\w+) (\d+)$", header, re.M)}

@@ -27,7 +27,9 @@ use sha2::{Digest, Sha256};
 
 use crate::accountant::PrivacyEvent;
 use crate::budget::account::{Composition, Period};
+use crate::budget::burn::BurnPlan;
 use crate::budget::decimal::Decimal;
+use crate::budget::template::QueryTemplate;
 use crate::budget::time;
 
 /// The format version written and accepted.
@@ -93,6 +95,46 @@ pub(crate) enum Body {
         rho: Option<Decimal>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         event: Option<PrivacyEvent>,
+        /// The caller's correlation ID (never personal data; see
+        /// `validate_correlation_id`). Absent in older ledgers.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        correlation_id: Option<String>,
+    },
+    /// A query template added to an account (or replacing the one of the same name).
+    Template {
+        account: String,
+        template: QueryTemplate,
+        reason: String,
+    },
+    /// A query template removed from an account.
+    TemplateRemoved {
+        account: String,
+        name: String,
+        reason: String,
+    },
+    /// Whether the account accepts only spends that match one of its templates.
+    TemplatesOnly {
+        account: String,
+        enabled: bool,
+        reason: String,
+    },
+    /// The account was suspended: it refuses every spend until resumed.
+    Suspend { account: String, reason: String },
+    /// The account was resumed.
+    Resume { account: String, reason: String },
+    /// The account's burn-rate plan (absent: the plan was removed).
+    BurnPlan {
+        account: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        plan: Option<BurnPlan>,
+    },
+    /// A spend took the account's spend over its plan's window past
+    /// `factor` × the plan.
+    BurnAlert {
+        account: String,
+        window_spent: Decimal,
+        planned: Decimal,
+        factor: f64,
     },
     /// A spend took the account's used fraction to or past its threshold.
     Alert {
@@ -266,6 +308,7 @@ mod tests {
                 l1_sensitivity: 1.0,
                 scale: 10.0,
             }),
+            correlation_id: None,
         }
     }
 

@@ -181,9 +181,14 @@ impl LedgerFile {
         Ok(())
     }
 
-    /// The time for new entries.
-    pub fn next_time(&self) -> i64 {
-        self.chain.next_time()
+    /// The time for new entries by `clock_ms` (never before the last entry).
+    pub fn next_time_from(&self, clock_ms: i64) -> i64 {
+        self.chain.next_time_from(clock_ms)
+    }
+
+    /// The time of the last entry.
+    pub fn last_time_ms(&self) -> i64 {
+        self.chain.last_time_ms()
     }
 
     fn size(&self) -> Result<u64> {
@@ -468,6 +473,7 @@ mod tests {
                 l1_sensitivity: 1.000_000_000_116_415_3,
                 scale: 1.5e-7,
             }),
+            correlation_id: None,
         };
         let (line, _) = entry::encode(&body, entries, time::now_ms() + 10, &prev);
         assert!(line.windows(5).any(|w| w == b"1.5e-"), "{line:?}");

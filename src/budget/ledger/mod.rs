@@ -15,12 +15,27 @@
 //! | `composition` | `account`, `rule` (`basic`/`zcdp`), `rho_limit` if derived |
 //! | `alert_threshold` | `account`, `threshold` |
 //! | `period` | `account`, `period` (`lifetime`/`calendar_year`/`calendar_month`) |
-//! | `spend` | `account`, `epsilon`, `delta`, `rho` (those known), `event` (mechanism and parameters) |
+//! | `spend` | `account`, `epsilon`, `delta`, `rho` (those known), `event` (mechanism and parameters), `correlation_id` (if given) |
 //! | `alert` | `account`, `used_fraction`, `threshold` |
+//! | `template` | `account`, `template` (`name`, `mechanism`, `max_sensitivity`, `epsilon`/`delta`/`rho` as `{"min","max"}`, those set), `reason` |
+//! | `template_removed` | `account`, `name`, `reason` |
+//! | `templates_only` | `account`, `enabled`, `reason` |
+//! | `suspend` / `resume` | `account`, `reason` |
+//! | `burn_plan` | `account`, `plan` (`planned`, `window_secs`, `factor`; absent: removed) |
+//! | `burn_alert` | `account`, `window_spent`, `planned`, `factor` |
 //! | `torn_tail` | `bytes`, `sha256`, then `"kept":true` (the fragment is in the file, see below) or `fragment` (hex, when it was cut off), `charge`, and the charged `account`/`epsilon`/`delta`/`rho` |
 //!
 //! Amounts are canonical decimal strings (`"0.1"`); mechanism parameters
 //! (sensitivity, scale, σ) are JSON numbers. Values and noise never appear.
+//!
+//! The governance kinds (`template` … `burn_alert`, and `correlation_id`)
+//! were added without changing the version: every line written before them
+//! reads as it always did (a committed ledger of the earlier version is
+//! tested to open, verify and keep its head), while a version that predates
+//! them refuses a ledger that holds one (an unknown kind is an integrity
+//! error, never skipped). Replay checks them like the others: a spend
+//! recorded on a suspended account, or outside the templates of an account
+//! that required them, is an integrity error.
 //!
 //! The only lines that are not entries are unfinished writes kept in place
 //! (see "Durability and crashes"): each ends with the byte 0x18 (ASCII CAN,

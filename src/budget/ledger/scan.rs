@@ -284,6 +284,16 @@ impl Chain {
         time::now_ms().max(self.last_time_ms)
     }
 
+    /// The time for new entries by `clock_ms`: never before the last entry.
+    pub fn next_time_from(&self, clock_ms: i64) -> i64 {
+        clock_ms.max(self.last_time_ms)
+    }
+
+    /// The time of the last entry read or written.
+    pub fn last_time_ms(&self) -> i64 {
+        self.last_time_ms
+    }
+
     /// Checks and applies every line of `[self.offset, end)` of `source`,
     /// and says what follows the last entry. On error nothing after the
     /// last good entry is applied, and `self` still ends at that entry.
