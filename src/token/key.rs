@@ -616,9 +616,11 @@ mod tests {
                     .open(&path)
                     .unwrap();
                 let chunk = [0x43u8; 4096];
-                // Up to 16 MiB, far past the cap.
-                for _ in 0..4096 {
-                    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // Up to 16 MiB, far past the cap; always past it before
+                // stopping, however the threads are scheduled.
+                let past_cap = MAX_KEY_SOURCE_LEN / 4096 + 2;
+                for i in 0..4096 {
+                    if i > past_cap && stop.load(std::sync::atomic::Ordering::Relaxed) {
                         break;
                     }
                     f.write_all(&chunk).unwrap();
