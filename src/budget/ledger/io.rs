@@ -196,21 +196,27 @@ pub(crate) fn turnstile(file: &File, op: Turnstile, shared: bool) -> io::Result<
     lock.l_whence = libc::SEEK_SET as libc::c_short;
     lock.l_start = OFFSET;
     lock.l_len = 1;
-    let cmd = if op == Turnstile::Wait {
-        libc::F_OFD_SETLKW
-    } else {
-        libc::F_OFD_SETLK
-    };
+    // A wait retries the non-blocking form with short pauses rather than
+    // blocking in `F_OFD_SETLKW`: the waiting thread then never sits in a
+    // system call that tools such as valgrind do not know may block (under
+    // memcheck that stalled every thread of the process, the lock's holder
+    // included). The pause is far below the ledger lock's timeouts, and the
+    // turnstile's holder keeps its place: waiters only queue behind it.
+    let mut pause = std::time::Duration::from_micros(50);
     loop {
         // SAFETY: `file` is an open descriptor for the call's duration, and
         // `lock` a valid `struct flock` that `fcntl` only reads.
-        if unsafe { libc::fcntl(file.as_raw_fd(), cmd, &lock) } == 0 {
+        if unsafe { libc::fcntl(file.as_raw_fd(), libc::F_OFD_SETLK, &lock) } == 0 {
             return Ok(true);
         }
         let e = io::Error::last_os_error();
         match e.raw_os_error() {
             Some(libc::EINTR) => continue,
             Some(libc::EAGAIN | libc::EACCES) if op == Turnstile::Try => return Ok(false),
+            Some(libc::EAGAIN | libc::EACCES) if op == Turnstile::Wait => {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(std::time::Duration::from_millis(2));
+            }
             _ => return Err(e),
         }
     }

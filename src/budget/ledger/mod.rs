@@ -152,11 +152,12 @@
 //! unlocks. Spends from any number of threads, handles and processes on one
 //! machine are therefore serialized against one up-to-date state, and their
 //! total never exceeds a limit. A handle waits for the lock up to its lock
-//! timeout (10 s by default) and then fails with `Error::Io`. The wait
-//! blocks in the kernel (in a helper thread, so the timeout holds) and goes
-//! through a turnstile (on Linux, an open-file-description lock held while
-//! waiting), so a writer that just unlocked cannot take the lock straight
-//! back: busy writers do not starve a waiter. A handle used in a child after
+//! timeout (10 s by default) and then fails with `Error::Io`. The wait for
+//! the lock blocks in the kernel (in a helper thread, so the timeout holds)
+//! and goes through a turnstile (on Linux, an open-file-description lock
+//! held while waiting, itself taken by retries with pauses of at most 2 ms),
+//! so a writer that just unlocked cannot take the lock straight back: busy
+//! writers do not starve a waiter. A handle used in a child after
 //! `fork()` reopens the file first (a forked child shares its parent's open
 //! file description, hence its lock) and must find the pinned file there; if
 //! another thread was inside a call on the handle at the fork, the child
