@@ -233,6 +233,10 @@ sub check {
     IlsPrivacy::Error->throw_status($status, last_error());
 }
 
+# Text arguments are Perl character strings: they are encoded as UTF-8
+# whatever their internal representation (decode bytes read from a database
+# or file first, e.g. with Encode::decode('UTF-8', ...)).
+
 # UTF-8 bytes of a text argument the C side reads up to a NUL: refuses undef
 # (unless $optional), references and NUL characters.
 sub c_text {
@@ -243,7 +247,8 @@ sub c_text {
     }
     IlsPrivacy::Error::InvalidArgument->throw("$param must be a string, got a reference")
       if ref $value;
-    my $bytes = utf8::is_utf8($value) ? Encode::encode('UTF-8', $value) : "$value";
+    my $bytes = "$value";
+    utf8::encode($bytes);
     IlsPrivacy::Error::InvalidArgument->throw("$param contains a NUL byte")
       if index($bytes, "\0") >= 0;
     return $bytes;
@@ -254,7 +259,9 @@ sub text_bytes {
     my ($value, $param) = @_;
     IlsPrivacy::Error::InvalidArgument->throw("$param must be a string, got undef") unless defined $value;
     IlsPrivacy::Error::InvalidArgument->throw("$param must be a string, got a reference") if ref $value;
-    return utf8::is_utf8($value) ? Encode::encode('UTF-8', $value) : "$value";
+    my $bytes = "$value";
+    utf8::encode($bytes);
+    return $bytes;
 }
 
 # Raw bytes (a byte string: characters above 0xFF are refused).
