@@ -15,9 +15,10 @@ our $VERSION = '0.1.0';
 sub _free_function { \&IlsPrivacy::Native::ilsp_export_schema_free }
 sub _kind {'export schema'}
 
-# new($schema_json).
+# new($schema): JSON text or a hash reference.
 sub new {
     my ($class, $json) = @_;
+    $json = JSON::PP->new->canonical->encode($json) if ref $json eq "HASH";
     my $ptr;
     IlsPrivacy::Native::check(IlsPrivacy::Native::ilsp_export_schema_new(IlsPrivacy::Native::c_text($json, 'schema_json'), \$ptr));
     return $class->_wrap($ptr);
