@@ -8,7 +8,8 @@ package IlsPrivacy::Error;
 #   use Scalar::Util qw(blessed);
 #   eval { $budget->spend('circ', 0.5) };
 #   if (blessed $@ && $@->isa('IlsPrivacy::Error::BudgetExhausted')) { ... }
-#   # $@->code == 3, $@->message is the library's text, "$@" the same.
+#   # $@->code == 3, $@->message is the library's text; "$@" adds
+#   # " at FILE line N." (the caller outside the binding).
 
 use strict;
 use warnings;
@@ -16,7 +17,7 @@ use Carp ();
 
 our $VERSION = '0.1.0';
 
-use overload '""' => sub { $_[0]->message }, bool => sub { 1 }, fallback => 1;
+use overload '""' => sub { $_[0]->message . $_[0]->where }, bool => sub { 1 }, fallback => 1;
 
 # The status code => class name table (codes are fixed forever).
 our %CLASS_BY_CODE = (
@@ -58,7 +59,13 @@ sub new {
 sub throw {
     my ($class, $message, %args) = @_;
     my $self = $class->new(message => $message, %args);
-    $self->{where} = Carp::shortmess('');
+    # The caller's location outside the binding, as croak gives it.
+    my $i = 0;
+    while (my ($pkg, $file, $line) = caller($i++)) {
+        next if $pkg =~ /\AIlsPrivacy(?:::|\z)/;
+        $self->{where} = " at $file line $line.\n";
+        last;
+    }
     die $self;
 }
 
@@ -76,7 +83,7 @@ sub code { $_[0]{code} }
 # The library's message.
 sub message { $_[0]{message} }
 
-# Where the failing call was made ("at FILE line N.").
+# Where the failing call was made (" at FILE line N.\n"; "" if unknown).
 sub where { $_[0]{where} // '' }
 
 1;

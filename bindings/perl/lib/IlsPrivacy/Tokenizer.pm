@@ -36,10 +36,12 @@ sub _pick {
 }
 
 # new($key_bytes): a tokenizer with one key (32 to 65536 bytes), id "k1".
-# new($key_id, $key): with an IlsPrivacy::Key under $key_id.
+# new($key_id, $key): with an IlsPrivacy::Key under $key_id; new($key):
+# the same under "k1".
 sub new {
     my ($class, @args) = @_;
     my $ptr;
+    @args = ('k1', $args[0]) if @args == 1 && Scalar::Util::blessed($args[0]);
     if (@args == 2) {
         my ($kid, $key) = @args;
         my $k = _text($kid, 'key_id');
