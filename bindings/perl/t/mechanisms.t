@@ -70,6 +70,8 @@ throws_ok(sub { clamp(1, 3, 0) }, 'IlsPrivacy::Error::InvalidArgument', qr/lo|hi
 my $err = throws_ok(sub { laplace(1, 1, 0) }, 'IlsPrivacy::Error::InvalidArgument', qr/epsilon/, 'epsilon 0');
 is($err->code, 2, 'InvalidArgument carries ILSP_ERR_INVALID_ARGUMENT');
 is($err->message, IlsPrivacy::last_error(), 'the message is the library\'s last error');
+like("$err", qr/\A\Q@{[$err->message]}\E at \S*mechanisms\.t line \d+\.\n\z/,
+    'it stringifies as the message and the caller\'s location');
 
 # Accountant and planning.
 my $acc = IlsPrivacy::Accountant->new;
