@@ -46,7 +46,10 @@ isnt($t->tokenize("a\0b"), $t->tokenize('a'), 'an ID with NUL is hashed whole');
 is($t->tokenize("\xe9"), $t->tokenize("\x{e9}"), 'a Latin-1 string is its characters');
 
 # Non-numeric and huge values.
-refused(sub { $b->spend('circ', 'abc') }, 'IlsPrivacy::Error::InvalidArgument', qr/epsilon/, 'a non-number as epsilon');
+refused(sub { $b->spend('circ', 'abc') }, 'IlsPrivacy::Error::InvalidArgument', qr/epsilon must be a number/,
+    'a non-number as epsilon');
+refused(sub { IlsPrivacy::Mechanisms::laplace('12 apples', 1, 1) }, 'IlsPrivacy::Error::InvalidArgument',
+    qr/value must be a number/, 'a string that is not a number is never read as a number');
 refused(sub { IlsPrivacy::Masking::age_band(2**40) },
     'IlsPrivacy::Error::InvalidArgument', qr/out of range/, 'a 32-bit parameter beyond its range');
 refused(sub { IlsPrivacy::Aggregator->new(max_partitions_per_unit => '18446744073709551616') },

@@ -12,6 +12,7 @@ use Cwd ();
 use Encode ();
 use File::Basename ();
 use File::Spec ();
+use Scalar::Util ();
 use FFI::Platypus 2.00;
 use FFI::Platypus::Buffer qw(scalar_to_buffer);
 use IlsPrivacy::Error;
@@ -275,13 +276,14 @@ sub raw_bytes {
     return $copy;
 }
 
-# A finite number or croak (undef and non-numeric strings are refused here;
-# NaN and infinities are left to the library, which names them).
+# A number or croak: undef, references and strings that are not numbers
+# are refused here (never read as 0); NaN and infinities are left to the
+# library, which names the parameter.
 sub number {
     my ($value, $param) = @_;
     IlsPrivacy::Error::InvalidArgument->throw("$param must be a number, got undef") unless defined $value;
     IlsPrivacy::Error::InvalidArgument->throw("$param must be a number, got a reference") if ref $value;
-    no warnings 'numeric';
+    IlsPrivacy::Error::InvalidArgument->throw("$param must be a number") unless Scalar::Util::looks_like_number($value);
     return 0 + $value;
 }
 
