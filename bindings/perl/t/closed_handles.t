@@ -105,9 +105,31 @@ isa_ok($@, 'IlsPrivacy::Error::InvalidArgument');
 {
     my $tok = IlsPrivacy::Tokenizer->new($KEY);
     ok(!eval { $tok->_with(sub { die "boom\n" }); 1 }, 'a failing body');
-    is($tok->{users}, 0, 'the use count returns to 0');
+    is($tok->_users, 0, 'the use count returns to 0');
     $tok->close;
-    ok($tok->closed && !$tok->{ptr}, 'and close frees at once');
+    ok($tok->closed, 'and close frees at once');
+}
+
+# A copy of a handle object is not a second owner: it is closed, and
+# destroying it frees nothing.
+{
+    my $tok = IlsPrivacy::Tokenizer->new($KEY);
+    my $expected = $tok->tokenize('c');
+    my $copy = bless {%$tok}, ref $tok;
+    ok($copy->closed, 'a hash copy of a handle is closed');
+    ok(!eval { $copy->tokenize('c'); 1 }, 'and croaks');
+    isa_ok($@, 'IlsPrivacy::Error::ClosedHandle');
+    undef $copy;
+    is($tok->tokenize('c'), $expected, 'destroying the copy freed nothing');
+    SKIP: {
+        skip 'perl without ithreads', 2 unless $Config{useithreads};
+        require threads;
+        require threads::shared;
+        my $shared = threads::shared::shared_clone($tok);
+        ok(!eval { $shared->tokenize('c'); 1 }, 'a shared_clone copy croaks');
+        undef $shared;
+        is($tok->tokenize('c'), $expected, 'and its destruction frees nothing');
+    }
 }
 
 # ithreads: a new thread gets no usable copy of a handle, so it can neither
