@@ -46,6 +46,9 @@ if ! command -v php >/dev/null || ! php -r 'exit(extension_loaded("Zend OPcache"
 fi
 # setpriv runs the unprivileged preloading test when the suite runs as root.
 if [ "$(id -u)" -eq 0 ]; then apt_if_missing setpriv util-linux; fi
+# The Perl binding (bindings/perl) is built on FFI::Platypus.
+apt_if_missing perl perl
+perl -MFFI::Platypus -e1 2>/dev/null || apt_packages+=(libffi-platypus-perl)
 apt_if_missing python3 python3
 # A Debian-managed python3 (PEP 668) gets its modules from apt, not pip.
 debian_python=false

@@ -284,6 +284,9 @@ done
 step "PHP tests: PHPUnit through the Composer autoloader"
 (cd bindings/php && ILSPRIVACY_LIB=$so phpunit --fail-on-skipped)
 
+step "Perl tests (prove)"
+ILSPRIVACY_LIB=$so prove -r bindings/perl/t
+
 step "Python wheel: build, bundled library, fresh venv, use outside the repository"
 python3 -m pip wheel --quiet --no-deps -w "$build/dist" bindings/python
 wheel=$(ls "$build"/dist/ilsprivacy-*.whl)
