@@ -373,7 +373,7 @@ scripts/check-html-report.sh "$root/target/release-test/ilsprivacy"
 step "ilsprivacy ledger metrics: promtool check metrics accepts the Prometheus text"
 metrics_dir=$build/metrics
 rm -rf "$metrics_dir" && mkdir -p "$metrics_dir"
-cli=$root/target/release/ilsprivacy
+cli=$root/target/release-test/ilsprivacy # built for the program's tests
 "$cli" report --sample-events 5000 --ledger "$metrics_dir/l" --create-ledger >/dev/null
 "$cli" ledger set-limit --ledger "$metrics_dir/l" --account 'branch "7"/holds' --epsilon 1 --reason plan >/dev/null
 "$cli" ledger suspend --ledger "$metrics_dir/l" --account 'branch "7"/holds' --reason review >/dev/null
