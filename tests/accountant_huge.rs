@@ -156,3 +156,57 @@ fn planners_are_bounded_for_large_targets() {
         start.elapsed()
     );
 }
+
+/// Tiny per-release ε with a huge count: the Rényi curve on the order grid
+/// is an upper bound, not `ln Σ m e^{(α−1)ℓ} − ln Σ m` evaluated in floats,
+/// which cancels to 0 when (α−1)ε² is below the double's resolution (then
+/// the total-variation shortcut answered ε = 0). 10¹⁶ releases of
+/// ε₀ = 10⁻⁸ behave like a Gaussian of μ = √k·ε₀ = 1: ε(10⁻⁶) ≈ 4.9, and the
+/// zCDP bound says 5.22; RDP and Best said 0. (The exponential mechanism is
+/// also ε₀²/8-zCDP: ρ = 1/8 in all, ε ≈ 2.4.)
+#[test]
+fn tiny_epsilon_huge_count_is_not_free() {
+    let k = 10_000_000_000_000_000u64;
+    let events = [
+        PrivacyEvent::PureDp { epsilon: 1e-8 },
+        PrivacyEvent::DiscreteLaplace {
+            l1_sensitivity: 1.0,
+            scale: 1e8,
+        },
+        PrivacyEvent::RandomizedResponse {
+            epsilon: 1e-8,
+            categories: 2,
+        },
+        PrivacyEvent::Exponential { epsilon: 1e-8 },
+        PrivacyEvent::ApproximateDp {
+            epsilon: 1e-8,
+            delta: 1e-30,
+        },
+    ];
+    for event in events {
+        let least = if matches!(event, PrivacyEvent::Exponential { .. }) {
+            2.0
+        } else {
+            4.0
+        };
+        let mut acc = Accountant::new();
+        acc.compose(event, k).unwrap();
+        for method in [Method::Rdp, Method::Best] {
+            let eps = acc.epsilon(1e-6, method).unwrap();
+            assert!(eps > least, "{event:?} x {k}, {method}: epsilon {eps}");
+            let delta = acc.delta(1.0, method).unwrap();
+            assert!(delta > 1e-4, "{event:?} x {k}, {method}: delta(1) {delta}");
+        }
+    }
+    let eps = epsilon_after(
+        PrivacyEvent::DiscreteLaplace {
+            l1_sensitivity: 1.0,
+            scale: 1e8,
+        },
+        k,
+        1e-6,
+        Method::Best,
+    )
+    .unwrap();
+    assert!(eps > 4.0, "epsilon_after: {eps}");
+}

@@ -272,13 +272,13 @@ impl PrivacyEvent {
             E::Exponential { epsilon } => {
                 let rr = Atoms::randomized_response(epsilon, 0.0);
                 let rho = mul_up(mul_up(epsilon, epsilon), 0.125);
-                RdpCurve::from_fn(|a| rr.renyi(a).min(a * rho).min(epsilon))
+                RdpCurve::from_fn(|a| rr.renyi_upper(a).min(a * rho).min(epsilon))
             }
             E::ApproximateDp { epsilon, delta } => RdpCurve::from_approximate_dp(epsilon, delta),
             E::DiscreteLaplace { .. } | E::RandomizedResponse { .. } | E::PureDp { .. } => {
                 let atoms = self.atoms().expect("the remaining events are atomic");
                 let cap = self.pure_epsilon()?.unwrap_or(f64::INFINITY);
-                RdpCurve::from_fn(|a| atoms.renyi(a).min(cap))
+                RdpCurve::from_fn(|a| atoms.renyi_upper(a).min(cap))
             }
         })
     }

@@ -127,7 +127,7 @@ impl RdpCurve {
     /// 1 − Π(1 − δᵢ) ≤ Σ δᵢ (as dp_accounting's RdpAccountant does).
     pub fn from_approximate_dp(epsilon: f64, delta: f64) -> RdpCurve {
         let rr = super::atoms::Atoms::randomized_response(epsilon, 0.0);
-        let mut c = RdpCurve::from_fn(|a| rr.renyi(a).min(epsilon));
+        let mut c = RdpCurve::from_fn(|a| rr.renyi_upper(a).min(epsilon));
         c.extra_delta = delta;
         c
     }

@@ -52,8 +52,9 @@ pub(crate) struct GaussianLaw {
     p: BigUint,
     q: BigUint,
     m: u32,
-    /// `⌈D·2^75⌉`, `D = B²/(2σ²) < 2^−11`.
-    d64: u64,
+    /// `⌈D·2^75⌉`, `D = B²/(2σ²) ≤ 2^−11` (so at most `2^64`, reached
+    /// when `B = σ/32`, i.e. for every power-of-two `σ ≥ 64`).
+    d64: u128,
     /// `⌈(B/σ²)·2^127⌉` and `⌈(B²/σ²)·2^127⌉` (`E_h = e0 + h·de`).
     e0: u128,
     de: u128,
@@ -78,8 +79,8 @@ impl GaussianLaw {
         let m = (whole.bits() as u32).saturating_sub(6);
         let b = BigUint::one() << m;
         let d64 = ceil_div((&b * &b * &q * &q) << 75u32, &((&p * &p) << 1u32))
-            .to_u64()
-            .unwrap_or(u64::MAX);
+            .to_u128()
+            .unwrap_or(u128::MAX);
         let q2b = &q * &q * &b;
         let p2 = &p * &p;
         let e0 = ceil_div(&q2b << 127u32, &p2).to_u128().unwrap_or(u128::MAX);
@@ -183,9 +184,16 @@ impl Law for GaussianLaw {
     fn x_upper(&self, h: u64, u: u64) -> u128 {
         // E_h = a₀B/σ² = B/σ² + h·B²/σ² ≤ e0 + h·de (both rounded up; h is
         // at most 1020, so the product stays below 2^127).
-        let e = self.e0 + u128::from(h % 1024) * self.de;
-        // y ≥ (E_h + D·u/2^64)·2^127, then x·2^127 ≤ y·u/2^64.
-        let du = ((u128::from(self.d64) * u128::from(u)) >> 12) + 1;
+        // For σ < 64 (`B = 1`) e0 and de saturate and this wraps, harmlessly:
+        // u is then always 0 and so is every product with it below. The
+        // wrapping is explicit so that builds with overflow checks (debug)
+        // do not panic.
+        let e = self
+            .e0
+            .wrapping_add(u128::from(h % 1024).wrapping_mul(self.de));
+        // y ≥ (E_h + D·u/2^64)·2^127, then x·2^127 ≤ y·u/2^64 (d64 ≤ 2^64 and
+        // u < 2^64: the product fits).
+        let du = ((self.d64 * u128::from(u)) >> 12) + 1;
         let y = e.saturating_add(du);
         let (hi, lo) = (y >> 64, y & u128::from(u64::MAX));
         u128::from(u) * hi + ((u128::from(u) * lo) >> 64) + 1
@@ -444,5 +452,52 @@ mod tests {
         let top = sampler(2f64.powi(63).next_down());
         let mut rng = InsecureSeededRng::from_seed_insecure(1);
         assert!(top.sample(&mut rng).unsigned_abs() < 1u128 << 70);
+    }
+    /// `x_upper` is an upper bound of `x·2^127` (exact rationals) where
+    /// `D·2^75` reaches `2^64`: every power-of-two `σ ≥ 64` has `B = σ/32`
+    /// (it was stored in a `u64`, saturated to `2^64 − 1` and left `x̄`
+    /// up to `2^52` units short), and at ordinary σ.
+    #[test]
+    fn x_upper_bounds_x_at_power_of_two_sigma() {
+        for sigma in [
+            64.0,
+            128.0,
+            2048.0,
+            2f64.powi(40),
+            2f64.powi(52),
+            100.0,
+            5000.5,
+        ] {
+            let law = GaussianLaw::new(&Rational::from_f64("s", sigma).unwrap());
+            let b = 1u64 << law.m;
+            for h in [0u64, 1, 50, 300] {
+                for l in [b - 1, b / 2, b.saturating_sub(2)] {
+                    let u = l << (64 - law.m);
+                    let a0 = BigUint::from(1u64 + h * b);
+                    let a = &a0 + BigUint::from(l);
+                    let num = ((&a * &a - &a0 * &a0) * &law.q * &law.q) << 127u32;
+                    let exact = num / ((&law.p * &law.p) << 1u32);
+                    assert!(
+                        BigUint::from(law.x_upper(h, u)) >= exact,
+                        "σ={sigma} h={h} l={l}"
+                    );
+                }
+            }
+        }
+    }
+
+    /// Small σ (one-value blocks, where the slopes saturate) build and
+    /// sample without arithmetic overflow: this fails under overflow checks
+    /// (`cargo test` in the dev profile) if `x_upper`'s unused slope sum
+    /// is computed with plain `+` and `*`.
+    #[test]
+    fn small_sigma_has_no_overflow() {
+        let mut rng = InsecureSeededRng::from_seed_insecure(9);
+        for sigma in [0.05, 0.3, 1.0, 3.0, 31.5, 63.9] {
+            let g = sampler(sigma);
+            for _ in 0..100 {
+                let _ = g.sample(&mut rng);
+            }
+        }
     }
 }
