@@ -139,7 +139,11 @@ impl LatticeProfile {
         if sq.is_nan() || sq > MAX_NORM_SQ as f64 {
             return None;
         }
-        let n = (sq.floor() as u64).max(1);
+        // A Δ² a few ulps below an integer counts as that integer: callers
+        // write `sqrt(3.0)` for √3, whose square is 2.9999999999999996, and
+        // dropping the shifts of norm² 3 would under-report δ by far more
+        // than the rounding (more shifts only make the answer larger).
+        let n = ((sq * (1.0 + 8.0 * f64::EPSILON)).floor() as u64).max(1);
         let d = dimension.unwrap_or(u64::MAX).max(1);
         let multisets = shifts(n, d, MAX_SHIFTS)?;
         let base = CoordinateLaw::new(sigma)?;
