@@ -26,7 +26,10 @@ fn feed(agg: &mut Aggregator, events: &[Ev]) {
     for e in events {
         // Half the units are hex tokens (stored compactly), half plain text.
         let unit = if e.unit % 2 == 0 {
-            format!("{:064x}", u64::from(e.unit).wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            format!(
+                "{:064x}",
+                u64::from(e.unit).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+            )
         } else {
             format!("patron-{}", e.unit)
         };
